@@ -1,0 +1,46 @@
+// The `trove` command line: parses the command word and hands the rest to one module per command.
+import { CliUsageError } from './cli-error.ts';
+import { runEmbed } from './commands/embed.ts';
+import { runModelTiny } from './commands/model-tiny.ts';
+
+const USAGE = `Usage: trove <command> [options]
+
+Commands:
+  embed --text T --image P --video V [--instruction I] [--dims N] --model DIR [--inputs-only] [--json]
+        Show what the embedding model receives for these inputs (prompt, token ids, image and
+        video grids, frame choices).
+  model tiny --out DIR [--kind embedding|reranker] [--seed N]
+        Write a tiny random-weight Qwen3-VL checkpoint (real architecture and vocabulary) for tests.
+
+Run 'trove <command> --help' for the options of one command.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'embed':
+        return await runEmbed(rest);
+      case 'model': {
+        const [sub, ...args] = rest;
+        if (sub === 'tiny') return await runModelTiny(args);
+        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Try 'trove model tiny --out DIR'.`);
+      }
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CliUsageError(`unknown command '${command}'. Run 'trove --help' for the list of commands.`);
+    }
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      console.error(`trove: ${error.message}`);
+      return 2;
+    }
+    console.error(`trove: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.TROVE_DEBUG) console.error(error);
+    return 1;
+  }
+}
