@@ -1,0 +1,87 @@
+// `trove embed`: shows what the embedding model receives for one input. The output shape of
+// `--json` is a stable interface (docs/cli.md); scripts and tests read it.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { CliUsageError } from '../cli-error.ts';
+import { loadQwenTokenizer } from '../../engine/models/node/qwen-tokenizer.ts';
+import { prepareEmbedBatch } from '../../engine/models/node/embed-inputs.ts';
+
+const HELP = `Usage: trove embed [--text T]… [--image FILE]… [--video FILE]… --model DIR [options]
+
+Options:
+  --text T           text to embed (repeatable; joined with no separator, as the reference does)
+  --image FILE       image file (repeatable)
+  --video FILE       video file (repeatable)
+  --instruction I    task instruction (default "Represent the user's input.")
+  --dims N           Matryoshka dimensions of the embedding (with a model runtime)
+  --model DIR        a checkpoint or model package folder (its tokenizer.json is used)
+  --inputs-only      print the preprocessing only (prompt, token ids, grids, frame choices)
+  --fast-images      shrink large photos on load before the exact resize
+  --json             machine-readable output (shape: docs/cli.md)`;
+
+export interface EmbedJson {
+  prompt: string;
+  input_ids: number[];
+  images: { original: [number, number]; resized: [number, number]; grid_thw: [number, number, number] }[];
+  videos: { frame_indices: number[]; timestamps: string[]; fps: number; total_frames: number; resized: [number, number]; grid_thw: [number, number, number] }[];
+  embedding?: number[];
+}
+
+export async function runEmbed(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      text: { type: 'string', multiple: true },
+      image: { type: 'string', multiple: true },
+      video: { type: 'string', multiple: true },
+      instruction: { type: 'string' },
+      dims: { type: 'string' },
+      model: { type: 'string', default: process.env.TROVE_MODEL },
+      'inputs-only': { type: 'boolean' },
+      'fast-images': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.model) {
+    throw new CliUsageError('embed needs --model DIR (or TROVE_MODEL): a checkpoint or model package folder with tokenizer.json. For a test model: trove model tiny --out DIR.');
+  }
+  if (!values['inputs-only']) {
+    throw new CliUsageError('running the embedding network needs a model package, which this version cannot build yet; add --inputs-only to see the preprocessing.');
+  }
+  if (values.dims !== undefined && !/^[1-9]\d*$/.test(values.dims)) throw new CliUsageError(`--dims must be a positive integer, got '${values.dims}'.`);
+
+  const tokenizer = await loadQwenTokenizer(path.resolve(values.model));
+  const prepared = await prepareEmbedBatch(
+    tokenizer,
+    [{ texts: values.text ?? [], images: (values.image ?? []).map((p) => path.resolve(p)), videos: (values.video ?? []).map((p) => path.resolve(p)) }],
+    { instruction: values.instruction, fastImages: values['fast-images'] },
+  );
+  const ids = prepared.batch.inputIds[0]!.slice(0, prepared.batch.lastIndex[0]! + 1);
+  const result: EmbedJson = {
+    prompt: prepared.prompts[0]!,
+    input_ids: ids,
+    images: prepared.images[0]!.map((i) => ({ original: i.original, resized: i.resized, grid_thw: [...i.gridThw] })),
+    videos: prepared.videos[0]!.map((v) => ({
+      frame_indices: v.frameIndices,
+      timestamps: v.timestamps,
+      fps: v.fps,
+      total_frames: v.totalFrames,
+      resized: v.resized,
+      grid_thw: [...v.gridThw],
+    })),
+  };
+  if (values.json) {
+    console.log(JSON.stringify(result));
+  } else {
+    console.log(`prompt (${ids.length} tokens):\n${result.prompt}`);
+    for (const [n, i] of result.images.entries()) console.log(`image ${n + 1}: ${i.original[1]}×${i.original[0]} → ${i.resized[1]}×${i.resized[0]}, grid ${i.grid_thw.join('×')}`);
+    for (const [n, v] of result.videos.entries()) console.log(`video ${n + 1}: ${v.total_frames} frames @ ${v.fps} fps → frames ${v.frame_indices.join(',')}, grid ${v.grid_thw.join('×')}, at ${v.timestamps.join(', ')} s`);
+  }
+  return 0;
+}
