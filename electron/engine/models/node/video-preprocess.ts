@@ -1,0 +1,165 @@
+// Video → `pixel_values_videos` + grid + timestamps, as qwen-vl-utils and the HF processor build
+// them for Qwen3-VL-Embedding (design spec §3): sample → decode → torchvision resize → patchify.
+import { patchify } from '../common/patchify.ts';
+import { resizeBicubicPillow } from '../common/pillow-resize.ts';
+import { IMAGE_FACTOR, PATCH_SIZE } from '../common/qwen3vl-constants.ts';
+import { smartResize } from '../common/smart-resize.ts';
+import { resizeBicubicTorchvision } from '../common/torchvision-resize.ts';
+import {
+  checkVideoTokenBudget,
+  frameListTimeline,
+  padToEvenFrameCount,
+  planFileSampling,
+  subsampleFrameList,
+  temporalGroupTimestamps,
+  videoFrameTargetSize,
+  type FrameCountOptions,
+  type VideoTokenEstimate,
+} from '../common/video-sampling.ts';
+import type { GridThw, RgbImage } from '../common/vision-types.ts';
+import { decodeImage } from './image-decode.ts';
+import { decodeFramesByNumber } from './video-frames.ts';
+import { probeVideo, type VideoProbe } from './video-probe.ts';
+
+export interface TokenBudgetOptions {
+  /** Tokens the rest of the prompt takes; default 0. */
+  readonly otherTokens?: number;
+  /** Sequence limit; default 8,192 (the embedder's). */
+  readonly maxLength?: number;
+}
+
+export interface PreprocessVideoOptions extends FrameCountOptions {
+  readonly signal?: AbortSignal;
+  /** Decode time limit for the file; default 10 minutes. */
+  readonly timeoutMs?: number;
+  /**
+   * Refuse, before decoding, videos whose tokens cannot fit (the reference fails on them after
+   * truncation). Default: checked against 8,192. `false` skips the check (e.g. for the reranker).
+   */
+  readonly tokenBudget?: TokenBudgetOptions | false;
+}
+
+export interface PreprocessedVideo {
+  /** Frames as decord counts them (1 for each listed frame in a frame list, before padding). */
+  readonly totalFrames: number;
+  /** fps the timestamps use: decoder average fps (files) or 2.0 (frame lists). */
+  readonly fps: number;
+  readonly frameIndices: number[];
+  /** One `<t seconds>` value per temporal group, Python `.1f` text. */
+  readonly timestamps: string[];
+  /** `[height, width]` of the (upright) source frames; for a frame list, of its first frame as given. */
+  readonly original: [number, number];
+  /** `[height, width]` after resizing. */
+  readonly resized: [number, number];
+  readonly gridThw: GridThw;
+  readonly pixelValues: Float32Array;
+  readonly tokens: VideoTokenEstimate | null;
+  /** Trailing frames repeated because the file's tail did not decode (0 for healthy files). */
+  readonly substitutedFrames: number;
+  readonly probe?: VideoProbe;
+}
+
+function gridFor(resized: readonly [number, number], frameCount: number): GridThw {
+  return [frameCount / 2, resized[0] / PATCH_SIZE, resized[1] / PATCH_SIZE];
+}
+
+/** Placeholder timestamps for a budget check before decoding (same digit counts as the real ones). */
+function checkBudgetEarly(grid: GridThw, timestamps: string[], resized: [number, number], duration: number, budget: TokenBudgetOptions | false | undefined): VideoTokenEstimate | null {
+  if (budget === false) return null;
+  return checkVideoTokenBudget(grid, timestamps, {
+    resized,
+    durationSeconds: Number.isFinite(duration) ? duration : undefined,
+    otherTokens: budget?.otherTokens,
+    maxLength: budget?.maxLength,
+  });
+}
+
+/** A video file, sampled like `fetch_video` with the embedder's file arguments (fps 1, max 64 frames). */
+export async function preprocessVideo(file: string, options: PreprocessVideoOptions = {}): Promise<PreprocessedVideo> {
+  const probe = await probeVideo(file, { signal: options.signal, timeoutMs: 60_000 });
+  const { frameCount, frameIndices } = planFileSampling(probe.totalFrames, probe.fps, options);
+  const resized = videoFrameTargetSize(probe.height, probe.width, frameCount, 'file');
+  const gridThw = gridFor(resized, frameCount);
+  const timestamps = temporalGroupTimestamps({ fps: probe.fps, frameIndices });
+  const tokens = checkBudgetEarly(gridThw, timestamps, resized, probe.durationSeconds, options.tokenBudget);
+
+  // Resize each frame as it arrives so raw full-size frames never pile up.
+  const byIndex = new Map<number, RgbImage>();
+  const frames = decodeFramesByNumber(file, probe, frameIndices, { signal: options.signal, timeoutMs: options.timeoutMs });
+  let step = await frames.next();
+  while (!step.done) {
+    byIndex.set(step.value.index, resizeBicubicTorchvision(step.value.image, resized[1], resized[0]));
+    step = await frames.next();
+  }
+  const { pixelValues } = patchify(frameIndices.map((i) => byIndex.get(i)!));
+  return {
+    totalFrames: probe.totalFrames,
+    fps: probe.fps,
+    frameIndices,
+    timestamps,
+    original: [probe.height, probe.width],
+    resized,
+    gridThw,
+    pixelValues,
+    tokens,
+    substitutedFrames: step.value.substituted,
+    probe,
+  };
+}
+
+export interface PreprocessFrameListOptions {
+  readonly maxFrames?: number;
+  /**
+   * smart_resize factor of the per-frame image stage. 32 = qwen-vl-utils at GitHub HEAD
+   * (fix fe12058); the PyPI 0.0.14 wheel may predate it and use 64 (spec §3.2, §11 item 3).
+   */
+  readonly imageFactor?: number;
+  readonly tokenBudget?: TokenBudgetOptions | false;
+}
+
+/**
+ * A video given as still frames (images or image paths), as the embedder handles a list:
+ * subsample to ≤ 64, image-path decode + Pillow resize per frame, pad to even, then the video
+ * resize with `total_pixels` 7,864,320 and fake timing (2 fps, frames 0..n−1).
+ */
+export async function preprocessFrameList(frames: readonly (RgbImage | string)[], options: PreprocessFrameListOptions = {}): Promise<PreprocessedVideo> {
+  if (frames.length === 0) throw new RangeError('A video frame list needs at least one frame.');
+  const chosen = subsampleFrameList(frames, options.maxFrames);
+  const factor = options.imageFactor ?? IMAGE_FACTOR;
+  const images: RgbImage[] = [];
+  let original: [number, number] | null = null;
+  for (const frame of chosen) {
+    const image = typeof frame === 'string' ? (await decodeImage(frame)).image : frame;
+    original ??= [image.height, image.width];
+    // fetch_image with the default image limits (4 … 16,384 tokens at this factor).
+    const [h, w] = smartResize(image.height, image.width, { factor, minPixels: 4 * factor * factor, maxPixels: 16384 * factor * factor });
+    images.push(resizeBicubicPillow(image, w, h));
+  }
+  const first = images[0];
+  const odd = images.findIndex((im) => im.width !== first.width || im.height !== first.height);
+  if (odd >= 0) {
+    throw new RangeError(
+      `Frame ${odd} of the list becomes ${images[odd].width}×${images[odd].height} but frame 0 becomes ${first.width}×${first.height}; ` +
+        'all frames of a video must share one size. Crop or resize the frames to one size first.',
+    );
+  }
+  const padded = padToEvenFrameCount(images);
+  const timeline = frameListTimeline(padded.length);
+  const resized = videoFrameTargetSize(first.height, first.width, padded.length, 'frame-list');
+  const gridThw = gridFor(resized, padded.length);
+  const timestamps = temporalGroupTimestamps(timeline);
+  const tokens = checkBudgetEarly(gridThw, timestamps, resized, NaN, options.tokenBudget);
+  const { pixelValues } = patchify(padded.map((im) => resizeBicubicTorchvision(im, resized[1], resized[0])));
+  return {
+    totalFrames: chosen.length,
+    fps: timeline.fps,
+    frameIndices: timeline.frameIndices,
+    timestamps,
+    original: original!,
+    resized,
+    gridThw,
+    pixelValues,
+    tokens,
+    substitutedFrames: 0,
+  };
+}
