@@ -2,7 +2,7 @@
 // adapted). Two checks on every import:
 //  1. Layers import only downward: base → models/store → extract/library → search/jobs →
 //     adapters (cli, server, main, preload). native-models sits beside the models layer and may be
-//     used by jobs and adapters; its test-only reference forward may be used by tests alone.
+//     used by jobs and adapters; its reference forward (float64, slow) may be used by tests, benchmarks and scripts only.
 //  2. Environments: code under a `common/` folder runs anywhere (no Node built-ins, no native
 //     packages, nothing from `node/`); only electron/main and electron/preload may import Electron.
 import path from 'node:path';
@@ -15,7 +15,7 @@ const LAYERS = [
   { prefix: 'electron/contract/', rank: 0, name: 'contract' },
   { prefix: 'electron/engine/models/', rank: 1, name: 'engine/models' },
   { prefix: 'electron/engine/store/', rank: 1, name: 'engine/store' },
-  { prefix: 'native-models/reference/', rank: 9, name: 'native-models/reference (tests only)' },
+  { prefix: 'native-models/reference/', rank: 7, name: 'native-models/reference (tests and benchmarks only)' },
   { prefix: 'native-models/', rank: 1.5, name: 'native-models' },
   { prefix: 'electron/engine/extract/', rank: 2, name: 'engine/extract' },
   { prefix: 'electron/engine/library/', rank: 2, name: 'engine/library' },
