@@ -1,5 +1,8 @@
 // Naive float64 embedder and reranker heads (tests only): design spec §4.5, §1.4 and §5.3 on top
 // of the naive vision tower and decoder.
+import { NO_TOKEN_ID, YES_TOKEN_ID } from '../../electron/engine/models/common/qwen3vl-constants.ts';
+
+export { NO_TOKEN_ID, YES_TOKEN_ID };
 import type { GridThw } from '../../electron/engine/models/common/vision-types.ts';
 import { naiveDecoder, type NaiveDecoderInput, type NaiveDecoderOutput } from './naive-decoder.ts';
 import { dot } from './naive-ops.ts';
@@ -8,9 +11,6 @@ import { LM_HEAD, type NaiveWeights } from './naive-weights.ts';
 
 /** F.normalize's default eps: the norm is clamped from below, so a zero vector stays zero. */
 const NORMALIZE_EPS = 1e-12;
-/** Token ids of "yes" and "no" in the Qwen2/Qwen3 vocabulary (spec §1.3). */
-export const YES_TOKEN_ID = 9693;
-export const NO_TOKEN_ID = 2152;
 
 export interface NaiveVisionInput {
   /** t·h·w rows × 1536, merge-block order (patchify output). */

@@ -9,16 +9,9 @@ import {
 } from '../../electron/engine/models/common/sequence-batch.ts';
 import { ALL_SPECIAL_IDS } from '../../electron/engine/models/common/prompt-segments.ts';
 
-const IM_START = 151644;
-const IM_END = 151645;
-const VS = 151652;
-const VE = 151653;
-const I = 151655;
-const V = 151656;
-const PAD = 151643;
-const NL = 198;
+import { ASSISTANT, IM_END, IM_START, IMAGE_PAD as I, NL, PAD, VIDEO_PAD as V, VISION_END as VE, VISION_START as VS } from '../support/token-ids.ts';
 const t = 7;
-const TAIL = [IM_END, NL, IM_START, 77091, NL];
+const TAIL = [IM_END, NL, IM_START, ASSISTANT, NL];
 const rep = (id: number, n: number) => new Array<number>(n).fill(id);
 
 test('embedder: right padding, mask, last index, text-only positions', () => {

@@ -16,14 +16,7 @@ import { mropeAxisOfSlot, naiveDecoder } from '../../native-models/reference/nai
 import { matryoshka, naiveEmbed, naiveRerank, NO_TOKEN_ID, sigmoid, YES_TOKEN_ID, type NaiveBatch } from '../../native-models/reference/naive-forward.ts';
 import { erf, geluErf } from '../../native-models/reference/naive-ops.ts';
 
-const IM_START = 151644;
-const IM_END = 151645;
-const PAD = 151643;
-const VISION_START = 151652;
-const VISION_END = 151653;
-const IMAGE_PAD = 151655;
-const VIDEO_PAD = 151656;
-const NL = 198;
+import { IM_END, IM_START, IMAGE_PAD, NL, PAD, VIDEO_PAD, VISION_END, VISION_START } from '../support/token-ids.ts';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);

@@ -47,6 +47,9 @@ export const TOKEN = {
   videoPad: 151656,
 } as const;
 export const PAD_TOKEN_ID = TOKEN.endOfText;
+/** The reranker's answer tokens "yes" and "no"; asserted against tokenizer.json at load. */
+export const YES_TOKEN_ID = 9693;
+export const NO_TOKEN_ID = 2152;
 
 /** Sequence limits of the official wrappers. */
 export const EMBEDDER_MAX_LENGTH = 8192;

@@ -11,10 +11,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ALL_SPECIAL_IDS, SPECIAL, mergeTextRuns, type Prompt } from '../common/prompt-segments.ts';
+import { NO_TOKEN_ID, YES_TOKEN_ID } from '../common/qwen3vl-constants.ts';
 
 /** The reranker's answer tokens (`get_vocab()["yes"]`, `["no"]`); the exported score head bakes these rows. */
-export const YES_TOKEN_ID = 9693;
-export const NO_TOKEN_ID = 2152;
 
 export interface QwenTokenizer {
   /** Where tokenizer.json was read from (for error messages). */
