@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { preprocessImage } from '../electron/engine/models/node/image-preprocess.ts';
 import { smartResize } from '../electron/engine/models/common/smart-resize.ts';
+import { decodeImage } from '../electron/engine/models/node/image-decode.ts';
+import { pillowResizeUsesSimd, resizeBicubicPillow, resizeBicubicPillowScalar } from '../electron/engine/models/common/pillow-resize.ts';
 
 /** A seeded photo-like JPEG: smooth gradients plus noise (pure noise would be unrealistically slow to decode). */
 async function syntheticJpeg(width: number, height: number, seed: number): Promise<Buffer> {
@@ -65,6 +67,15 @@ export async function main(): Promise<void> {
     console.log(
       `${c.name.padEnd(22)} | ${(1000 / base).toFixed(1).padStart(11)} | ${(1000 / exact).toFixed(1).padStart(11)} | ${(exact / base).toFixed(2).padStart(18)} | ${(1000 / fast).toFixed(1).padStart(10)} | ${(fast / base).toFixed(2).padStart(10)}`,
     );
+  }
+  console.log(`\nexact resize alone (decoded pixels in memory), ms; WebAssembly SIMD ${pillowResizeUsesSimd() ? 'available' : 'UNAVAILABLE (both rows are scalar)'}:`);
+  console.log('case                   | scalar JS ms | SIMD ms | speed-up');
+  for (const c of cases) {
+    const { image } = await decodeImage(c.jpeg);
+    const [h, w] = smartResize(image.height, image.width, { maxPixels: c.maxPixels });
+    const scalar = await median(runs, async () => resizeBicubicPillowScalar(image, w, h));
+    const simd = await median(runs, async () => resizeBicubicPillow(image, w, h));
+    console.log(`${c.name.padEnd(22)} | ${scalar.toFixed(1).padStart(12)} | ${simd.toFixed(1).padStart(7)} | ${(scalar / simd).toFixed(1).padStart(8)}`);
   }
   console.log('\nfast-path pixel cost (|pixel_values fast − exact|, units of 1/127.5 = one uint8 step):');
   const dir = fileURLToPath(new URL('../../shared/corpora/qwen-examples/', import.meta.url));

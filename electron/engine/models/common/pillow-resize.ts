@@ -3,6 +3,7 @@
 // widened by the scale when downscaling (anti-aliasing), double-precision coefficients turned
 // into 22-bit fixed point, horizontal pass then vertical pass, each rounding to uint8.
 import { assertRgbImage, type RgbImage } from './vision-types.ts';
+import { loadSimdResizeKernel } from './pillow-resize-wasm.ts';
 
 const PRECISION_BITS = 22; // 32 − 8 − 2, as in Pillow's 8-bit path
 const ONE = 1 << PRECISION_BITS;
@@ -75,24 +76,44 @@ function clip8(acc: number): number {
 /**
  * Resizes `image` to `width × height` exactly as Pillow's `Image.resize(size, BICUBIC)` does for
  * mode RGB. Same size → the input is returned unchanged (Pillow returns a copy).
+ * Runs the WebAssembly SIMD kernel where available, else the scalar passes; both give the same bytes.
  */
 export function resizeBicubicPillow(image: RgbImage, width: number, height: number): RgbImage {
+  return resize(image, width, height, true);
+}
+
+/** `resizeBicubicPillow` on the scalar (plain JavaScript) path only; the reference the SIMD path is tested against. */
+export function resizeBicubicPillowScalar(image: RgbImage, width: number, height: number): RgbImage {
+  return resize(image, width, height, false);
+}
+
+/** Whether `resizeBicubicPillow` runs the WebAssembly SIMD kernel in this runtime. */
+export function pillowResizeUsesSimd(): boolean {
+  return loadSimdResizeKernel() !== null;
+}
+
+function resize(image: RgbImage, width: number, height: number, allowSimd: boolean): RgbImage {
   assertRgbImage(image);
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
     throw new RangeError(`resizeBicubicPillow needs a positive integer target size, got ${width}×${height}.`);
   }
   if (width === image.width && height === image.height) return image;
-  const vertical = axisCoefficients(image.height, height);
+  const vertical = height !== image.height ? axisCoefficients(image.height, height) : null;
+  const kernel = allowSimd ? loadSimdResizeKernel() : null;
+  if (kernel !== null) {
+    const horizontal = width !== image.width ? axisCoefficients(image.width, width) : null;
+    return { width, height, data: kernel.resize(image, width, height, horizontal, vertical) };
+  }
   let source = image;
   let rowOffset = 0; // source row of `source`'s first row
   if (width !== image.width) {
     // Only the rows the vertical pass reads need the horizontal pass (Pillow does the same).
-    const first = vertical.start[0];
-    const last = vertical.start[height - 1] + vertical.count[height - 1];
+    const first = vertical ? vertical.start[0] : 0;
+    const last = vertical ? vertical.start[height - 1] + vertical.count[height - 1] : image.height;
     source = horizontalPass(image, width, first, last);
     rowOffset = first;
   }
-  if (height === image.height) return source;
+  if (vertical === null) return source;
   return verticalPass(source, height, vertical, rowOffset);
 }
 
