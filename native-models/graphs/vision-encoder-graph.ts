@@ -1,0 +1,218 @@
+// Writes vision_encoder.onnx (design spec §7.1, §8.2) straight from the safetensors weights:
+// patch embed, learned position embedding, ViT blocks with 2-D rotary, DeepStack taps, final
+// merger. Everything grid-dependent (bilinear pos-embed taps, rotary tables) comes in as inputs,
+// so one fp32 graph serves every image size and video length (num_segments, seg_patches,
+// seg_tokens are symbolic). Attention is batched over segments: each segment attends only to
+// itself, exactly HF's cu_seqlens, with no mask.
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
+import { parseQwen3VLConfig, type Qwen3VLVisionConfig } from '../checkpoint/qwen3vl-config.ts';
+import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
+
+export const VISION_ENCODER_FILE = 'vision_encoder.onnx';
+/** HF LayerNorm eps of every vision norm (blocks and mergers). */
+const LAYER_NORM_EPS = 1e-6;
+const VISION = 'model.visual.';
+/** DeepStack taps in every Qwen3-VL; the graph output stacks exactly this many. */
+const DEEPSTACK_TAPS = 3;
+
+export interface BuildVisionEncoderOptions {
+  /** Called after each checkpoint tensor is written: (tensors done, tensors in total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Tensors the vision graph reads, in the order it reads them (also the progress total). */
+function visionTensorNames(v: Qwen3VLVisionConfig): string[] {
+  const names = [`${VISION}patch_embed.proj.weight`, `${VISION}patch_embed.proj.bias`, `${VISION}pos_embed.weight`];
+  const linear = (p: string) => [`${p}.weight`, `${p}.bias`];
+  const merger = (p: string) => [`${p}norm.weight`, `${p}norm.bias`, ...linear(`${p}linear_fc1`), ...linear(`${p}linear_fc2`)];
+  for (let i = 0; i < v.depth; i++) {
+    const b = `${VISION}blocks.${i}.`;
+    names.push(...linear(`${b}norm1`), ...linear(`${b}norm2`), ...linear(`${b}attn.qkv`), ...linear(`${b}attn.proj`), ...linear(`${b}mlp.linear_fc1`), ...linear(`${b}mlp.linear_fc2`));
+    const tap = v.deepstackVisualIndexes.indexOf(i);
+    if (tap >= 0) names.push(...merger(`${VISION}deepstack_merger_list.${tap}.`));
+  }
+  names.push(...merger(`${VISION}merger.`));
+  return names;
+}
+
+/** [rows, cols] row-major → [cols, rows]: PyTorch Linear weights are [out, in], MatMul wants [in, out]. */
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
+  }
+  return out;
+}
+
+/** Emits the graph while reading the checkpoint one tensor at a time. */
+class VisionGraphWriter {
+  private done = 0;
+
+  constructor(
+    private readonly g: GraphBuilder,
+    private readonly checkpoint: Checkpoint,
+    private readonly total: number,
+    private readonly onProgress?: (done: number, total: number) => void,
+  ) {}
+
+  /** A checkpoint tensor as float32 after checking its shape against the config. */
+  async read(name: string, shape: number[]): Promise<Float32Array> {
+    const info = this.checkpoint.info(name);
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${this.checkpoint.dir}: tensor "${name}" has shape [${info.shape.join(', ')}], the config implies [${shape.join(', ')}]; the checkpoint does not match its config.json.`);
+    }
+    const data = await this.checkpoint.readFloat32(name);
+    this.onProgress?.(++this.done, this.total);
+    return data;
+  }
+
+  /** A 1-D parameter (bias, norm weight) as an initializer named after the checkpoint tensor. */
+  async vector(name: string, size: number): Promise<string> {
+    return this.g.weight(name, await this.read(name, [size]), [size]);
+  }
+
+  /** A checkpoint tensor as-is (e.g. the position table). */
+  async tensor(name: string, shape: number[]): Promise<string> {
+    return this.g.weight(name, await this.read(name, shape), shape);
+  }
+
+  /** x·Wᵀ + b for an HF Linear `prefix` ([out, in] weight). */
+  async linear(x: string, prefix: string, inFeatures: number, outFeatures: number): Promise<string> {
+    const weight = transpose(await this.read(`${prefix}.weight`, [outFeatures, inFeatures]), outFeatures, inFeatures);
+    const w = this.g.weight(`${prefix}.weight_t`, weight, [inFeatures, outFeatures]);
+    const b = await this.vector(`${prefix}.bias`, outFeatures);
+    return this.g.node('Add', [this.g.node('MatMul', [x, w]), b]);
+  }
+
+  async layerNorm(x: string, prefix: string, size: number): Promise<string> {
+    const scale = await this.vector(`${prefix}.weight`, size);
+    const bias = await this.vector(`${prefix}.bias`, size);
+    return this.g.node('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: LAYER_NORM_EPS });
+  }
+
+  private scalar(value: number): string {
+    return this.g.constant([value], [], 'float32');
+  }
+
+  /** gelu_pytorch_tanh from primitive ops: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  geluTanh(x: string): string {
+    const g = this.g;
+    const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+    const inner = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, this.scalar(0.044715)])]), this.scalar(Math.sqrt(2 / Math.PI))]);
+    return g.node('Mul', [g.node('Mul', [x, this.scalar(0.5)]), g.node('Add', [g.node('Tanh', [inner]), this.scalar(1)])]);
+  }
+
+  /** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
+  geluErf(x: string): string {
+    const g = this.g;
+    const erf = g.node('Erf', [g.node('Mul', [x, this.scalar(Math.SQRT1_2)])]);
+    return g.node('Mul', [g.node('Mul', [x, this.scalar(0.5)]), g.node('Add', [erf, this.scalar(1)])]);
+  }
+
+  /** q·cos + rotate_half(q)·sin with rotate_half([a, b]) = [−b, a] over the last axis. */
+  rotary(x: string, cos: string, sin: string): string {
+    const g = this.g;
+    const [first, second] = g.nodeN('Split', [x], 2, { axis: -1 });
+    const rotated = g.node('Concat', [g.node('Neg', [second]), first], { axis: -1 });
+    return g.node('Add', [g.node('Mul', [x, cos]), g.node('Mul', [rotated, sin])]);
+  }
+}
+
+/**
+ * Builds `vision_encoder.onnx` (+ `vision_encoder.onnx_data`) in `outDir` from a Qwen3-VL
+ * checkpoint, per design spec §8.2. Weights stream into the data file as they are read, so
+ * memory stays near the largest single tensor.
+ */
+export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string, options: BuildVisionEncoderOptions = {}): Promise<SaveResult> {
+  const v = parseQwen3VLConfig(checkpoint.config, path.join(checkpoint.dir, 'config.json')).vision;
+  const hid = v.hidden;
+  const heads = v.heads;
+  const headDim = hid / heads;
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new Error(`vision hidden_size ${hid} must split into ${heads} heads of an even head_dim.`);
+  if (v.deepstackVisualIndexes.length !== DEEPSTACK_TAPS) throw new Error(`vision_config.deepstack_visual_indexes must list ${DEEPSTACK_TAPS} blocks (the graph's deepstack_embeds output has ${DEEPSTACK_TAPS}), got ${JSON.stringify(v.deepstackVisualIndexes)}.`);
+  for (const index of v.deepstackVisualIndexes) {
+    if (!Number.isInteger(index) || index < 0 || index >= v.depth) throw new Error(`DeepStack tap ${index} lies outside the ${v.depth} vision blocks.`);
+  }
+  const convShape = checkpoint.info(`${VISION}patch_embed.proj.weight`).shape;
+  const patchDim = convShape.slice(1).reduce((a, b) => a * b, 1); // C·T·P·P = 1536
+  if (convShape.length !== 5 || convShape[0] !== hid || convShape[2] !== v.temporalPatchSize || convShape[3] !== v.patchSize || convShape[4] !== v.patchSize) {
+    throw new Error(`${checkpoint.dir}: patch_embed.proj.weight has shape [${convShape.join(', ')}], expected [${hid}, C, ${v.temporalPatchSize}, ${v.patchSize}, ${v.patchSize}].`);
+  }
+  const unit = v.spatialMergeSize ** 2; // patches per merged token
+  const wide = hid * unit;
+
+  await mkdir(outDir, { recursive: true });
+  const g = new GraphBuilder('qwen3vl_vision_encoder', { opset: 17, scratchDir: outDir });
+  try {
+    const names = visionTensorNames(v);
+    const w = new VisionGraphWriter(g, checkpoint, names.length, options.onProgress);
+
+    const pixels = g.input('pixel_values', 'float32', ['num_segments', 'seg_patches', patchDim]);
+    const posIdx = g.input('pos_embed_idx', 'int64', [4, 'seg_patches']);
+    const posW = g.input('pos_embed_w', 'float32', [4, 'seg_patches']);
+    const ropeCos = g.input('rope_cos', 'float32', ['seg_patches', headDim]);
+    const ropeSin = g.input('rope_sin', 'float32', ['seg_patches', headDim]);
+
+    // Patch embed: Conv3d with kernel = stride over (c, t, y, x) rows is a MatMul by the reshaped weight.
+    const conv = await w.read(`${VISION}patch_embed.proj.weight`, convShape);
+    const convT = g.weight(`${VISION}patch_embed.proj.weight_t`, transpose(conv, hid, patchDim), [patchDim, hid]);
+    let x = g.node('Add', [g.node('MatMul', [pixels, convT]), await w.vector(`${VISION}patch_embed.proj.bias`, hid)]);
+
+    // Position embedding: Σₖ pos_embed[idx[k]]·w[k] over the 4 bilinear corners, same for every segment.
+    const table = await w.tensor(`${VISION}pos_embed.weight`, [v.numPositionEmbeddings, hid]);
+    const corners = g.node('Mul', [g.node('Gather', [table, posIdx], { axis: 0 }), g.node('Unsqueeze', [posW, g.constant([2], [1], 'int64')])]);
+    x = g.node('Add', [x, g.node('ReduceSum', [corners, g.constant([0], [1], 'int64')], { keepdims: 0 })]);
+
+    // Rotary tables [L, hd] → [L, 1, hd], broadcast over segments and heads of q/k [S, L, heads, hd].
+    const cos = g.node('Unsqueeze', [ropeCos, g.constant([1], [1], 'int64')]);
+    const sin = g.node('Unsqueeze', [ropeSin, g.constant([1], [1], 'int64')]);
+    const qkvShape = g.constant([0, 0, 3, heads, headDim], [5], 'int64');
+    const tokenShape = g.constant([0, 0, hid], [3], 'int64');
+    const mergedShape = g.constant([0, -1, wide], [3], 'int64');
+    const qScale = g.constant([1 / Math.sqrt(headDim)], [], 'float32');
+    const pick = (index: number) => g.constant([index], [], 'int64');
+
+    const deepstack: string[] = [];
+    for (let i = 0; i < v.depth; i++) {
+      const b = `${VISION}blocks.${i}.`;
+      // Attention: qkv [S, L, 3, heads, hd] → rotary on q, k → softmax(q·kᵀ/√hd)·v per segment and head.
+      const qkv = g.node('Reshape', [await w.linear(await w.layerNorm(x, `${b}norm1`, hid), `${b}attn.qkv`, hid, 3 * hid), qkvShape]);
+      const q = w.rotary(g.node('Gather', [qkv, pick(0)], { axis: 2 }), cos, sin);
+      const k = w.rotary(g.node('Gather', [qkv, pick(1)], { axis: 2 }), cos, sin);
+      const value = g.node('Gather', [qkv, pick(2)], { axis: 2 });
+      const qHeads = g.node('Transpose', [g.node('Mul', [q, qScale])], { perm: [0, 2, 1, 3] }); // [S, heads, L, hd]
+      const kHeadsT = g.node('Transpose', [k], { perm: [0, 2, 3, 1] }); // [S, heads, hd, L]
+      const vHeads = g.node('Transpose', [value], { perm: [0, 2, 1, 3] });
+      const probs = g.node('Softmax', [g.node('MatMul', [qHeads, kHeadsT])], { axis: -1 });
+      const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vHeads])], { perm: [0, 2, 1, 3] }), tokenShape]);
+      x = g.node('Add', [x, await w.linear(context, `${b}attn.proj`, hid, hid)]);
+      // MLP with tanh GELU.
+      const up = w.geluTanh(await w.linear(await w.layerNorm(x, `${b}norm2`, hid), `${b}mlp.linear_fc1`, hid, v.intermediate));
+      x = g.node('Add', [x, await w.linear(up, `${b}mlp.linear_fc2`, v.intermediate, hid)]);
+
+      const tap = v.deepstackVisualIndexes.indexOf(i);
+      if (tap >= 0) {
+        // DeepStack merger: 2×2 shuffle first, then LayerNorm over 4·hid.
+        const m = `${VISION}deepstack_merger_list.${tap}.`;
+        const shuffled = await w.layerNorm(g.node('Reshape', [x, mergedShape]), `${m}norm`, wide);
+        const inner = w.geluErf(await w.linear(shuffled, `${m}linear_fc1`, wide, wide));
+        deepstack[tap] = g.node('Unsqueeze', [await w.linear(inner, `${m}linear_fc2`, wide, v.outHidden), g.constant([0], [1], 'int64')]);
+      }
+    }
+
+    // Final merger: LayerNorm per token first, then the 2×2 shuffle.
+    const m = `${VISION}merger.`;
+    const shuffled = g.node('Reshape', [await w.layerNorm(x, `${m}norm`, hid), mergedShape]);
+    const merged = await w.linear(w.geluErf(await w.linear(shuffled, `${m}linear_fc1`, wide, wide)), `${m}linear_fc2`, wide, v.outHidden);
+
+    g.output('merged_embeds', 'float32', ['num_segments', 'seg_tokens', v.outHidden], merged);
+    g.output('deepstack_embeds', 'float32', [DEEPSTACK_TAPS, 'num_segments', 'seg_tokens', v.outHidden], g.node('Concat', deepstack, { axis: 0 }));
+    return await g.save(path.join(outDir, VISION_ENCODER_FILE));
+  } catch (error) {
+    await g.discard();
+    throw error;
+  }
+}

@@ -1,0 +1,192 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { patchify } from '../../electron/engine/models/common/patchify.ts';
+import { visionTables } from '../../electron/engine/models/common/vision-tables.ts';
+import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { openCheckpoint, type Checkpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
+import { parseQwen3VLConfig, type Qwen3VLVisionConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
+import type { SaveResult } from '../../native-models/onnx/graph-builder.ts';
+import { buildVisionEncoder } from '../../native-models/graphs/vision-encoder-graph.ts';
+import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
+import { naiveVision } from '../../native-models/reference/naive-vision.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+
+const ATOL = 1e-4;
+const MIN_COSINE = 0.99999;
+
+let root: string;
+let checkpoint: Checkpoint;
+let vision: Qwen3VLVisionConfig;
+let weights: NaiveWeights;
+let built: SaveResult;
+let buildMs: number;
+const progress: [number, number][] = [];
+let session: ort.InferenceSession;
+
+before(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'trove-vision-graph-'));
+  const dir = path.join(root, 'tiny');
+  await generateTinyCheckpoint({ out: dir, kind: 'embedding' });
+  checkpoint = await openCheckpoint(dir);
+  vision = parseQwen3VLConfig(checkpoint.config, dir).vision;
+  const start = performance.now();
+  built = await buildVisionEncoder(checkpoint, path.join(root, 'onnx'), { onProgress: (done, total) => progress.push([done, total]) });
+  buildMs = performance.now() - start;
+  weights = await loadNaiveWeights(dir);
+  session = await ort.InferenceSession.create(built.onnxFile);
+});
+
+after(async () => {
+  await session?.release();
+  await checkpoint?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Deterministic pseudo-random RGB frame (mulberry32), so every run sees the same pixels. */
+function randomFrame(width: number, height: number, seed: number): RgbImage {
+  let state = seed >>> 0;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    data[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  }
+  return { width, height, data };
+}
+
+interface RowStats {
+  maxAbs: number;
+  minCosine: number;
+}
+
+/** Compares graph rows (a flat float32 block) with the float64 reference rows. */
+function compareRows(actual: Float32Array, expected: Float64Array[], width: number, what: string): RowStats {
+  assert.equal(actual.length, expected.length * width, `${what}: ${actual.length / width} rows, expected ${expected.length}`);
+  let maxAbs = 0;
+  let minCosine = 1;
+  expected.forEach((row, r) => {
+    let dot = 0;
+    let na = 0;
+    let ne = 0;
+    for (let d = 0; d < width; d++) {
+      const a = actual[r * width + d];
+      const e = row[d];
+      maxAbs = Math.max(maxAbs, Math.abs(a - e));
+      dot += a * e;
+      na += a * a;
+      ne += e * e;
+    }
+    minCosine = Math.min(minCosine, dot / Math.sqrt(na * ne));
+  });
+  assert.ok(maxAbs <= ATOL, `${what}: max |graph − reference| = ${maxAbs} > ${ATOL}`);
+  assert.ok(minCosine >= MIN_COSINE, `${what}: lowest row cosine ${minCosine} < ${MIN_COSINE}`);
+  return { maxAbs, minCosine };
+}
+
+/**
+ * With the tiny model's 0.1-std weights attention is nearly uniform, so a wrong rotary or key
+ * layout moves the outputs by only ~1e-5 — inside the tolerance. Scaling every qkv projection
+ * by 4 (exact in float32) makes the logits ~16× larger and the softmax sharp, so those bugs show.
+ */
+const SHARP_QKV_SCALE = 4;
+const isQkv = (name: string) => /^model\.visual\.blocks\.\d+\.attn\.qkv\./.test(name);
+
+function sharpCheckpoint(base: Checkpoint): Checkpoint {
+  return {
+    dir: base.dir,
+    config: base.config,
+    names: () => base.names(),
+    has: (name) => base.has(name),
+    info: (name) => base.info(name),
+    readFloat32: async (name) => {
+      const data = await base.readFloat32(name);
+      return isQkv(name) ? data.map((x) => x * SHARP_QKV_SCALE) : data;
+    },
+    close: () => base.close(),
+  };
+}
+
+function sharpWeights(base: NaiveWeights): NaiveWeights {
+  const tensors = new Map([...base.tensors].map(([name, t]) => [name, isQkv(name) ? { shape: t.shape, data: t.data.map((x) => x * SHARP_QKV_SCALE) } : t]));
+  return naiveWeightsFromTensors(base.config, tensors);
+}
+
+/** Runs the graph on patchified frames and checks every output against naiveVision. */
+async function checkAgainstReference(frames: RgbImage[], expectedGrid: [number, number, number], model: { session: ort.InferenceSession; weights: NaiveWeights } = { session, weights }): Promise<Record<string, RowStats>> {
+  const { pixelValues, gridThw } = patchify(frames);
+  assert.deepEqual([...gridThw], expectedGrid);
+  const headDim = vision.hidden / vision.heads;
+  const tables = visionTables(gridThw, headDim);
+  const S = tables.segmentCount;
+  const L = tables.segmentPatches;
+  const out = await model.session.run({
+    pixel_values: new ort.Tensor('float32', pixelValues, [S, L, pixelValues.length / (S * L)]),
+    pos_embed_idx: new ort.Tensor('int64', BigInt64Array.from(tables.posEmbedIdx, (i) => BigInt(i)), [4, L]),
+    pos_embed_w: new ort.Tensor('float32', tables.posEmbedWeight, [4, L]),
+    rope_cos: new ort.Tensor('float32', tables.ropeCos, [L, headDim]),
+    rope_sin: new ort.Tensor('float32', tables.ropeSin, [L, headDim]),
+  });
+  const T = L / 4;
+  const outHidden = vision.outHidden;
+  assert.deepEqual(out.merged_embeds.dims, [S, T, outHidden]);
+  assert.deepEqual(out.deepstack_embeds.dims, [3, S, T, outHidden]);
+  const reference = naiveVision(model.weights, pixelValues, gridThw);
+  const stats: Record<string, RowStats> = {};
+  // Segment-major flattening of [S, T, out] is the prompt's token order, as the reference returns it.
+  stats.merged = compareRows(out.merged_embeds.data as Float32Array, reference.merged, outHidden, `merged_embeds ${gridThw.join('×')}`);
+  const deepstack = out.deepstack_embeds.data as Float32Array;
+  for (let tap = 0; tap < 3; tap++) {
+    const block = deepstack.subarray(tap * S * T * outHidden, (tap + 1) * S * T * outHidden);
+    stats[`deepstack${tap}`] = compareRows(block, reference.deepstack[tap], outHidden, `deepstack_embeds[${tap}] ${gridThw.join('×')}`);
+  }
+  return stats;
+}
+
+test('the vision graph is written with external data, a small .onnx and progress to the last tensor', async (t) => {
+  assert.ok(built.dataFile);
+  assert.equal((await stat(built.onnxFile)).size, built.onnxBytes);
+  assert.equal((await stat(built.dataFile)).size, built.dataBytes);
+  assert.ok(built.onnxBytes < 200_000, `the .onnx should hold only the graph, got ${built.onnxBytes} bytes`);
+  assert.deepEqual((await readdir(path.dirname(built.onnxFile))).sort(), ['vision_encoder.onnx', 'vision_encoder.onnx_data']);
+  assert.ok(progress.length > 0);
+  const [done, total] = progress[progress.length - 1];
+  assert.equal(done, total);
+  t.diagnostic(`tiny vision graph: .onnx ${built.onnxBytes} B, data ${built.dataBytes} B, built in ${buildMs.toFixed(0)} ms`);
+});
+
+// Three image sizes and a video run through ONE session: the graph is shape-polymorphic.
+for (const [width, height, grid, seed] of [
+  [96, 64, [1, 4, 6], 1],
+  [288, 192, [1, 12, 18], 2],
+  [128, 128, [1, 8, 8], 3],
+] as [number, number, [number, number, number], number][]) {
+  test(`image ${width}×${height} (grid ${grid.join('×')}) matches the float64 reference`, async (t) => {
+    const stats = await checkAgainstReference([randomFrame(width, height, seed)], grid);
+    t.diagnostic(JSON.stringify(stats));
+  });
+}
+
+test('a video with grid_t = 2 (two segments, shared tables) matches the float64 reference', async (t) => {
+  const frames = [10, 11, 12, 13].map((seed) => randomFrame(64, 96, seed));
+  const stats = await checkAgainstReference(frames, [2, 6, 4]);
+  t.diagnostic(JSON.stringify(stats));
+});
+
+test('with sharpened attention (qkv ×4) an image and a video still match the reference', async (t) => {
+  const sharpDir = path.join(root, 'onnx-sharp');
+  const sharp = await buildVisionEncoder(sharpCheckpoint(checkpoint), sharpDir);
+  const sharpSession = await ort.InferenceSession.create(sharp.onnxFile);
+  try {
+    const model = { session: sharpSession, weights: sharpWeights(weights) };
+    t.diagnostic(JSON.stringify(await checkAgainstReference([randomFrame(96, 64, 4)], [1, 4, 6], model)));
+    t.diagnostic(JSON.stringify(await checkAgainstReference([20, 21, 22, 23].map((seed) => randomFrame(64, 96, seed)), [2, 6, 4], model)));
+  } finally {
+    await sharpSession.release();
+  }
+});
