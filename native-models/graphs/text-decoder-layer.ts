@@ -1,0 +1,73 @@
+// One Qwen3 decoder layer (spec §7.3) as plain ONNX ops: RMSNorm → q/k/v → q_norm/k_norm →
+// rotary → GQA attention with an additive mask → o_proj → residual; RMSNorm → SwiGLU → residual.
+import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
+import type { Qwen3VLTextConfig } from '../checkpoint/qwen3vl-config.ts';
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import { int64s, rmsNorm, transposeLinear } from './text-decoder-blocks.ts';
+import { applyRotary, type RotaryTables } from './text-decoder-rotary.ts';
+
+export const TEXT_PREFIX = 'model.language_model.';
+
+/** Values every layer reads: the rotary tables and the additive mask [batch, 1, 1, seq, seq]. */
+export interface LayerContext {
+  readonly rotary: RotaryTables;
+  readonly attentionBias: string;
+}
+
+/** Reads a float32 tensor after checking its shape against config.json. */
+export async function readChecked(checkpoint: Checkpoint, name: string, shape: number[]): Promise<Float32Array> {
+  const actual = checkpoint.info(name).shape;
+  if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
+    throw new RangeError(`${checkpoint.dir}: tensor ${name} has shape [${actual.join(', ')}], config.json implies [${shape.join(', ')}]; the weights and config.json disagree`);
+  }
+  return checkpoint.readFloat32(name);
+}
+
+async function linearWeight(g: GraphBuilder, checkpoint: Checkpoint, name: string, outFeatures: number, inFeatures: number): Promise<string> {
+  const data = await readChecked(checkpoint, name, [outFeatures, inFeatures]);
+  return g.weight(name, transposeLinear(data, outFeatures, inFeatures), [inFeatures, outFeatures]);
+}
+
+async function normWeight(g: GraphBuilder, checkpoint: Checkpoint, name: string, size: number): Promise<string> {
+  return g.weight(name, await readChecked(checkpoint, name, [size]), [size]);
+}
+
+/** Appends layer `index` to the graph; `x` is the hidden state [batch, seq, hidden]. Returns the layer output. */
+export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, text: Qwen3VLTextConfig, index: number, x: string, context: LayerContext): Promise<string> {
+  const { hidden, heads, kvHeads, headDim, intermediate, rmsNormEps: eps } = text;
+  if (heads % kvHeads !== 0) throw new RangeError(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}; check config.json`);
+  const groups = heads / kvHeads;
+  const p = `${TEXT_PREFIX}layers.${index}.`;
+
+  // Attention block.
+  const normed = rmsNorm(g, x, await normWeight(g, checkpoint, `${p}input_layernorm.weight`, hidden), eps);
+  const project = async (name: string, outFeatures: number, n: number) => {
+    const flat = g.node('MatMul', [normed, await linearWeight(g, checkpoint, `${p}self_attn.${name}.weight`, outFeatures, hidden)]);
+    return g.node('Reshape', [flat, int64s(g, [0, 0, n, headDim])]); // [B, S, n, hd]
+  };
+  // q_norm/k_norm (over head_dim) come before the rotation.
+  const qNorm = await normWeight(g, checkpoint, `${p}self_attn.q_norm.weight`, headDim);
+  const kNorm = await normWeight(g, checkpoint, `${p}self_attn.k_norm.weight`, headDim);
+  const q = applyRotary(g, rmsNorm(g, await project('q_proj', heads * headDim, heads), qNorm, eps), context.rotary, headDim);
+  const k = applyRotary(g, rmsNorm(g, await project('k_proj', kvHeads * headDim, kvHeads), kNorm, eps), context.rotary, headDim);
+  const v = await project('v_proj', kvHeads * headDim, kvHeads);
+
+  // GQA without copying k/v: query head h = kv·groups + g reads kv head kv (repeat_kv order), so q
+  // becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
+  const q5 = g.node('Transpose', [g.node('Reshape', [q, int64s(g, [0, 0, kvHeads, groups, headDim])])], { perm: [0, 2, 3, 1, 4] });
+  const kT5 = g.node('Unsqueeze', [g.node('Transpose', [k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
+  const v5 = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
+  const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
+  const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attentionBias])], { axis: -1 });
+  const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
+  const merged = g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
+  const afterAttention = g.node('Add', [x, g.node('MatMul', [merged, await linearWeight(g, checkpoint, `${p}self_attn.o_proj.weight`, hidden, heads * headDim)])]);
+
+  // SwiGLU MLP block.
+  const y = rmsNorm(g, afterAttention, await normWeight(g, checkpoint, `${p}post_attention_layernorm.weight`, hidden), eps);
+  const gate = g.node('MatMul', [y, await linearWeight(g, checkpoint, `${p}mlp.gate_proj.weight`, intermediate, hidden)]);
+  const up = g.node('MatMul', [y, await linearWeight(g, checkpoint, `${p}mlp.up_proj.weight`, intermediate, hidden)]);
+  const activated = g.node('Mul', [g.node('Mul', [gate, g.node('Sigmoid', [gate])]), up]);
+  const down = g.node('MatMul', [activated, await linearWeight(g, checkpoint, `${p}mlp.down_proj.weight`, hidden, intermediate)]);
+  return g.node('Add', [afterAttention, down]);
+}
