@@ -21,6 +21,7 @@ const LAYERS = [
   { prefix: 'electron/engine/library/', rank: 2, name: 'engine/library' },
   { prefix: 'electron/engine/search/', rank: 3, name: 'engine/search' },
   { prefix: 'electron/engine/jobs/', rank: 3, name: 'engine/jobs' },
+  { prefix: 'electron/engine/app/', rank: 3.5, name: 'engine/app' },
   { prefix: 'electron/cli/', rank: 4, name: 'cli' },
   { prefix: 'electron/server/', rank: 4, name: 'server' },
   { prefix: 'electron/main/', rank: 5, name: 'main' },
@@ -33,6 +34,8 @@ const LAYERS = [
 
 const NATIVE_PACKAGES = ['sharp', 'better-sqlite3', 'hnswlib-node', 'onnxruntime-node', 'chokidar', 'mupdf'];
 const ELECTRON_ALLOWED = ['electron/main/', 'electron/preload/', 'e2e/'];
+/** The renderer is written against the API contract only; it runs in a sandboxed page. */
+const RENDERER_MAY_IMPORT = ['renderer/', 'electron/contract/common/'];
 
 function layerOf(rel) {
   return LAYERS.find((l) => rel.startsWith(l.prefix));
@@ -62,7 +65,7 @@ export default {
         return;
       }
       if (!source.startsWith('.')) {
-        if (isCommon(rel)) {
+        if (isCommon(rel) || rel.startsWith('renderer/')) {
           const pkg = source.startsWith('@') ? source.split('/').slice(0, 2).join('/') : source.split('/')[0];
           if (source.startsWith('node:') || NATIVE_PACKAGES.includes(pkg)) {
             context.report({ node, message: `'${rel}' is in a common/ folder (runs anywhere) but imports '${source}'. Move this code to a node/ folder or pass the dependency in.` });
@@ -71,6 +74,10 @@ export default {
         return;
       }
       const target = path.relative(ROOT, path.resolve(path.dirname(file), source)).split(path.sep).join('/');
+      if (rel.startsWith('renderer/') && !RENDERER_MAY_IMPORT.some((p) => target.startsWith(p))) {
+        context.report({ node, message: `The renderer may import only renderer/ and electron/contract/common/ code, not '${target}'. Reach the engine through the TroveApi client.` });
+        return;
+      }
       if (isCommon(rel) && target.split('/').includes('node')) {
         context.report({ node, message: `'${rel}' is in a common/ folder but imports '${target}' from a node/ folder. common/ code may import only common/ code.` });
       }

@@ -1,0 +1,15 @@
+// Events the engine pushes to every connected UI (IPC, WebSocket). Coalesced by the engine so a
+// storm of file changes becomes a few events a second.
+import { z } from 'zod';
+import { indexingProgress, root } from './entities.ts';
+
+export const API_EVENTS = {
+  'indexing.progress': indexingProgress,
+  'roots.changed': z.array(root),
+  /** The library changed (files indexed, moved, deleted): open searches may want to refresh. */
+  'library.changed': z.object({ indexed: z.number().int(), removed: z.number().int() }),
+  'model.changed': z.object({ statement: z.string() }),
+} as const;
+
+export type ApiEvent = keyof typeof API_EVENTS;
+export type ApiEventPayload<E extends ApiEvent> = z.output<(typeof API_EVENTS)[E]>;

@@ -1,0 +1,38 @@
+// Every request the UI, the CLI or the server can make, with its parameter and result schemas.
+// Transports derive their channel names from these keys and validate both directions.
+import { z } from 'zod';
+import { fileFailure, itemDetail, root, searchRequest, searchResponse, status } from './entities.ts';
+
+const none = z.object({}).strict();
+const ok = z.object({ ok: z.literal(true) });
+
+export const API_METHODS = {
+  'status.get': { params: none, result: status },
+  'roots.list': { params: none, result: z.array(root) },
+  'roots.add': {
+    params: z.object({ path: z.string().min(1), include: z.array(z.string()).default([]), exclude: z.array(z.string()).default([]) }),
+    result: root,
+  },
+  'roots.remove': { params: z.object({ id: z.number().int() }), result: ok },
+  'indexing.pause': { params: none, result: ok },
+  'indexing.resume': { params: none, result: ok },
+  'search.run': { params: searchRequest, result: searchResponse },
+  'items.get': { params: z.object({ id: z.number().int() }), result: itemDetail },
+  'files.failures': {
+    params: z.object({ limit: z.number().int().min(1).max(1000).default(100), offset: z.number().int().min(0).default(0) }),
+    result: z.array(fileFailure),
+  },
+  /** Open the item's file with the system's default app (at its page/time where the app allows). */
+  'files.open': { params: z.object({ itemId: z.number().int() }), result: ok },
+  /** Show the file in the system file manager. */
+  'files.reveal': { params: z.object({ itemId: z.number().int() }), result: ok },
+} as const;
+
+export type ApiMethod = keyof typeof API_METHODS;
+export type ApiParams<M extends ApiMethod> = z.input<(typeof API_METHODS)[M]['params']>;
+export type ApiParsedParams<M extends ApiMethod> = z.output<(typeof API_METHODS)[M]['params']>;
+export type ApiResult<M extends ApiMethod> = z.output<(typeof API_METHODS)[M]['result']>;
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return Object.prototype.hasOwnProperty.call(API_METHODS, name);
+}

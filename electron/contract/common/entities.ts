@@ -1,0 +1,147 @@
+// The nouns of Trove's API, as zod schemas: every transport (Electron IPC, HTTP/WebSocket, the
+// in-process CLI) validates against these at its boundary, and the TypeScript types come from them.
+import { z } from 'zod';
+
+export const FILE_KINDS = ['image', 'video', 'pdf', 'text', 'document'] as const;
+export const fileKind = z.enum(FILE_KINDS);
+export type FileKind = z.infer<typeof fileKind>;
+
+/** Where inside a file a hit is. */
+export const locator = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('whole') }),
+  /** A text chunk: character offsets into the file's text, and a short excerpt. */
+  z.object({ type: z.literal('text'), start: z.number().int().nonnegative(), end: z.number().int().nonnegative(), snippet: z.string() }),
+  /** A PDF (or document) page, 1-based. */
+  z.object({ type: z.literal('page'), page: z.number().int().positive() }),
+  /** A video moment in seconds. */
+  z.object({ type: z.literal('time'), start: z.number().nonnegative(), end: z.number().nonnegative() }),
+]);
+export type Locator = z.infer<typeof locator>;
+
+export const root = z.object({
+  id: z.number().int(),
+  path: z.string(),
+  include: z.array(z.string()),
+  exclude: z.array(z.string()),
+  /** False while the folder is missing (an unplugged drive); its files stay indexed. */
+  present: z.boolean(),
+  addedAt: z.number(),
+});
+export type Root = z.infer<typeof root>;
+
+export const kindCounts = z.object({
+  total: z.number().int().nonnegative(),
+  indexed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+});
+export type KindCounts = z.infer<typeof kindCounts>;
+
+export const indexingProgress = z.object({
+  state: z.enum(['idle', 'scanning', 'indexing', 'paused']),
+  files: kindCounts,
+  byKind: z.record(fileKind, kindCounts),
+  /** Files per second over the last minute; 0 when idle. */
+  rate: z.number().nonnegative(),
+  /** Seconds to finish the pending files at the current rate; null when unknown. */
+  etaSeconds: z.number().nonnegative().nullable(),
+  /** The file being worked on, for display. */
+  current: z.string().nullable(),
+});
+export type IndexingProgress = z.infer<typeof indexingProgress>;
+
+export const modelStatus = z.object({
+  /** The embedding model package in use, or null: keyword search only until one is ready. */
+  embedding: z.object({ name: z.string(), dims: z.number().int().positive(), precision: z.string() }).nullable(),
+  reranker: z.object({ name: z.string(), precision: z.string() }).nullable(),
+  /** Which execution provider runs the models (cpu, cuda, webgpu, …), and why, in words. */
+  executionProvider: z.string().nullable(),
+  statement: z.string(),
+});
+export type ModelStatus = z.infer<typeof modelStatus>;
+
+export const status = z.object({
+  files: kindCounts,
+  items: z.number().int().nonnegative(),
+  vectors: z.number().int().nonnegative(),
+  ann: z.object({ count: z.number().int().nonnegative() }),
+  indexing: indexingProgress,
+  model: modelStatus,
+  dataDir: z.string(),
+  /** Bytes used by the database, the ANN index and thumbnails. */
+  diskBytes: z.number().int().nonnegative(),
+});
+export type Status = z.infer<typeof status>;
+
+export const searchFilters = z.object({
+  kinds: z.array(fileKind).optional(),
+  rootIds: z.array(z.number().int()).optional(),
+  /** Epoch milliseconds, inclusive; compared with the date taken, else the file's mtime. */
+  from: z.number().optional(),
+  to: z.number().optional(),
+});
+export type SearchFilters = z.infer<typeof searchFilters>;
+
+/** An image given as a query: a file on this machine, or bytes (drop/paste). */
+export const queryImage = z.union([
+  z.object({ path: z.string().min(1) }),
+  z.object({ dataBase64: z.string().min(1), mime: z.string().regex(/^image\//) }),
+]);
+export type QueryImage = z.infer<typeof queryImage>;
+
+export const searchRequest = z
+  .object({
+    text: z.string().max(4000).optional(),
+    image: queryImage.optional(),
+    /** "More like this": use a stored item's vector as the query. */
+    likeItemId: z.number().int().optional(),
+    filters: searchFilters.default({}),
+    sort: z.enum(['relevance', 'date']).default('relevance'),
+    limit: z.number().int().min(1).max(500).default(60),
+    /** Hide results scored below this probability (0 shows everything). */
+    cutoff: z.number().min(0).max(1).default(0),
+    /** Rerank the top candidates with the reranker (when one is installed). */
+    rerank: z.boolean().default(true),
+  })
+  .refine((r) => (r.text !== undefined && r.text.trim() !== '') || r.image !== undefined || r.likeItemId !== undefined, {
+    message: 'a search needs text, an image, or an item to find more like',
+  });
+export type SearchRequest = z.input<typeof searchRequest>;
+
+export const searchResult = z.object({
+  itemId: z.number().int(),
+  fileId: z.number().int(),
+  path: z.string(),
+  name: z.string(),
+  kind: fileKind,
+  /** Relevance as a probability in [0, 1] (reranker score, or calibrated similarity without one). */
+  score: z.number().min(0).max(1),
+  locator,
+  /** Epoch ms: date taken when known, else mtime. */
+  date: z.number(),
+  /** Which signals found it. */
+  sources: z.array(z.enum(['semantic', 'keyword', 'reranked'])),
+});
+export type SearchResult = z.infer<typeof searchResult>;
+
+export const searchResponse = z.object({
+  results: z.array(searchResult),
+  /** How many candidates were above the cut-off before `limit`. */
+  total: z.number().int().nonnegative(),
+  /** 'semantic+keyword', 'keyword' (no model yet), …, in words for the UI. */
+  mode: z.string(),
+  tookMs: z.number().nonnegative(),
+});
+export type SearchResponse = z.infer<typeof searchResponse>;
+
+export const itemDetail = searchResult.omit({ score: true, sources: true }).extend({
+  size: z.number().int().nonnegative(),
+  mtime: z.number(),
+  /** Text of a text chunk, or a PDF page's text layer. */
+  text: z.string().nullable(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
+});
+export type ItemDetail = z.infer<typeof itemDetail>;
+
+export const fileFailure = z.object({ fileId: z.number().int(), path: z.string(), kind: fileKind.nullable(), error: z.string(), at: z.number() });
+export type FileFailure = z.infer<typeof fileFailure>;
