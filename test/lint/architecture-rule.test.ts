@@ -12,7 +12,7 @@ const root = path.resolve('.');
 const at = (rel: string) => path.join(root, rel);
 const tester = new RuleTester({ languageOptions: { ecmaVersion: 2022, sourceType: 'module' } });
 
-tester.run('trove/architecture', architecture as never, {
+tester.run('trove/architecture', architecture, {
   valid: [
     { filename: at('electron/engine/models/common/a.ts'), code: "import { x } from '../../base/common/python-numerics.ts';" },
     { filename: at('electron/engine/models/node/a.ts'), code: "import sharp from 'sharp'; import fs from 'node:fs'; import { y } from '../common/b.ts';" },

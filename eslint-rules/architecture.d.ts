@@ -1,0 +1,4 @@
+import type { Rule } from 'eslint';
+
+declare const architecture: Rule.RuleModule;
+export default architecture;
