@@ -1,6 +1,8 @@
 // The `trove` command line: parses the command word and hands the rest to one module per command.
 import { CliUsageError } from './cli-error.ts';
 import { runEmbed } from './commands/embed.ts';
+import { runModelBuild } from './commands/model-build.ts';
+import { runModelInspect } from './commands/model-inspect.ts';
 import { runModelTiny } from './commands/model-tiny.ts';
 
 const USAGE = `Usage: trove <command> [options]
@@ -11,6 +13,10 @@ Commands:
         video grids, frame choices).
   model tiny --out DIR [--kind embedding|reranker] [--seed N]
         Write a tiny random-weight Qwen3-VL checkpoint (real architecture and vocabulary) for tests.
+  model build <checkpoint-dir> --out <package-dir> [--kind embedding|reranker] [--precision P] [--overwrite]
+        Build a model package (ONNX graphs, tokenizer, manifest with hashes) from a checkpoint.
+  model inspect <package-dir> [--verify] [--json]
+        Show a model package's manifest and check its files (--verify: also their SHA-256).
 
 Run 'trove <command> --help' for the options of one command.`;
 
@@ -23,7 +29,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'model': {
         const [sub, ...args] = rest;
         if (sub === 'tiny') return await runModelTiny(args);
-        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Try 'trove model tiny --out DIR'.`);
+        if (sub === 'build') return await runModelBuild(args);
+        if (sub === 'inspect') return await runModelInspect(args);
+        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Use 'trove model tiny', 'trove model build' or 'trove model inspect'.`);
       }
       case undefined:
       case '--help':

@@ -1,7 +1,9 @@
 // Writes `text_decoder.onnx` (embedder) or `rerank_decoder.onnx` (reranker) straight from the
 // safetensors weights (spec §7.2, §7.3, §8.3): token embedding with the vision rows fused in,
 // every decoder layer with DeepStack adds after the first layers, final RMSNorm at last_index,
-// and for the reranker the yes−no logit. fp32, dynamic batch / seq / num_visual.
+// and for the reranker the yes−no logit. Dynamic batch / seq / num_visual. `precision` picks how the
+// linear layers and the embedding table are stored (graph-precision.ts; inputs and outputs are
+// float32 in every precision), `variant` plain ONNX ops or onnxruntime's fused contrib ops.
 //
 // Everything data-dependent (positions, scatter index, pooled index) comes in as inputs, so one
 // graph serves every prompt, image layout and batch size.
@@ -12,12 +14,14 @@ import { parseQwen3VLConfig, type Qwen3VLTextConfig } from '../checkpoint/qwen3v
 import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
 import { int64s, rmsNorm } from './text-decoder-blocks.ts';
+import { fusedRmsNorm } from './fused-ops.ts';
 import { addDecoderLayer, readChecked, TEXT_PREFIX } from './text-decoder-layer.ts';
 import { rotaryTables } from './text-decoder-rotary.ts';
+import { PrecisionWriter, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type Precision } from './graph-precision.ts';
 
 export type TextDecoderHead = 'embedding' | 'rerank';
 
-export interface TextDecoderBuildOptions {
+export interface TextDecoderBuildOptions extends GraphPrecisionOptions {
   readonly head: TextDecoderHead;
   /** Called after the embedding table, after each layer and after saving: done of total steps. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -25,6 +29,8 @@ export interface TextDecoderBuildOptions {
 
 export interface TextDecoderBuildResult extends SaveResult {
   readonly head: TextDecoderHead;
+  readonly precision: Precision;
+  readonly variant: GraphVariant;
   readonly layers: number;
   readonly hidden: number;
   readonly buildSeconds: number;
@@ -82,8 +88,7 @@ async function rerankDirection(checkpoint: Checkpoint, text: Qwen3VLTextConfig):
  * Returns x and the gather index into a table padded with one zero row (index num_visual), which
  * keeps Gather in bounds for text tokens and when num_visual = 0.
  */
-function fuseEmbeddings(g: GraphBuilder, embedTable: string, hidden: number): { x: string; visualGather: string } {
-  const tokens = g.node('Gather', [embedTable, 'input_ids'], { axis: 0 });
+function fuseEmbeddings(g: GraphBuilder, tokens: string, hidden: number): { x: string; visualGather: string } {
   const isVisual = g.node('GreaterOrEqual', ['visual_index', g.constant([0], [], 'int64')]);
   const numVisual = g.node('Shape', ['visual_embeds'], { start: 0, end: 1 }); // [1]
   const visualGather = g.node('Where', [isVisual, 'visual_index', numVisual]);
@@ -103,15 +108,18 @@ function deepstackAdds(g: GraphBuilder, visualGather: string, hidden: number): s
   });
 }
 
-/** Additive mask [batch, 1, 1, seq, seq]: 0 where key ≤ query and attention_mask[key] = 1, else the finite minimum. */
-function attentionBias(g: GraphBuilder): string {
+/**
+ * Additive mask [batch, 1, 1, seq, seq] (or [batch, 1, seq, seq] for MultiHeadAttention when
+ * `forFusedAttention`): 0 where key ≤ query and attention_mask[key] = 1, else the finite minimum.
+ */
+function attentionBias(g: GraphBuilder, forFusedAttention: boolean): string {
   const seq = g.node('Shape', ['input_ids'], { start: 1, end: 2 });
   const ones = g.node('Expand', [g.constant([1], [1, 1], 'float32'), g.node('Concat', [seq, seq], { axis: 0 })]);
   const causal = g.node('Cast', [g.node('Trilu', [ones], { upper: 0 })], { to: ONNX_BOOL }); // [S, S], query-major
   const keyIsToken = g.node('Unsqueeze', [g.node('Cast', ['attention_mask'], { to: ONNX_BOOL }), int64s(g, [1])]); // [B, 1, S]
   const allowed = g.node('And', [causal, keyIsToken]);
   const bias = g.node('Where', [allowed, g.constant([0], [], 'float32'), g.constant([MASKED_ATTENTION_BIAS], [], 'float32')]);
-  return g.node('Unsqueeze', [bias, int64s(g, [1, 2])]);
+  return g.node('Unsqueeze', [bias, int64s(g, forFusedAttention ? [1] : [1, 2])]);
 }
 
 /**
@@ -121,6 +129,7 @@ function attentionBias(g: GraphBuilder): string {
 export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, options: TextDecoderBuildOptions): Promise<TextDecoderBuildResult> {
   const started = performance.now();
   const { head } = options;
+  const { precision, variant } = resolvePrecision(options);
   if (head !== 'embedding' && head !== 'rerank') throw new Error(`head must be 'embedding' or 'rerank', got ${JSON.stringify(head)}`);
   const config = parseQwen3VLConfig(checkpoint.config, path.join(checkpoint.dir, 'config.json'));
   const text = config.text;
@@ -144,10 +153,16 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     g.input('last_index', 'int64', ['batch']);
 
     const embedName = `${TEXT_PREFIX}embed_tokens.weight`;
-    const embedTable = g.weight(embedName, await readChecked(checkpoint, embedName, [text.vocabSize, hidden]), [text.vocabSize, hidden]);
-    const fused = fuseEmbeddings(g, embedTable, hidden);
+    const writer = new PrecisionWriter(g, precision, true);
+    const tokens = writer.embedding(embedName, await readChecked(checkpoint, embedName, [text.vocabSize, hidden]), text.vocabSize, hidden, 'input_ids');
+    const fused = fuseEmbeddings(g, tokens, hidden);
     const deepstack = deepstackAdds(g, fused.visualGather, hidden);
-    const context = { rotary: rotaryTables(g, 'position_ids', text.ropeTheta, text.headDim, text.mropeSection), attentionBias: attentionBias(g) };
+    const context = {
+      rotary: rotaryTables(g, 'position_ids', text.ropeTheta, text.headDim, text.mropeSection),
+      attentionBias: attentionBias(g, variant === 'fused'),
+      writer,
+      variant,
+    };
     progress(1);
 
     let x = fused.x;
@@ -160,7 +175,7 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     // The final RMSNorm is per token, so norming only the pooled rows gives the same values.
     const lastRows = g.node('GatherND', [x, g.node('Unsqueeze', ['last_index', int64s(g, [1])])], { batch_dims: 1 }); // [B, hidden]
     const normName = `${TEXT_PREFIX}norm.weight`;
-    const pooled = rmsNorm(g, lastRows, g.weight(normName, await readChecked(checkpoint, normName, [hidden]), [hidden]), text.rmsNormEps);
+    const pooled = (variant === 'fused' ? fusedRmsNorm : rmsNorm)(g, lastRows, g.weight(normName, await readChecked(checkpoint, normName, [hidden]), [hidden]), text.rmsNormEps);
     g.output('pooled_hidden', 'float32', ['batch', hidden], pooled);
     if (head === 'rerank') {
       const direction = g.weight('rerank.yes_minus_no', await rerankDirection(checkpoint, text), [hidden, 1]);
@@ -168,7 +183,7 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     }
     const saved = await g.save(absoluteOut);
     progress(total);
-    return { ...saved, head, layers, hidden, buildSeconds: (performance.now() - started) / 1000 };
+    return { ...saved, head, precision, variant, layers, hidden, buildSeconds: (performance.now() - started) / 1000 };
   } catch (error) {
     await g.discard();
     throw error;

@@ -1,17 +1,25 @@
-// One Qwen3 decoder layer (spec §7.3) as plain ONNX ops: RMSNorm → q/k/v → q_norm/k_norm →
-// rotary → GQA attention with an additive mask → o_proj → residual; RMSNorm → SwiGLU → residual.
+// One Qwen3 decoder layer (spec §7.3): RMSNorm → q/k/v → q_norm/k_norm → rotary → GQA attention
+// with an additive mask → o_proj → residual; RMSNorm → SwiGLU → residual. The plain variant uses
+// ONNX primitives only; the fused one uses onnxruntime contrib ops for the norms, the
+// residual + norm, attention and SiLU (fused-ops.ts). Linear layers go through the precision
+// writer (fp32 MatMul, fp16, or MatMulNBits).
 import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import type { Qwen3VLTextConfig } from '../checkpoint/qwen3vl-config.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
-import { int64s, rmsNorm, transposeLinear } from './text-decoder-blocks.ts';
+import { int64s, rmsNorm } from './text-decoder-blocks.ts';
+import { fusedAttention, fusedRmsNorm, fusedSilu, fusedSkipRmsNorm } from './fused-ops.ts';
+import type { GraphVariant, PrecisionWriter } from './graph-precision.ts';
 import { applyRotary, type RotaryTables } from './text-decoder-rotary.ts';
 
 export const TEXT_PREFIX = 'model.language_model.';
 
-/** Values every layer reads: the rotary tables and the additive mask [batch, 1, 1, seq, seq]. */
+/** Values every layer reads: the rotary tables, the additive mask, the precision writer and the variant. */
 export interface LayerContext {
   readonly rotary: RotaryTables;
+  /** [batch, 1, 1, seq, seq] for the plain variant, [batch, 1, seq, seq] (MultiHeadAttention's attention_bias) for the fused one. */
   readonly attentionBias: string;
+  readonly writer: PrecisionWriter;
+  readonly variant: GraphVariant;
 }
 
 /** Reads a float32 tensor after checking its shape against config.json. */
@@ -23,10 +31,6 @@ export async function readChecked(checkpoint: Checkpoint, name: string, shape: n
   return checkpoint.readFloat32(name);
 }
 
-async function linearWeight(g: GraphBuilder, checkpoint: Checkpoint, name: string, outFeatures: number, inFeatures: number): Promise<string> {
-  const data = await readChecked(checkpoint, name, [outFeatures, inFeatures]);
-  return g.weight(name, transposeLinear(data, outFeatures, inFeatures), [inFeatures, outFeatures]);
-}
 
 async function normWeight(g: GraphBuilder, checkpoint: Checkpoint, name: string, size: number): Promise<string> {
   return g.weight(name, await readChecked(checkpoint, name, [size]), [size]);
@@ -38,36 +42,54 @@ export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, t
   if (heads % kvHeads !== 0) throw new RangeError(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}; check config.json`);
   const groups = heads / kvHeads;
   const p = `${TEXT_PREFIX}layers.${index}.`;
+  const fused = context.variant === 'fused';
+  const norm = (value: string, weight: string) => (fused ? fusedRmsNorm(g, value, weight, eps) : rmsNorm(g, value, weight, eps));
+  // down_proj writes the residual stream's massive activations, which overflow fp16 (spec §8.5).
+  const linear = async (input: string, name: string, outFeatures: number, inFeatures: number, range: 'fp16-ok' | 'fp32-island' = 'fp16-ok') =>
+    context.writer.linear(input, name, await readChecked(checkpoint, name, [outFeatures, inFeatures]), outFeatures, inFeatures, range);
 
   // Attention block.
-  const normed = rmsNorm(g, x, await normWeight(g, checkpoint, `${p}input_layernorm.weight`, hidden), eps);
+  const normed = norm(x, await normWeight(g, checkpoint, `${p}input_layernorm.weight`, hidden));
   const project = async (name: string, outFeatures: number, n: number) => {
-    const flat = g.node('MatMul', [normed, await linearWeight(g, checkpoint, `${p}self_attn.${name}.weight`, outFeatures, hidden)]);
+    const flat = await linear(normed, `${p}self_attn.${name}.weight`, outFeatures, hidden);
     return g.node('Reshape', [flat, int64s(g, [0, 0, n, headDim])]); // [B, S, n, hd]
   };
   // q_norm/k_norm (over head_dim) come before the rotation.
   const qNorm = await normWeight(g, checkpoint, `${p}self_attn.q_norm.weight`, headDim);
   const kNorm = await normWeight(g, checkpoint, `${p}self_attn.k_norm.weight`, headDim);
-  const q = applyRotary(g, rmsNorm(g, await project('q_proj', heads * headDim, heads), qNorm, eps), context.rotary, headDim);
-  const k = applyRotary(g, rmsNorm(g, await project('k_proj', kvHeads * headDim, kvHeads), kNorm, eps), context.rotary, headDim);
+  const q = applyRotary(g, norm(await project('q_proj', heads * headDim, heads), qNorm), context.rotary, headDim);
+  const k = applyRotary(g, norm(await project('k_proj', kvHeads * headDim, kvHeads), kNorm), context.rotary, headDim);
   const v = await project('v_proj', kvHeads * headDim, kvHeads);
 
-  // GQA without copying k/v: query head h = kv·groups + g reads kv head kv (repeat_kv order), so q
-  // becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
-  const q5 = g.node('Transpose', [g.node('Reshape', [q, int64s(g, [0, 0, kvHeads, groups, headDim])])], { perm: [0, 2, 3, 1, 4] });
-  const kT5 = g.node('Unsqueeze', [g.node('Transpose', [k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
-  const v5 = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
-  const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
-  const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attentionBias])], { axis: -1 });
-  const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
-  const merged = g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
-  const afterAttention = g.node('Add', [x, g.node('MatMul', [merged, await linearWeight(g, checkpoint, `${p}self_attn.o_proj.weight`, hidden, heads * headDim)])]);
+  let merged: string;
+  if (fused) {
+    merged = fusedAttention(g, { q, k, v, heads, kvHeads, headDim, bias: context.attentionBias });
+  } else {
+    // GQA without copying k/v: query head h = kv·groups + g reads kv head kv (repeat_kv order), so q
+    // becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
+    const q5 = g.node('Transpose', [g.node('Reshape', [q, int64s(g, [0, 0, kvHeads, groups, headDim])])], { perm: [0, 2, 3, 1, 4] });
+    const kT5 = g.node('Unsqueeze', [g.node('Transpose', [k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
+    const v5 = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
+    const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
+    const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attentionBias])], { axis: -1 });
+    const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
+    merged = g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
+  }
+  const attentionOut = await linear(merged, `${p}self_attn.o_proj.weight`, hidden, heads * headDim);
+  const postNorm = await normWeight(g, checkpoint, `${p}post_attention_layernorm.weight`, hidden);
+  let afterAttention: string;
+  let y: string;
+  if (fused) {
+    ({ sum: afterAttention, normed: y } = fusedSkipRmsNorm(g, attentionOut, x, postNorm, eps));
+  } else {
+    afterAttention = g.node('Add', [x, attentionOut]);
+    y = rmsNorm(g, afterAttention, postNorm, eps);
+  }
 
   // SwiGLU MLP block.
-  const y = rmsNorm(g, afterAttention, await normWeight(g, checkpoint, `${p}post_attention_layernorm.weight`, hidden), eps);
-  const gate = g.node('MatMul', [y, await linearWeight(g, checkpoint, `${p}mlp.gate_proj.weight`, intermediate, hidden)]);
-  const up = g.node('MatMul', [y, await linearWeight(g, checkpoint, `${p}mlp.up_proj.weight`, intermediate, hidden)]);
-  const activated = g.node('Mul', [g.node('Mul', [gate, g.node('Sigmoid', [gate])]), up]);
-  const down = g.node('MatMul', [activated, await linearWeight(g, checkpoint, `${p}mlp.down_proj.weight`, hidden, intermediate)]);
+  const gate = await linear(y, `${p}mlp.gate_proj.weight`, intermediate, hidden);
+  const up = await linear(y, `${p}mlp.up_proj.weight`, intermediate, hidden);
+  const activated = g.node('Mul', [fused ? fusedSilu(g, gate) : g.node('Mul', [gate, g.node('Sigmoid', [gate])]), up]);
+  const down = await linear(activated, `${p}mlp.down_proj.weight`, hidden, intermediate, 'fp32-island');
   return g.node('Add', [afterAttention, down]);
 }

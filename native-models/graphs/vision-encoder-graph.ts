@@ -4,11 +4,19 @@
 // so one fp32 graph serves every image size and video length (num_segments, seg_patches,
 // seg_tokens are symbolic). Attention is batched over segments: each segment attends only to
 // itself, exactly HF's cu_seqlens, with no mask.
+//
+// Precision (graph-precision.ts): fp16 stores every linear weight as float16; the attention
+// projections compute in fp16, while the patch embed, the block MLPs (whose fc1 output exceeds the
+// fp16 max on the 2B, spec §8.5) and the mergers compute in fp32 from fp16 storage. int8/int4
+// packages keep this tower fp32: it is small next to the decoder. The fused variant uses
+// MultiHeadAttention and FastGelu/Gelu (fused-ops.ts).
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { parseQwen3VLConfig, type Qwen3VLVisionConfig } from '../checkpoint/qwen3vl-config.ts';
 import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
+import { fusedAttention, fusedGeluErf, fusedGeluTanh } from './fused-ops.ts';
+import { PrecisionWriter, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type LinearRange } from './graph-precision.ts';
 
 export const VISION_ENCODER_FILE = 'vision_encoder.onnx';
 /** HF LayerNorm eps of every vision norm (blocks and mergers). */
@@ -17,7 +25,7 @@ const VISION = 'model.visual.';
 /** DeepStack taps in every Qwen3-VL; the graph output stacks exactly this many. */
 const DEEPSTACK_TAPS = 3;
 
-export interface BuildVisionEncoderOptions {
+export interface BuildVisionEncoderOptions extends GraphPrecisionOptions {
   /** Called after each checkpoint tensor is written: (tensors done, tensors in total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -37,22 +45,14 @@ function visionTensorNames(v: Qwen3VLVisionConfig): string[] {
   return names;
 }
 
-/** [rows, cols] row-major → [cols, rows]: PyTorch Linear weights are [out, in], MatMul wants [in, out]. */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
-  }
-  return out;
-}
-
 /** Emits the graph while reading the checkpoint one tensor at a time. */
 class VisionGraphWriter {
   private done = 0;
 
   constructor(
     private readonly g: GraphBuilder,
+    private readonly writer: PrecisionWriter,
+    readonly variant: GraphVariant,
     private readonly checkpoint: Checkpoint,
     private readonly total: number,
     private readonly onProgress?: (done: number, total: number) => void,
@@ -80,11 +80,16 @@ class VisionGraphWriter {
   }
 
   /** x·Wᵀ + b for an HF Linear `prefix` ([out, in] weight). */
-  async linear(x: string, prefix: string, inFeatures: number, outFeatures: number): Promise<string> {
-    const weight = transpose(await this.read(`${prefix}.weight`, [outFeatures, inFeatures]), outFeatures, inFeatures);
-    const w = this.g.weight(`${prefix}.weight_t`, weight, [inFeatures, outFeatures]);
-    const b = await this.vector(`${prefix}.bias`, outFeatures);
-    return this.g.node('Add', [this.g.node('MatMul', [x, w]), b]);
+  async linear(x: string, prefix: string, inFeatures: number, outFeatures: number, range: LinearRange): Promise<string> {
+    const { product, bias } = await this.linearParts(x, prefix, inFeatures, outFeatures, range);
+    return this.g.node('Add', [product, bias]);
+  }
+
+  /** x·Wᵀ and the bias initializer, apart (FastGelu adds the bias itself). */
+  async linearParts(x: string, prefix: string, inFeatures: number, outFeatures: number, range: LinearRange): Promise<{ product: string; bias: string }> {
+    const weight = await this.read(`${prefix}.weight`, [outFeatures, inFeatures]);
+    const product = this.writer.linear(x, `${prefix}.weight_t`, weight, outFeatures, inFeatures, range);
+    return { product, bias: await this.vector(`${prefix}.bias`, outFeatures) };
   }
 
   async layerNorm(x: string, prefix: string, size: number): Promise<string> {
@@ -103,6 +108,11 @@ class VisionGraphWriter {
     const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
     const inner = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, this.scalar(0.044715)])]), this.scalar(Math.sqrt(2 / Math.PI))]);
     return g.node('Mul', [g.node('Mul', [x, this.scalar(0.5)]), g.node('Add', [g.node('Tanh', [inner]), this.scalar(1)])]);
+  }
+
+  /** Exact GELU of the mergers: the contrib Gelu kernel in the fused variant. */
+  gelu(x: string): string {
+    return this.variant === 'fused' ? fusedGeluErf(this.g, x) : this.geluErf(x);
   }
 
   /** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
@@ -127,6 +137,8 @@ class VisionGraphWriter {
  * memory stays near the largest single tensor.
  */
 export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string, options: BuildVisionEncoderOptions = {}): Promise<SaveResult> {
+  const { precision, variant } = resolvePrecision(options);
+  const fused = variant === 'fused';
   const v = parseQwen3VLConfig(checkpoint.config, path.join(checkpoint.dir, 'config.json')).vision;
   const hid = v.hidden;
   const heads = v.heads;
@@ -148,7 +160,8 @@ export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string,
   const g = new GraphBuilder('qwen3vl_vision_encoder', { opset: 17, scratchDir: outDir });
   try {
     const names = visionTensorNames(v);
-    const w = new VisionGraphWriter(g, checkpoint, names.length, options.onProgress);
+    // Only fp16 changes this tower; int8/int4 packages keep it fp32 (no quantisation here).
+    const w = new VisionGraphWriter(g, new PrecisionWriter(g, precision, false), variant, checkpoint, names.length, options.onProgress);
 
     const pixels = g.input('pixel_values', 'float32', ['num_segments', 'seg_patches', patchDim]);
     const posIdx = g.input('pos_embed_idx', 'int64', [4, 'seg_patches']);
@@ -157,9 +170,10 @@ export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string,
     const ropeSin = g.input('rope_sin', 'float32', ['seg_patches', headDim]);
 
     // Patch embed: Conv3d with kernel = stride over (c, t, y, x) rows is a MatMul by the reshaped weight.
-    const conv = await w.read(`${VISION}patch_embed.proj.weight`, convShape);
-    const convT = g.weight(`${VISION}patch_embed.proj.weight_t`, transpose(conv, hid, patchDim), [patchDim, hid]);
-    let x = g.node('Add', [g.node('MatMul', [pixels, convT]), await w.vector(`${VISION}patch_embed.proj.bias`, hid)]);
+    // The conv weight [hid, C, T, P, P] read flat is the Linear weight [hid, patchDim].
+    const patchWeight = await w.read(`${VISION}patch_embed.proj.weight`, convShape);
+    const patchProduct = new PrecisionWriter(g, precision, false).linear(pixels, `${VISION}patch_embed.proj.weight_t`, patchWeight, hid, patchDim, 'fp32-island');
+    let x = g.node('Add', [patchProduct, await w.vector(`${VISION}patch_embed.proj.bias`, hid)]);
 
     // Position embedding: Σₖ pos_embed[idx[k]]·w[k] over the 4 bilinear corners, same for every segment.
     const table = await w.tensor(`${VISION}pos_embed.weight`, [v.numPositionEmbeddings, hid]);
@@ -170,43 +184,56 @@ export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string,
     const cos = g.node('Unsqueeze', [ropeCos, g.constant([1], [1], 'int64')]);
     const sin = g.node('Unsqueeze', [ropeSin, g.constant([1], [1], 'int64')]);
     const qkvShape = g.constant([0, 0, 3, heads, headDim], [5], 'int64');
-    const tokenShape = g.constant([0, 0, hid], [3], 'int64');
+    // Only the plain attention reshapes and scales itself (an unused initializer draws an ORT warning).
+    const tokenShape = fused ? '' : g.constant([0, 0, hid], [3], 'int64');
     const mergedShape = g.constant([0, -1, wide], [3], 'int64');
-    const qScale = g.constant([1 / Math.sqrt(headDim)], [], 'float32');
+    const qScale = fused ? '' : g.constant([1 / Math.sqrt(headDim)], [], 'float32');
     const pick = (index: number) => g.constant([index], [], 'int64');
 
     const deepstack: string[] = [];
     for (let i = 0; i < v.depth; i++) {
       const b = `${VISION}blocks.${i}.`;
       // Attention: qkv [S, L, 3, heads, hd] → rotary on q, k → softmax(q·kᵀ/√hd)·v per segment and head.
-      const qkv = g.node('Reshape', [await w.linear(await w.layerNorm(x, `${b}norm1`, hid), `${b}attn.qkv`, hid, 3 * hid), qkvShape]);
+      const qkv = g.node('Reshape', [await w.linear(await w.layerNorm(x, `${b}norm1`, hid), `${b}attn.qkv`, hid, 3 * hid, 'fp16-ok'), qkvShape]);
       const q = w.rotary(g.node('Gather', [qkv, pick(0)], { axis: 2 }), cos, sin);
       const k = w.rotary(g.node('Gather', [qkv, pick(1)], { axis: 2 }), cos, sin);
       const value = g.node('Gather', [qkv, pick(2)], { axis: 2 });
-      const qHeads = g.node('Transpose', [g.node('Mul', [q, qScale])], { perm: [0, 2, 1, 3] }); // [S, heads, L, hd]
-      const kHeadsT = g.node('Transpose', [k], { perm: [0, 2, 3, 1] }); // [S, heads, hd, L]
-      const vHeads = g.node('Transpose', [value], { perm: [0, 2, 1, 3] });
-      const probs = g.node('Softmax', [g.node('MatMul', [qHeads, kHeadsT])], { axis: -1 });
-      const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vHeads])], { perm: [0, 2, 1, 3] }), tokenShape]);
-      x = g.node('Add', [x, await w.linear(context, `${b}attn.proj`, hid, hid)]);
-      // MLP with tanh GELU.
-      const up = w.geluTanh(await w.linear(await w.layerNorm(x, `${b}norm2`, hid), `${b}mlp.linear_fc1`, hid, v.intermediate));
-      x = g.node('Add', [x, await w.linear(up, `${b}mlp.linear_fc2`, v.intermediate, hid)]);
+      let context: string;
+      if (fused) {
+        context = fusedAttention(g, { q, k, v: value, heads, kvHeads: heads, headDim, bias: null }); // [S, L, hid]
+      } else {
+        const qHeads = g.node('Transpose', [g.node('Mul', [q, qScale])], { perm: [0, 2, 1, 3] }); // [S, heads, L, hd]
+        const kHeadsT = g.node('Transpose', [k], { perm: [0, 2, 3, 1] }); // [S, heads, hd, L]
+        const vHeads = g.node('Transpose', [value], { perm: [0, 2, 1, 3] });
+        const probs = g.node('Softmax', [g.node('MatMul', [qHeads, kHeadsT])], { axis: -1 });
+        context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, vHeads])], { perm: [0, 2, 1, 3] }), tokenShape]);
+      }
+      x = g.node('Add', [x, await w.linear(context, `${b}attn.proj`, hid, hid, 'fp16-ok')]);
+      // MLP with tanh GELU; fc1's output overflows fp16 on the 2B, so the MLP computes in fp32.
+      const normed2 = await w.layerNorm(x, `${b}norm2`, hid);
+      let up: string;
+      if (fused) {
+        const fc1 = await w.linearParts(normed2, `${b}mlp.linear_fc1`, hid, v.intermediate, 'fp32-island');
+        up = fusedGeluTanh(g, fc1.product, fc1.bias);
+      } else {
+        up = w.geluTanh(await w.linear(normed2, `${b}mlp.linear_fc1`, hid, v.intermediate, 'fp32-island'));
+      }
+      x = g.node('Add', [x, await w.linear(up, `${b}mlp.linear_fc2`, v.intermediate, hid, 'fp32-island')]);
 
       const tap = v.deepstackVisualIndexes.indexOf(i);
       if (tap >= 0) {
         // DeepStack merger: 2×2 shuffle first, then LayerNorm over 4·hid.
         const m = `${VISION}deepstack_merger_list.${tap}.`;
         const shuffled = await w.layerNorm(g.node('Reshape', [x, mergedShape]), `${m}norm`, wide);
-        const inner = w.geluErf(await w.linear(shuffled, `${m}linear_fc1`, wide, wide));
-        deepstack[tap] = g.node('Unsqueeze', [await w.linear(inner, `${m}linear_fc2`, wide, v.outHidden), g.constant([0], [1], 'int64')]);
+        const inner = w.gelu(await w.linear(shuffled, `${m}linear_fc1`, wide, wide, 'fp32-island'));
+        deepstack[tap] = g.node('Unsqueeze', [await w.linear(inner, `${m}linear_fc2`, wide, v.outHidden, 'fp32-island'), g.constant([0], [1], 'int64')]);
       }
     }
 
     // Final merger: LayerNorm per token first, then the 2×2 shuffle.
     const m = `${VISION}merger.`;
     const shuffled = g.node('Reshape', [await w.layerNorm(x, `${m}norm`, hid), mergedShape]);
-    const merged = await w.linear(w.geluErf(await w.linear(shuffled, `${m}linear_fc1`, wide, wide)), `${m}linear_fc2`, wide, v.outHidden);
+    const merged = await w.linear(w.gelu(await w.linear(shuffled, `${m}linear_fc1`, wide, wide, 'fp32-island')), `${m}linear_fc2`, wide, v.outHidden, 'fp32-island');
 
     g.output('merged_embeds', 'float32', ['num_segments', 'seg_tokens', v.outHidden], merged);
     g.output('deepstack_embeds', 'float32', [DEEPSTACK_TAPS, 'num_segments', 'seg_tokens', v.outHidden], g.node('Concat', deepstack, { axis: 0 }));

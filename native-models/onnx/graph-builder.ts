@@ -17,10 +17,11 @@ import { float32ToF16Bits } from '../checkpoint/half-float.ts';
 
 const { onnx } = onnxProto;
 
-export type TensorDType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+export type TensorDType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 /** A number is a fixed dimension; a string names a symbolic (dynamic) one. */
 export type Dim = number | string;
-export type TensorData = Float32Array | BigInt64Array | Int32Array;
+/** Uint8Array/Int8Array carry packed quantised weights (uint8, int8) and raw float16 bits (Uint16Array). */
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
 /**
  * Attribute values. An integral number is written as INT and any other number as FLOAT, except
  * for attribute names that are float by definition (epsilon, alpha, beta, …; see FLOAT_ATTRIBUTES),
@@ -71,6 +72,8 @@ const ONNX_TYPE: Record<TensorDType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
 };
 
 /** IR version matching the ai.onnx opset (onnx/helper.py VERSION_TABLE). */
@@ -97,8 +100,18 @@ function tensorBytes(data: TensorData | number[], dtype: TensorDType, where: str
       return data instanceof Float32Array ? view(data) : view(Float32Array.from(data as ArrayLike<number>, Number));
     case 'float16': {
       if (data instanceof BigInt64Array) throw new TypeError(`${where}: float16 data must be given as float32 values, not BigInt64Array.`);
+      // A Uint16Array already holds f16 bit patterns (converted once by the caller); anything else is values.
+      if (data instanceof Uint16Array) return view(data);
       return view(Uint16Array.from(data as ArrayLike<number>, (x) => float32ToF16Bits(x)));
     }
+    case 'uint8':
+      if (data instanceof Uint8Array) return view(data);
+      if (data instanceof BigInt64Array) throw new TypeError(`${where}: uint8 data must be Uint8Array or numbers, not BigInt64Array.`);
+      return Uint8Array.from(data as ArrayLike<number>, (x) => checkedByte(x, 0, 255, where));
+    case 'int8':
+      if (data instanceof Int8Array) return view(data);
+      if (data instanceof BigInt64Array) throw new TypeError(`${where}: int8 data must be Int8Array or numbers, not BigInt64Array.`);
+      return view(Int8Array.from(data as ArrayLike<number>, (x) => checkedByte(x, -128, 127, where)));
     case 'int64':
       return data instanceof BigInt64Array ? view(data) : view(BigInt64Array.from(data as ArrayLike<number>, (x) => {
         if (!Number.isInteger(x)) throw new TypeError(`${where}: int64 value ${x} is not an integer.`);
@@ -113,9 +126,17 @@ function tensorBytes(data: TensorData | number[], dtype: TensorDType, where: str
   }
 }
 
+function checkedByte(x: number, min: number, max: number, where: string): number {
+  if (!Number.isInteger(x) || x < min || x > max) throw new RangeError(`${where}: value ${x} is not an integer in [${min}, ${max}].`);
+  return x;
+}
+
 function defaultDType(data: TensorData): TensorDType {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint16Array) return 'float16';
   return 'int32';
 }
 

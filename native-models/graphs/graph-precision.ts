@@ -1,0 +1,123 @@
+// How the graphs store and compute their big weights at each package precision (spec §8.5):
+// - fp32: MatMul by a float32 [in, out] initializer (the reference graph, unchanged);
+// - fp16: float16 initializers. Where fp16 arithmetic is safe the linear runs in fp16
+//   (Cast x → fp16, MatMul, Cast → fp32), so a GPU EP uses its fp16 kernels; where the spec warns
+//   of overflow (vision MLPs, the decoder's down_proj that writes the massive residual
+//   activations, the mergers) only the storage is fp16 and the weight is Cast to fp32 (an
+//   initializer Cast that onnxruntime folds at load). Norms, softmax, rotary and the residual
+//   stream stay fp32 in every precision: activations between layers are always fp32;
+// - int8 / int4: com.microsoft MatMulNBits over weights quantised here (weight-quantization.ts),
+//   activations fp32.
+import type { GraphVariant, Precision } from '../../electron/engine/models/common/model-manifest.ts';
+import type { GraphBuilder } from '../onnx/graph-builder.ts';
+import { float32ToF16Bits } from '../checkpoint/half-float.ts';
+import { transposeLinear } from './text-decoder-blocks.ts';
+import { quantizeBlockwise, quantizeRowsInt8, type QuantBits } from './weight-quantization.ts';
+
+export type { GraphVariant, Precision } from '../../electron/engine/models/common/model-manifest.ts';
+
+export const ONNX_FLOAT = 1;
+export const ONNX_FLOAT16 = 10;
+const MS_DOMAIN = 'com.microsoft';
+
+/** Options both graph builders accept; defaults give the fp32 plain-op reference graph. */
+export interface GraphPrecisionOptions {
+  readonly precision?: Precision;
+  readonly variant?: GraphVariant;
+}
+
+/** Block size of MatMulNBits: 32 keeps int4 error low (4.5 bits + zero point per weight) at a small size cost over 128. */
+export const NBITS_BLOCK_SIZE = 32;
+/**
+ * MatMulNBits accuracy_level 0: activations stay fp32 inside the kernel, so the only error is the
+ * weights' (level 4 quantises activations to int8 too, faster on CPU but a second error source).
+ */
+export const NBITS_ACCURACY_LEVEL = 0;
+
+/**
+ * Whether a linear layer may compute in fp16 (`'fp16-ok'`) or must compute in fp32 whatever the
+ * storage (`'fp32-island'`, spec §8.5 overflow risks).
+ */
+export type LinearRange = 'fp16-ok' | 'fp32-island';
+
+export function resolvePrecision(options: GraphPrecisionOptions): { precision: Precision; variant: GraphVariant } {
+  const precision = options.precision ?? 'fp32';
+  const variant = options.variant ?? 'plain';
+  if (!['fp32', 'fp16', 'int8', 'int4'].includes(precision)) throw new Error(`precision must be 'fp32', 'fp16', 'int8' or 'int4', got ${JSON.stringify(precision)}`);
+  if (variant !== 'plain' && variant !== 'fused') throw new Error(`variant must be 'plain' or 'fused', got ${JSON.stringify(variant)}`);
+  return { precision, variant };
+}
+
+/** float16 bit patterns of a float32 array, converted once (the builder then writes them as-is). */
+export function toF16Bits(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float32ToF16Bits(values[i]);
+  return out;
+}
+
+/** Emits linear layers and embedding lookups at one precision; fp16 casts of a shared input are reused. */
+export class PrecisionWriter {
+  private readonly halfInputs = new Map<string, string>();
+
+  constructor(
+    readonly g: GraphBuilder,
+    readonly precision: Precision,
+    /** Precision of weights this writer may quantise: the vision tower keeps fp32 in int8/int4 packages. */
+    private readonly quantize: boolean,
+  ) {}
+
+  /**
+   * x·Wᵀ for an HF weight [out, in] (no bias). `name` is the initializer's name in the fp32 graph;
+   * quantised forms add suffixes.
+   */
+  linear(x: string, name: string, weight: Float32Array, outFeatures: number, inFeatures: number, range: LinearRange): string {
+    const g = this.g;
+    if (weight.length !== outFeatures * inFeatures) {
+      throw new RangeError(`linear weight ${name} has ${weight.length} values, expected ${outFeatures}×${inFeatures}; check the checkpoint against config.json`);
+    }
+    if ((this.precision === 'int8' || this.precision === 'int4') && this.quantize) {
+      const bits: QuantBits = this.precision === 'int8' ? 8 : 4;
+      // int8 is symmetric (256 levels leave little to gain from a zero point); int4 takes a zero point per block.
+      const q = quantizeBlockwise(weight, outFeatures, inFeatures, { bits, blockSize: NBITS_BLOCK_SIZE, symmetric: bits === 8 });
+      const inputs = [
+        x,
+        g.weight(`${name}.q${bits}`, q.packed, [q.n, q.blocksPerRow, q.blobSize], 'uint8'),
+        g.weight(`${name}.scales`, q.scales, [q.n * q.blocksPerRow]),
+      ];
+      if (q.zeroPoints) inputs.push(g.weight(`${name}.zero_points`, q.zeroPoints, [q.zeroPoints.length], 'uint8'));
+      return g.node('MatMulNBits', inputs, { K: inFeatures, N: outFeatures, bits, block_size: NBITS_BLOCK_SIZE, accuracy_level: NBITS_ACCURACY_LEVEL }, { domain: MS_DOMAIN });
+    }
+    const transposed = transposeLinear(weight, outFeatures, inFeatures);
+    if (this.precision !== 'fp16') return g.node('MatMul', [x, g.weight(name, transposed, [inFeatures, outFeatures])]);
+    const half = g.weight(name, toF16Bits(transposed), [inFeatures, outFeatures], 'float16');
+    if (range === 'fp32-island') return g.node('MatMul', [x, g.node('Cast', [half], { to: ONNX_FLOAT })]);
+    return g.node('Cast', [g.node('MatMul', [this.half(x), half])], { to: ONNX_FLOAT });
+  }
+
+  /**
+   * table[ids] as float32 [..ids, width]. fp16 stores the table as float16; int8/int4 store int8
+   * codes with one float32 scale per row (the table is 1.24 GB of the 2B's fp32 decoder).
+   */
+  embedding(name: string, table: Float32Array, rows: number, width: number, ids: string): string {
+    const g = this.g;
+    if (this.precision === 'fp16') {
+      return g.node('Cast', [g.node('Gather', [g.weight(name, toF16Bits(table), [rows, width], 'float16'), ids], { axis: 0 })], { to: ONNX_FLOAT });
+    }
+    if ((this.precision === 'int8' || this.precision === 'int4') && this.quantize) {
+      const q = quantizeRowsInt8(table, rows, width);
+      const codes = g.node('Gather', [g.weight(`${name}.q8`, q.codes, [rows, width], 'int8'), ids], { axis: 0 });
+      const scales = g.node('Gather', [g.weight(`${name}.row_scales`, q.scales, [rows, 1]), ids], { axis: 0 });
+      return g.node('Mul', [g.node('Cast', [codes], { to: ONNX_FLOAT }), scales]);
+    }
+    return g.node('Gather', [g.weight(name, table, [rows, width]), ids], { axis: 0 });
+  }
+
+  private half(x: string): string {
+    let cast = this.halfInputs.get(x);
+    if (cast === undefined) {
+      cast = this.g.node('Cast', [x], { to: ONNX_FLOAT16 });
+      this.halfInputs.set(x, cast);
+    }
+    return cast;
+  }
+}
