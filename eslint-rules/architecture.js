@@ -4,7 +4,9 @@
 //     adapters (cli, server, main, preload). native-models sits beside the models layer and may be
 //     used by jobs and adapters; its reference forward (float64, slow) may be used by tests, benchmarks and scripts only.
 //  2. Environments: code under a `common/` folder runs anywhere (no Node built-ins, no native
-//     packages, nothing from `node/`); only electron/main and electron/preload may import Electron.
+//     packages, nothing from `node/` or `browser/`); code under a `browser/` folder runs in a page
+//     (DOM globals; no Node built-ins, no native packages, nothing from `node/`); only
+//     electron/main and electron/preload may import Electron.
 import path from 'node:path';
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
@@ -35,7 +37,7 @@ const LAYERS = [
 const NATIVE_PACKAGES = ['sharp', 'better-sqlite3', 'hnswlib-node', 'onnxruntime-node', 'chokidar', 'mupdf'];
 const ELECTRON_ALLOWED = ['electron/main/', 'electron/preload/', 'e2e/'];
 /** The renderer is written against the API contract only; it runs in a sandboxed page. */
-const RENDERER_MAY_IMPORT = ['renderer/', 'electron/contract/common/'];
+const RENDERER_MAY_IMPORT = ['renderer/', 'electron/contract/common/', 'electron/contract/browser/'];
 
 function layerOf(rel) {
   return LAYERS.find((l) => rel.startsWith(l.prefix));
@@ -43,6 +45,10 @@ function layerOf(rel) {
 
 function isCommon(rel) {
   return rel.split('/').includes('common');
+}
+
+function isBrowser(rel) {
+  return rel.split('/').includes('browser');
 }
 
 export default {
@@ -65,21 +71,28 @@ export default {
         return;
       }
       if (!source.startsWith('.')) {
-        if (isCommon(rel) || rel.startsWith('renderer/')) {
+        if (isCommon(rel) || isBrowser(rel) || rel.startsWith('renderer/')) {
           const pkg = source.startsWith('@') ? source.split('/').slice(0, 2).join('/') : source.split('/')[0];
           if (source.startsWith('node:') || NATIVE_PACKAGES.includes(pkg)) {
-            context.report({ node, message: `'${rel}' is in a common/ folder (runs anywhere) but imports '${source}'. Move this code to a node/ folder or pass the dependency in.` });
+            const where = isBrowser(rel) ? 'a browser/ folder (runs in a page)' : 'a common/ folder (runs anywhere)';
+            context.report({ node, message: `'${rel}' is in ${where} but imports '${source}'. Move this code to a node/ folder or pass the dependency in.` });
           }
         }
         return;
       }
       const target = path.relative(ROOT, path.resolve(path.dirname(file), source)).split(path.sep).join('/');
       if (rel.startsWith('renderer/') && !RENDERER_MAY_IMPORT.some((p) => target.startsWith(p))) {
-        context.report({ node, message: `The renderer may import only renderer/ and electron/contract/common/ code, not '${target}'. Reach the engine through the TroveApi client.` });
+        context.report({ node, message: `The renderer may import only renderer/, electron/contract/common/ and electron/contract/browser/ code, not '${target}'. Reach the engine through the TroveApi client.` });
         return;
       }
       if (isCommon(rel) && target.split('/').includes('node')) {
         context.report({ node, message: `'${rel}' is in a common/ folder but imports '${target}' from a node/ folder. common/ code may import only common/ code.` });
+      }
+      if (isCommon(rel) && isBrowser(target)) {
+        context.report({ node, message: `'${rel}' is in a common/ folder but imports '${target}' from a browser/ folder. common/ code may import only common/ code.` });
+      }
+      if (isBrowser(rel) && target.split('/').includes('node')) {
+        context.report({ node, message: `'${rel}' is in a browser/ folder (runs in a page) but imports '${target}' from a node/ folder. browser/ code may import only browser/ and common/ code.` });
       }
       const to = layerOf(target);
       if (from && to && to.rank > from.rank) {

@@ -1,0 +1,46 @@
+// The renderer's TroveApi inside Electron: a thin wrapper over the preload's `window.trove`
+// bridge that validates every answer and event against the contract before the UI sees it.
+import { API_EVENTS, type ApiEvent, type ApiEventPayload } from '../common/api-events.ts';
+import type { ApiMethod, ApiParams, ApiResult } from '../common/api-methods.ts';
+import { resultFromOutcome } from '../common/api-call-outcome.ts';
+import { troveMediaUrl, type MediaKind, type TroveBridge } from '../common/bridge.ts';
+import { ApiError, parseApiEvent, type TroveApi } from '../common/trove-api.ts';
+
+export interface IpcApi extends TroveApi {
+  /** A `trove://` URL for an item's thumbnail or file, for img/video tags. */
+  mediaUrl(kind: MediaKind, itemId: number): string;
+}
+
+export interface IpcApiOptions {
+  /** Told about an event payload that failed the contract (dropped instead of delivered). */
+  onInvalidEvent?: (event: ApiEvent, error: unknown) => void;
+}
+
+export function createIpcApi(bridge: TroveBridge, options: IpcApiOptions = {}): IpcApi {
+  return {
+    async call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResult<M>> {
+      let outcome: unknown;
+      try {
+        outcome = await bridge.call(method, params);
+      } catch (error) {
+        // Only the IPC itself fails here (a structured-clone error, a closing window): API errors are outcomes.
+        throw new ApiError('unavailable', `${method}: the app's engine did not answer (${error instanceof Error ? error.message : String(error)}); restart Trove if this persists`);
+      }
+      return resultFromOutcome(method, outcome);
+    },
+    on<E extends ApiEvent>(event: E, handler: (payload: ApiEventPayload<E>) => void): () => void {
+      if (!Object.prototype.hasOwnProperty.call(API_EVENTS, event)) throw new TypeError(`unknown API event '${String(event)}'`);
+      return bridge.on(event, (payload) => {
+        let parsed: ApiEventPayload<E>;
+        try {
+          parsed = parseApiEvent(event, payload);
+        } catch (error) {
+          options.onInvalidEvent?.(event, error);
+          return;
+        }
+        handler(parsed);
+      });
+    },
+    mediaUrl: troveMediaUrl,
+  };
+}

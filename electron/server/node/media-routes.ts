@@ -1,0 +1,122 @@
+// Thumbnails and library files for img/video tags: GET /media/thumb/:itemId and
+// /media/file/:itemId. The engine maps an opaque item id to bytes or a path; this module still
+// refuses any path that is not an absolute, normalised, regular file inside a library root (after
+// resolving symlinks), so a bug upstream cannot turn the route into a file server for the disk.
+import { realpath, stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { mediaContentType } from './content-types.ts';
+import { parseByteRange } from './http-range.ts';
+import { isInside, pipeFile } from './static-files.ts';
+
+/** What the engine provides to the media routes (and, later, to the shell's trove:// protocol). */
+export interface MediaSource {
+  /** The stored thumbnail of an item, or null when it has none (or the item does not exist). */
+  thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null> | { mime: string; bytes: Uint8Array } | null;
+  /** The absolute path of the indexed file holding the item, or null. */
+  filePath(itemId: number): Promise<string | null> | string | null;
+  /** The library's root folders; a file outside every one of them is refused. */
+  rootPaths(): Promise<string[]> | string[];
+}
+
+/**
+ * A library file can be anything (an HTML page, an SVG with script): opened directly it must not
+ * run on the server's origin, so every media response is sandboxed. PDFs are the exception:
+ * Chrome's built-in viewer refuses to render inside a sandbox, and it runs no script of the page.
+ */
+const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+export type MediaOutcome = { status: 'served' } | { status: 400 | 403 | 404; reason: string };
+
+const ROUTE = /^\/media\/(thumb|file)\/([0-9]{1,15})$/;
+
+export function isMediaPath(rawPath: string): boolean {
+  return rawPath === '/media' || rawPath.startsWith('/media/');
+}
+
+export async function serveMedia(media: MediaSource, rawPath: string, request: IncomingMessage, response: ServerResponse): Promise<MediaOutcome> {
+  const match = ROUTE.exec(rawPath);
+  if (!match) return { status: 400, reason: 'media URLs look like /media/thumb/<itemId> or /media/file/<itemId>' };
+  const itemId = Number(match[2]);
+  if (match[1] === 'thumb') {
+    const thumbnail = await media.thumbnail(itemId);
+    if (!thumbnail) return { status: 404, reason: `item ${itemId} has no thumbnail` };
+    sendBytes(thumbnail.bytes, thumbnail.mime, request, response);
+    return { status: 'served' };
+  }
+  const candidate = await media.filePath(itemId);
+  if (candidate === null) return { status: 404, reason: `no indexed file for item ${itemId}` };
+  const file = await checkedLibraryFile(candidate, await media.rootPaths());
+  if (file === null) return { status: 403, reason: `item ${itemId}'s file is not a regular file inside a library folder` };
+  await sendFile(file, request, response);
+  return { status: 'served' };
+}
+
+/** The real path of `candidate` when it is a regular file inside one of `roots`, else null. */
+export async function checkedLibraryFile(candidate: string, roots: string[]): Promise<string | null> {
+  if (typeof candidate !== 'string' || candidate.includes('\0') || !path.isAbsolute(candidate)) return null;
+  if (path.normalize(candidate) !== candidate) return null;
+  let real: string;
+  try {
+    real = await realpath(candidate);
+    if (!(await stat(real)).isFile()) return null;
+  } catch {
+    return null;
+  }
+  for (const root of roots) {
+    try {
+      if (isInside(await realpath(root), real)) return real;
+    } catch {
+      // A root that is missing (an unplugged drive) contains nothing.
+    }
+  }
+  return null;
+}
+
+function mediaHeaders(contentType: string, cacheControl: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'cache-control': cacheControl,
+    'accept-ranges': 'bytes',
+    'cross-origin-resource-policy': 'same-origin',
+    ...(contentType === 'application/pdf' ? {} : { 'content-security-policy': MEDIA_CSP }),
+  };
+}
+
+function sendBytes(bytes: Uint8Array, mime: string, request: IncomingMessage, response: ServerResponse): void {
+  // Thumbnails are regenerated when their file changes, so a short private cache is enough.
+  const headers = mediaHeaders(/^image\/[a-z0-9.+-]+$/i.test(mime) ? mime : 'application/octet-stream', 'private, max-age=300');
+  const range = parseByteRange(request.headers.range, bytes.length);
+  if (range === 'unsatisfiable') {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${bytes.length}` }).end();
+    return;
+  }
+  const body = range ? bytes.subarray(range.start, range.end + 1) : bytes;
+  response.writeHead(range ? 206 : 200, {
+    ...headers,
+    'content-length': String(body.length),
+    ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${bytes.length}` } : {}),
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+async function sendFile(file: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const info = await stat(file);
+  const headers = { ...mediaHeaders(mediaContentType(file), 'private, no-cache'), 'last-modified': info.mtime.toUTCString() };
+  const range = parseByteRange(request.headers.range, info.size);
+  if (range === 'unsatisfiable') {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    return;
+  }
+  const length = range ? range.end - range.start + 1 : info.size;
+  response.writeHead(range ? 206 : 200, {
+    ...headers,
+    'content-length': String(length),
+    ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${info.size}` } : {}),
+  });
+  if (request.method === 'HEAD' || length === 0) {
+    response.end();
+    return;
+  }
+  await pipeFile(file, response, range ?? undefined);
+}
