@@ -4,13 +4,16 @@ import { runEmbed } from './commands/embed.ts';
 import { runModelBuild } from './commands/model-build.ts';
 import { runModelInspect } from './commands/model-inspect.ts';
 import { runModelTiny } from './commands/model-tiny.ts';
+import { runRerank } from './commands/rerank.ts';
 
 const USAGE = `Usage: trove <command> [options]
 
 Commands:
   embed --text T --image P --video V [--instruction I] [--dims N] --model DIR [--inputs-only] [--json]
         Show what the embedding model receives for these inputs (prompt, token ids, image and
-        video grids, frame choices).
+        video grids, frame choices) and, with a model package, the embedding.
+  rerank --query-text Q [--query-image P] --doc-text D [--doc-image P]… --model DIR [--instruction I] [--json]
+        Score documents against a query with a reranker model package (scores in [0, 1]).
   model tiny --out DIR [--kind embedding|reranker] [--seed N]
         Write a tiny random-weight Qwen3-VL checkpoint (real architecture and vocabulary) for tests.
   model build <checkpoint-dir> --out <package-dir> [--kind embedding|reranker] [--precision P] [--overwrite]
@@ -26,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'embed':
         return await runEmbed(rest);
+      case 'rerank':
+        return await runRerank(rest);
       case 'model': {
         const [sub, ...args] = rest;
         if (sub === 'tiny') return await runModelTiny(args);

@@ -2,19 +2,24 @@
 // `--json` is a stable interface (docs/cli.md); scripts and tests read it.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { CliUsageError } from '../cli-error.ts';
 import { loadQwenTokenizer } from '../../engine/models/node/qwen-tokenizer.ts';
-import { prepareEmbedBatch } from '../../engine/models/node/embed-inputs.ts';
+import { prepareEmbedBatch, type EmbedInput } from '../../engine/models/node/embed-inputs.ts';
+import { ModelClient } from '../../engine/models/node/runtime/model-client.ts';
 
 const HELP = `Usage: trove embed [--text T]… [--image FILE]… [--video FILE]… --model DIR [options]
+
+Without --inputs-only, --model must be an embedding model package (trove model build) and the
+embedding is computed; with --inputs-only a checkpoint folder is enough.
 
 Options:
   --text T           text to embed (repeatable; joined with no separator, as the reference does)
   --image FILE       image file (repeatable)
   --video FILE       video file (repeatable)
   --instruction I    task instruction (default "Represent the user's input.")
-  --dims N           Matryoshka dimensions of the embedding (with a model runtime)
-  --model DIR        a checkpoint or model package folder (its tokenizer.json is used)
+  --dims N           Matryoshka size of the embedding, 32 … hidden size (default: full)
+  --model DIR        a model package folder (or, with --inputs-only, a checkpoint folder)
   --inputs-only      print the preprocessing only (prompt, token ids, grids, frame choices)
   --fast-images      shrink large photos on load before the exact resize
   --json             machine-readable output (shape: docs/cli.md)`;
@@ -51,17 +56,14 @@ export async function runEmbed(argv: string[]): Promise<number> {
   if (!values.model) {
     throw new CliUsageError('embed needs --model DIR (or TROVE_MODEL): a checkpoint or model package folder with tokenizer.json. For a test model: trove model tiny --out DIR.');
   }
-  if (!values['inputs-only']) {
-    throw new CliUsageError('running the embedding network needs a model package, which this version cannot build yet; add --inputs-only to see the preprocessing.');
-  }
   if (values.dims !== undefined && !/^[1-9]\d*$/.test(values.dims)) throw new CliUsageError(`--dims must be a positive integer, got '${values.dims}'.`);
 
+  if (!values['inputs-only'] && !existsSync(path.join(path.resolve(values.model), 'manifest.json'))) {
+    throw new CliUsageError(`${values.model} is not a model package (no manifest.json): build one with 'trove model build <checkpoint-dir> --out <package-dir>', or add --inputs-only to see the preprocessing only.`);
+  }
   const tokenizer = await loadQwenTokenizer(path.resolve(values.model));
-  const prepared = await prepareEmbedBatch(
-    tokenizer,
-    [{ texts: values.text ?? [], images: (values.image ?? []).map((p) => path.resolve(p)), videos: (values.video ?? []).map((p) => path.resolve(p)) }],
-    { instruction: values.instruction, fastImages: values['fast-images'] },
-  );
+  const input: EmbedInput = { texts: values.text ?? [], images: (values.image ?? []).map((p) => path.resolve(p)), videos: (values.video ?? []).map((p) => path.resolve(p)) };
+  const prepared = await prepareEmbedBatch(tokenizer, [input], { instruction: values.instruction, fastImages: values['fast-images'] });
   const ids = prepared.batch.inputIds[0]!.slice(0, prepared.batch.lastIndex[0]! + 1);
   const result: EmbedJson = {
     prompt: prepared.prompts[0]!,
@@ -76,12 +78,28 @@ export async function runEmbed(argv: string[]): Promise<number> {
       grid_thw: [...v.gridThw],
     })),
   };
+  let statement = '';
+  if (!values['inputs-only']) {
+    const client = await ModelClient.start({ embeddingPackage: path.resolve(values.model), fastImages: values['fast-images'] });
+    try {
+      statement = client.providers.embedding?.statement ?? '';
+      const [embedding] = await client.embed([input], { instruction: values.instruction, dims: values.dims === undefined ? undefined : Number(values.dims) });
+      result.embedding = Array.from(embedding!);
+    } finally {
+      await client.close();
+    }
+  }
   if (values.json) {
     console.log(JSON.stringify(result));
   } else {
     console.log(`prompt (${ids.length} tokens):\n${result.prompt}`);
     for (const [n, i] of result.images.entries()) console.log(`image ${n + 1}: ${i.original[1]}×${i.original[0]} → ${i.resized[1]}×${i.resized[0]}, grid ${i.grid_thw.join('×')}`);
     for (const [n, v] of result.videos.entries()) console.log(`video ${n + 1}: ${v.total_frames} frames @ ${v.fps} fps → frames ${v.frame_indices.join(',')}, grid ${v.grid_thw.join('×')}, at ${v.timestamps.join(', ')} s`);
+    if (result.embedding !== undefined) {
+      console.error(statement);
+      const shown = result.embedding.slice(0, 8).map((x) => x.toFixed(4)).join(', ');
+      console.log(`embedding (${result.embedding.length} dims, L2-normalised): [${shown}${result.embedding.length > 8 ? ', …' : ''}]`);
+    }
   }
   return 0;
 }
