@@ -1,0 +1,197 @@
+// Turns "what the store knows about a root" and "what a fresh scan found" into a plan the engine
+// applies: added, changed, touched (metadata only), removed and moved files. Pure apart from the
+// injected fingerprint function, which is called only where an answer depends on content:
+// - same size, different mtime: is the content the same (touched) or not (changed)?
+// - a new path whose size equals a vanished file's: is it that file, moved (no re-embedding)?
+// - an existing path whose new size equals a displaced file's: was that file moved over it (or were
+//   two names swapped)?
+// A size change alone proves a content change, so such files are not fingerprinted here.
+import type { FileKind } from '../../../contract/common/entities.ts';
+
+export interface StoredFile {
+  readonly id: number;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Null when never computed (then the file cannot be matched as moved). */
+  readonly fingerprint: string | null;
+}
+
+export interface ScannedEntry {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly kind: FileKind;
+}
+
+export interface PlannedAdd extends ScannedEntry {
+  /** Computed when it was needed for move matching; otherwise null (compute it when extracting). */
+  readonly fingerprint: string | null;
+}
+
+export interface PlannedChange extends ScannedEntry {
+  readonly id: number;
+  /** The new fingerprint when computed; null when the size change alone decided it. */
+  readonly fingerprint: string | null;
+}
+
+export interface PlannedTouch {
+  readonly id: number;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export interface PlannedMove extends ScannedEntry {
+  readonly id: number;
+  /** The old path; `path` is the new one. */
+  readonly from: string;
+  readonly fingerprint: string;
+}
+
+export interface ReconcilePlan {
+  readonly added: PlannedAdd[];
+  /** Content differs: extract and embed again, keeping the id. */
+  readonly changed: PlannedChange[];
+  /** Only mtime differs, content is the same: update the row, nothing else. */
+  readonly touched: PlannedTouch[];
+  readonly removed: { readonly id: number; readonly path: string }[];
+  /** Same content at a new path: update the path, keep items and vectors. */
+  readonly moved: PlannedMove[];
+  readonly unchanged: number;
+  /** Files whose fingerprint could not be computed (they are planned as added/changed). */
+  readonly problems: { readonly path: string; readonly message: string }[];
+}
+
+export type FingerprintOf = (path: string) => Promise<string>;
+
+export interface ReconcileOptions {
+  /** Fingerprints computed at the same time (default 4). */
+  readonly concurrency?: number;
+}
+
+function baseName(p: string): string {
+  return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+}
+
+async function mapBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export async function reconcile(
+  stored: readonly StoredFile[],
+  scanned: readonly ScannedEntry[],
+  fingerprintOf: FingerprintOf,
+  options: ReconcileOptions = {},
+): Promise<ReconcilePlan> {
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const storedByPath = new Map(stored.map((file) => [file.path, file]));
+  const scannedPaths = new Set(scanned.map((entry) => entry.path));
+  const problems: { path: string; message: string }[] = [];
+
+
+  type Candidate = { entry: ScannedEntry; previous: StoredFile | undefined };
+  const candidates: Candidate[] = [];
+  let unchanged = 0;
+  for (const entry of scanned) {
+    const previous = storedByPath.get(entry.path);
+    if (previous !== undefined && previous.size === entry.size && previous.mtimeMs === entry.mtimeMs) unchanged += 1;
+    else candidates.push({ entry, previous });
+  }
+
+  // Possible move sources: stored content no longer where it was (its path vanished, or the path
+  // now holds something else). Only their sizes are known without reading, so only new or changed
+  // files of those sizes are fingerprinted.
+  const candidatePaths = new Set(candidates.map((c) => c.entry.path));
+  const maybeDisplaced = stored.filter((file) => file.fingerprint !== null && (!scannedPaths.has(file.path) || candidatePaths.has(file.path)));
+  const sourceSizes = new Set(maybeDisplaced.map((file) => file.size));
+
+  const fingerprintOrNull = async (path: string): Promise<string | null> => {
+    try {
+      return await fingerprintOf(path);
+    } catch (error) {
+      problems.push({ path, message: error instanceof Error ? error.message : String(error) });
+      return null;
+    }
+  };
+  const needsFingerprint = ({ entry, previous }: Candidate): boolean =>
+    sourceSizes.has(entry.size) || (previous !== undefined && previous.size === entry.size && previous.fingerprint !== null);
+  const fingerprints = await mapBounded(candidates, concurrency, (candidate) => (needsFingerprint(candidate) ? fingerprintOrNull(candidate.entry.path) : Promise.resolve(null)));
+
+  const touched: PlannedTouch[] = [];
+  const touchedIds = new Set<number>();
+  const targets: { entry: ScannedEntry; previous: StoredFile | undefined; fingerprint: string | null }[] = [];
+  candidates.forEach(({ entry, previous }, index) => {
+    const fingerprint = fingerprints[index];
+    if (previous !== undefined && fingerprint !== null && fingerprint === previous.fingerprint) {
+      touched.push({ id: previous.id, path: entry.path, size: entry.size, mtimeMs: entry.mtimeMs });
+      touchedIds.add(previous.id);
+    } else {
+      targets.push({ entry, previous, fingerprint });
+    }
+  });
+  targets.sort((a, b) => (a.entry.path < b.entry.path ? -1 : a.entry.path > b.entry.path ? 1 : 0));
+
+  // Pair new content with displaced content of the same fingerprint, one to one; among duplicates
+  // prefer the same file name, then path order, so the plan is deterministic.
+  const sourcesByFingerprint = new Map<string, StoredFile[]>();
+  for (const file of maybeDisplaced.filter((f) => !touchedIds.has(f.id)).sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const list = sourcesByFingerprint.get(file.fingerprint!) ?? [];
+    list.push(file);
+    sourcesByFingerprint.set(file.fingerprint!, list);
+  }
+  const takeSource = (fingerprint: string, path: string): StoredFile | undefined => {
+    const list = sourcesByFingerprint.get(fingerprint);
+    if (list === undefined || list.length === 0) return undefined;
+    const sameName = list.findIndex((file) => baseName(file.path) === baseName(path));
+    return list.splice(sameName >= 0 ? sameName : 0, 1)[0];
+  };
+  const sources = targets.map(({ entry, fingerprint }) => (fingerprint === null ? undefined : takeSource(fingerprint, entry.path)));
+  const movedIds = new Set(sources.filter((s) => s !== undefined).map((s) => s.id));
+
+  const added: PlannedAdd[] = [];
+  const changed: PlannedChange[] = [];
+  const moved: PlannedMove[] = [];
+  targets.forEach(({ entry, previous, fingerprint }, index) => {
+    const source = sources[index];
+    if (source !== undefined) moved.push({ ...entry, id: source.id, from: source.path, fingerprint: fingerprint! });
+    // The path keeps its id unless that id's content moved elsewhere (then this is new content).
+    else if (previous !== undefined && !movedIds.has(previous.id)) changed.push({ ...entry, id: previous.id, fingerprint });
+    else added.push({ ...entry, fingerprint });
+  });
+
+  const kept = new Set([...touchedIds, ...movedIds, ...changed.map((c) => c.id)]);
+  for (const file of stored) if (scannedPaths.has(file.path) && !candidatePaths.has(file.path)) kept.add(file.id);
+  const removed = stored.filter((file) => !kept.has(file.id)).map((file) => ({ id: file.id, path: file.path }));
+  return { added, changed, touched, removed, moved, unchanged, problems };
+}
+
+/**
+ * The stored state after a plan, for tests and for callers that keep files in memory: removals
+ * first, then moves, changes and touches by id, then additions with ids from `nextId`.
+ */
+export function applyReconcilePlan(stored: readonly StoredFile[], plan: ReconcilePlan, nextId: () => number): StoredFile[] {
+  const byId = new Map(stored.map((file) => [file.id, file]));
+  for (const { id } of plan.removed) byId.delete(id);
+  for (const move of plan.moved) byId.set(move.id, { id: move.id, path: move.path, size: move.size, mtimeMs: move.mtimeMs, fingerprint: move.fingerprint });
+  for (const change of plan.changed) byId.set(change.id, { id: change.id, path: change.path, size: change.size, mtimeMs: change.mtimeMs, fingerprint: change.fingerprint });
+  for (const touch of plan.touched) {
+    const file = byId.get(touch.id)!;
+    byId.set(touch.id, { ...file, path: touch.path, size: touch.size, mtimeMs: touch.mtimeMs });
+  }
+  for (const add of plan.added) {
+    const id = nextId();
+    byId.set(id, { id, path: add.path, size: add.size, mtimeMs: add.mtimeMs, fingerprint: add.fingerprint });
+  }
+  return [...byId.values()];
+}
