@@ -1,0 +1,91 @@
+// The window: sidebar, the current view, quick look and toasts; global shortcuts and the theme.
+import { useEffect } from 'react';
+import { FoldersView } from './components/FoldersView.tsx';
+import { IndexingProgressView } from './components/IndexingProgress.tsx';
+import { QuickLook } from './components/PreviewPane.tsx';
+import { SEARCH_INPUT_ID } from './components/SearchBar.tsx';
+import { SearchView } from './components/SearchView.tsx';
+import { SettingsView } from './components/SettingsView.tsx';
+import { NAV_SHORTCUTS, Sidebar } from './components/Sidebar.tsx';
+import { Toasts } from './components/Toasts.tsx';
+import { useAppState, useController } from './state/context.tsx';
+
+function useTheme() {
+  const theme = useAppState((s) => s.theme);
+  useEffect(() => {
+    // "system" leaves the attribute off so the prefers-color-scheme rules in tokens.css decide.
+    if (theme === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+  }, [theme]);
+}
+
+function useGlobalShortcuts() {
+  const controller = useController();
+  useEffect(() => {
+    function onKeyDown(e: KeyboardEvent) {
+      const mod = e.metaKey || e.ctrlKey;
+      if (mod && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        controller.setView('search');
+        // The search view may need a frame to mount before its input exists.
+        requestAnimationFrame(() => {
+          const input = document.getElementById(SEARCH_INPUT_ID) as HTMLInputElement | null;
+          input?.focus();
+          input?.select();
+        });
+        return;
+      }
+      const nav = mod && !e.shiftKey && !e.altKey ? NAV_SHORTCUTS.find((n) => n.key === e.key) : undefined;
+      if (nav) {
+        e.preventDefault();
+        controller.setView(nav.view);
+      }
+    }
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [controller]);
+}
+
+function CurrentView() {
+  const view = useAppState((s) => s.view);
+  switch (view) {
+    case 'search':
+      return <SearchView />;
+    case 'folders':
+      return <FoldersView />;
+    case 'indexing':
+      return <IndexingProgressView />;
+    case 'settings':
+      return <SettingsView />;
+  }
+}
+
+function LinkBanner() {
+  const lost = useAppState((s) => s.link === 'lost');
+  if (!lost) return null;
+  return (
+    <div className="link-banner" role="status">
+      <span className="spinner" aria-hidden="true" /> Lost the connection to Trove. Reconnecting…
+    </div>
+  );
+}
+
+export function App() {
+  const controller = useController();
+  const quickLook = useAppState((s) => s.preview.quickLook && s.preview.itemId !== null);
+  useTheme();
+  useGlobalShortcuts();
+  useEffect(() => controller.start(), [controller]);
+
+  return (
+    <div className="app">
+      <Sidebar />
+      <main className="app__main">
+        <LinkBanner />
+        <CurrentView />
+      </main>
+      {quickLook && <QuickLook />}
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+// The item itself, as large as the pane allows: the photo, the video at the matching moment, the
+// PDF page, or the text with the matching passage marked.
+import { useEffect, useRef, useState } from 'react';
+import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
+import { formatTimestamp } from '../lib/format.ts';
+import { useServices } from '../state/context.tsx';
+import { Highlighted } from './Highlighted.tsx';
+
+function VideoAtMoment({ src, start, end }: { src: string; start: number; end: number }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const [unplayable, setUnplayable] = useState(false);
+  // The media fragment (#t=) seeks where supported; setting currentTime covers the rest.
+  useEffect(() => {
+    const v = video.current;
+    if (v && v.readyState >= 1) v.currentTime = start;
+  }, [start]);
+  if (unplayable) {
+    // Codecs the browser lacks (many .avi/.mkv files) still open fine in the system's player.
+    return (
+      <div className="media media--video media--unplayable" role="status">
+        <p>This video cannot play inside Trove.</p>
+        <p className="muted">
+          The matching moment is {formatTimestamp(start)}–{formatTimestamp(end)}: use “Open at {formatTimestamp(start)}” to watch it in your video app.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div className="media media--video">
+      <video
+        onError={() => setUnplayable(true)}
+        ref={video}
+        controls
+        preload="metadata"
+        src={`${src}#t=${start}`}
+        onLoadedMetadata={(e) => {
+          e.currentTarget.currentTime = start;
+        }}
+        data-testid="preview-video"
+      />
+      <div className="media__caption">
+        Matching moment {formatTimestamp(start)}–{formatTimestamp(end)}
+        <button
+          type="button"
+          className="button button--small button--ghost"
+          onClick={() => {
+            const v = video.current;
+            if (!v) return;
+            v.currentTime = start;
+            void v.play().catch(() => undefined);
+          }}
+        >
+          Play from {formatTimestamp(start)}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function MediaView({ detail, queryText, large }: { detail: ItemDetail; queryText: string; large: boolean }) {
+  const { mediaUrl } = useServices();
+  const [fullFailed, setFullFailed] = useState(false);
+  const loc = detail.locator;
+
+  if (detail.kind === 'image') {
+    // Formats the browser cannot show (HEIC, TIFF) fall back to the stored thumbnail.
+    const src = fullFailed ? mediaUrl('thumb', detail.itemId) : mediaUrl('file', detail.itemId);
+    return (
+      <div className="media media--image">
+        <img src={src} alt={detail.name} onError={() => setFullFailed(true)} data-testid="preview-image" />
+      </div>
+    );
+  }
+  if (detail.kind === 'video') {
+    const start = loc.type === 'time' ? loc.start : 0;
+    const end = loc.type === 'time' ? loc.end : 0;
+    return <VideoAtMoment src={mediaUrl('file', detail.itemId)} start={start} end={end} />;
+  }
+  if (detail.kind === 'pdf' && loc.type === 'page') {
+    return (
+      <div className="media media--page">
+        <img src={mediaUrl('thumb', detail.itemId)} alt={`${detail.name}, page ${loc.page}`} />
+        {detail.text && large && <p className="media__page-text">{detail.text}</p>}
+      </div>
+    );
+  }
+  const text = detail.text ?? (loc.type === 'text' ? loc.snippet : null);
+  return (
+    <div className="media media--text" data-testid="preview-text">
+      {text ? (
+        <blockquote className="passage">
+          <Highlighted text={text} query={queryText} />
+        </blockquote>
+      ) : (
+        <p className="muted">No text preview for this file.</p>
+      )}
+    </div>
+  );
+}

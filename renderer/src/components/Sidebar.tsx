@@ -1,0 +1,64 @@
+// Navigation, and a small always-visible indexing indicator that leads to the details.
+import { current, type View } from '../state/app-state.ts';
+import { useAppState, useController } from '../state/context.tsx';
+import { Icon, type IconName } from './Icon.tsx';
+import { doneFraction, ProgressBar, stateLabel } from './IndexingProgress.tsx';
+import { MOD_KEY_LABEL } from './SearchBar.tsx';
+
+const NAV: { view: View; label: string; icon: IconName; key: string }[] = [
+  { view: 'search', label: 'Search', icon: 'search', key: '1' },
+  { view: 'folders', label: 'Folders', icon: 'folder', key: '2' },
+  { view: 'indexing', label: 'Indexing', icon: 'progress', key: '3' },
+  { view: 'settings', label: 'Settings', icon: 'settings', key: '4' },
+];
+
+export const NAV_SHORTCUTS = NAV.map(({ view, key }) => ({ view, key }));
+
+function IndexingIndicator() {
+  const controller = useController();
+  const progress = useAppState((s) => s.progress);
+  const hasRoots = useAppState((s) => (current(s.roots)?.length ?? 0) > 0);
+  if (!progress || !hasRoots) return null;
+  const busy = progress.state === 'scanning' || progress.state === 'indexing';
+  return (
+    <button type="button" className="sidebar__indicator" onClick={() => controller.setView('indexing')} data-testid="sidebar-indicator">
+      <span className="sidebar__indicator-label">
+        {busy && <span className="spinner" aria-hidden="true" />}
+        {stateLabel(progress)}
+      </span>
+      {progress.files.total > 0 && <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" />}
+      <span className="muted">
+        {progress.files.indexed.toLocaleString('en-US')} of {progress.files.total.toLocaleString('en-US')} files
+      </span>
+    </button>
+  );
+}
+
+export function Sidebar() {
+  const controller = useController();
+  const view = useAppState((s) => s.view);
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="sidebar__brand">Trove</div>
+      <ul className="sidebar__nav">
+        {NAV.map((item) => (
+          <li key={item.view}>
+            <button
+              type="button"
+              className={`sidebar__link${view === item.view ? ' sidebar__link--on' : ''}`}
+              aria-current={view === item.view ? 'page' : undefined}
+              onClick={() => controller.setView(item.view)}
+              title={`${item.label} (${MOD_KEY_LABEL}-${item.key})`}
+            >
+              <Icon name={item.icon} />
+              {item.label}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div className="sidebar__footer">
+        <IndexingIndicator />
+      </div>
+    </nav>
+  );
+}

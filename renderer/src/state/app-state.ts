@@ -1,0 +1,249 @@
+// Everything the UI shows, in one plain object, changed only by `reduce`. Async work (API calls,
+// events) lives in controller.ts and turns into actions here, so every screen is a function of
+// this state and the whole flow can be read in two files.
+import type {
+  FileFailure,
+  FileKind,
+  IndexingProgress,
+  ItemDetail,
+  Root,
+  SearchResponse,
+  Status,
+} from '../../../electron/contract/common/entities.ts';
+
+export type View = 'search' | 'folders' | 'indexing' | 'settings';
+export type ThemeChoice = 'system' | 'light' | 'dark';
+export type SortOrder = 'relevance' | 'date';
+
+/** An image the user dropped, pasted or picked, held as bytes for `search.run`. */
+export interface ImageQuery {
+  name: string;
+  mime: string;
+  dataBase64: string;
+  /** An object URL for the chip's thumbnail. */
+  previewUrl: string;
+}
+
+export interface Query {
+  text: string;
+  image: ImageQuery | null;
+  /** "More like this": the item whose vector is the query. */
+  likeItem: { id: number; name: string } | null;
+  kinds: FileKind[];
+  rootIds: number[];
+  from: number | null;
+  to: number | null;
+  sort: SortOrder;
+  /** Probability below which results are hidden. */
+  cutoff: number;
+}
+
+export type Loadable<T> =
+  | { phase: 'idle' }
+  | { phase: 'loading'; previous: T | null }
+  | { phase: 'ready'; value: T }
+  | { phase: 'error'; message: string; previous: T | null };
+
+export interface SearchState {
+  /** Increases with every request so a slow answer to an old query never replaces a newer one. */
+  seq: number;
+  limit: number;
+  result: Loadable<SearchResponse>;
+}
+
+export interface PreviewState {
+  itemId: number | null;
+  /** Space: the large overlay ("quick look") rather than the side pane. */
+  quickLook: boolean;
+  detail: Loadable<ItemDetail>;
+}
+
+export interface Toast {
+  id: number;
+  message: string;
+  tone: 'info' | 'error';
+}
+
+/** The live link to the engine's events: 'lost' after it dropped, until it is back. */
+export type Link = 'up' | 'lost';
+
+export interface AppState {
+  view: View;
+  link: Link;
+  theme: ThemeChoice;
+  status: Loadable<Status>;
+  roots: Loadable<Root[]>;
+  progress: IndexingProgress | null;
+  failures: Loadable<FileFailure[]>;
+  query: Query;
+  search: SearchState;
+  /** Index into the visible results of the keyboard/mouse selection. */
+  selectedIndex: number;
+  preview: PreviewState;
+  toasts: Toast[];
+}
+
+export const DEFAULT_PAGE_SIZE = 60;
+export const MAX_PAGE_SIZE = 500;
+
+export const emptyQuery: Query = {
+  text: '',
+  image: null,
+  likeItem: null,
+  kinds: [],
+  rootIds: [],
+  from: null,
+  to: null,
+  sort: 'relevance',
+  cutoff: 0,
+};
+
+export function initialState(theme: ThemeChoice): AppState {
+  return {
+    view: 'search',
+    link: 'up',
+    theme,
+    status: { phase: 'idle' },
+    roots: { phase: 'idle' },
+    progress: null,
+    failures: { phase: 'idle' },
+    query: emptyQuery,
+    search: { seq: 0, limit: DEFAULT_PAGE_SIZE, result: { phase: 'idle' } },
+    selectedIndex: -1,
+    preview: { itemId: null, quickLook: false, detail: { phase: 'idle' } },
+    toasts: [],
+  };
+}
+
+export function hasQuery(q: Query): boolean {
+  return q.text.trim() !== '' || q.image !== null || q.likeItem !== null;
+}
+
+/** The last good value of a Loadable, shown dimmed while a refresh runs or after it fails. */
+export function current<T>(l: Loadable<T>): T | null {
+  switch (l.phase) {
+    case 'ready':
+      return l.value;
+    case 'loading':
+    case 'error':
+      return l.previous;
+    default:
+      return null;
+  }
+}
+
+export function loading<T>(l: Loadable<T>): Loadable<T> {
+  return { phase: 'loading', previous: current(l) };
+}
+
+export type Action =
+  | { type: 'view'; view: View }
+  | { type: 'theme'; theme: ThemeChoice }
+  | { type: 'link'; link: Link }
+  | { type: 'status/loading' }
+  | { type: 'status/ready'; status: Status }
+  | { type: 'status/error'; message: string }
+  | { type: 'roots/loading' }
+  | { type: 'roots/ready'; roots: Root[] }
+  | { type: 'roots/error'; message: string }
+  | { type: 'progress'; progress: IndexingProgress }
+  | { type: 'failures/loading' }
+  | { type: 'failures/ready'; failures: FileFailure[] }
+  | { type: 'failures/error'; message: string }
+  | { type: 'query/patch'; patch: Partial<Query> }
+  | { type: 'query/reset' }
+  | { type: 'search/start'; seq: number; limit: number }
+  | { type: 'search/ready'; seq: number; response: SearchResponse }
+  | { type: 'search/error'; seq: number; message: string }
+  | { type: 'search/clear' }
+  | { type: 'select'; index: number }
+  | { type: 'preview/open'; itemId: number; quickLook: boolean }
+  | { type: 'preview/close' }
+  | { type: 'preview/ready'; itemId: number; detail: ItemDetail }
+  | { type: 'preview/error'; itemId: number; message: string }
+  | { type: 'toast/show'; toast: Toast }
+  | { type: 'toast/dismiss'; id: number };
+
+export function reduce(state: AppState, action: Action): AppState {
+  switch (action.type) {
+    case 'view':
+      return { ...state, view: action.view };
+    case 'theme':
+      return { ...state, theme: action.theme };
+    case 'link':
+      return { ...state, link: action.link };
+    case 'status/loading':
+      return { ...state, status: loading(state.status) };
+    case 'status/ready':
+      // status.get carries the indexing state too; it seeds the progress view before any event.
+      return { ...state, status: { phase: 'ready', value: action.status }, progress: state.progress ?? action.status.indexing };
+    case 'status/error':
+      return { ...state, status: { phase: 'error', message: action.message, previous: current(state.status) } };
+    case 'roots/loading':
+      return { ...state, roots: loading(state.roots) };
+    case 'roots/ready':
+      return { ...state, roots: { phase: 'ready', value: action.roots } };
+    case 'roots/error':
+      return { ...state, roots: { phase: 'error', message: action.message, previous: current(state.roots) } };
+    case 'progress':
+      return { ...state, progress: action.progress };
+    case 'failures/loading':
+      return { ...state, failures: loading(state.failures) };
+    case 'failures/ready':
+      return { ...state, failures: { phase: 'ready', value: action.failures } };
+    case 'failures/error':
+      return { ...state, failures: { phase: 'error', message: action.message, previous: current(state.failures) } };
+    case 'query/patch':
+      return { ...state, query: { ...state.query, ...action.patch } };
+    case 'query/reset':
+      return {
+        ...state,
+        query: emptyQuery,
+        search: { ...state.search, seq: state.search.seq + 1, limit: DEFAULT_PAGE_SIZE, result: { phase: 'idle' } },
+        selectedIndex: -1,
+        preview: { itemId: null, quickLook: false, detail: { phase: 'idle' } },
+      };
+    case 'search/start':
+      return { ...state, search: { seq: action.seq, limit: action.limit, result: loading(state.search.result) } };
+    case 'search/ready':
+      if (action.seq !== state.search.seq) return state;
+      return {
+        ...state,
+        search: { ...state.search, result: { phase: 'ready', value: action.response } },
+        selectedIndex: clampIndex(state.selectedIndex, action.response.results.length),
+      };
+    case 'search/error':
+      if (action.seq !== state.search.seq) return state;
+      return { ...state, search: { ...state.search, result: { phase: 'error', message: action.message, previous: current(state.search.result) } } };
+    case 'search/clear':
+      return { ...state, search: { ...state.search, seq: state.search.seq + 1, result: { phase: 'idle' } }, selectedIndex: -1 };
+    case 'select':
+      return { ...state, selectedIndex: action.index };
+    case 'preview/open':
+      return {
+        ...state,
+        preview: {
+          itemId: action.itemId,
+          quickLook: action.quickLook,
+          detail: state.preview.itemId === action.itemId ? state.preview.detail : { phase: 'loading', previous: null },
+        },
+      };
+    case 'preview/close':
+      return { ...state, preview: { ...state.preview, itemId: null, quickLook: false } };
+    case 'preview/ready':
+      if (action.itemId !== state.preview.itemId) return state;
+      return { ...state, preview: { ...state.preview, detail: { phase: 'ready', value: action.detail } } };
+    case 'preview/error':
+      if (action.itemId !== state.preview.itemId) return state;
+      return { ...state, preview: { ...state.preview, detail: { phase: 'error', message: action.message, previous: null } } };
+    case 'toast/show':
+      return { ...state, toasts: [...state.toasts.slice(-2), action.toast] };
+    case 'toast/dismiss':
+      return { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) };
+  }
+}
+
+function clampIndex(index: number, length: number): number {
+  if (length === 0) return -1;
+  return Math.min(Math.max(index, 0), length - 1);
+}
