@@ -1,0 +1,230 @@
+// One row per file under a root: what the scanner saw (size, mtime, fingerprint), what kind it is,
+// and where it stands in the indexing journal (pending -> extracted -> embedded -> indexed | failed).
+import path from 'node:path';
+import { FILE_KINDS, type FileFailure, type FileKind, type KindCounts } from '../../../contract/common/entities.ts';
+import type { Db } from './database.ts';
+import { annLabelsWhere, type AnnLabelsByModel } from './vectors-repo.ts';
+
+export const FILE_STATUSES = ['pending', 'extracted', 'embedded', 'indexed', 'failed'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+export interface FileRecord {
+  readonly id: number;
+  readonly rootId: number;
+  readonly path: string;
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly fingerprint: string | null;
+  readonly kind: FileKind;
+  readonly status: FileStatus;
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly dateTaken: number | null;
+  readonly metadata: Record<string, string | number | null>;
+  readonly updatedAt: number;
+}
+
+interface FileRow {
+  id: number;
+  root_id: number;
+  path: string;
+  name: string;
+  size: number;
+  mtime_ms: number;
+  fingerprint: string | null;
+  kind: FileKind;
+  status: FileStatus;
+  error: string | null;
+  attempts: number;
+  date_taken: number | null;
+  metadata_json: string;
+  updated_at: number;
+}
+
+function toRecord(r: FileRow): FileRecord {
+  return {
+    id: r.id,
+    rootId: r.root_id,
+    path: r.path,
+    name: r.name,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    fingerprint: r.fingerprint,
+    kind: r.kind,
+    status: r.status,
+    error: r.error,
+    attempts: r.attempts,
+    dateTaken: r.date_taken,
+    metadata: JSON.parse(r.metadata_json) as FileRecord['metadata'],
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface ScannedFile {
+  readonly rootId: number;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly kind: FileKind;
+  /** When the scanner already hashed the file. */
+  readonly fingerprint?: string | null;
+}
+
+/** What an upsert did: a new file, nothing (same size and mtime), or a changed file back to pending. */
+export type ScanChange = 'new' | 'unchanged' | 'changed';
+
+export interface FileCounts {
+  readonly files: KindCounts;
+  readonly byKind: Record<FileKind, KindCounts>;
+}
+
+const IN_PROGRESS: readonly FileStatus[] = ['pending', 'extracted', 'embedded'];
+
+function emptyCounts(): { total: number; indexed: number; failed: number; pending: number } {
+  return { total: 0, indexed: 0, failed: 0, pending: 0 };
+}
+
+export class FilesRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Records what the scanner saw. A file whose size or mtime changed (or whose fingerprint is
+   * now known to differ) goes back to pending and loses its staged work; its committed items stay
+   * searchable until the new ones are committed.
+   */
+  upsertScanned(file: ScannedFile, now = Date.now()): { file: FileRecord; change: ScanChange } {
+    return this.db.transaction(() => {
+      const abs = path.resolve(file.path);
+      const old = this.db.prepare<FileRow>('SELECT * FROM files WHERE path = ?').get(abs);
+      const fingerprint = file.fingerprint ?? null;
+      if (!old) {
+        const row = this.db
+          .prepare<FileRow>(
+            `INSERT INTO files (root_id, path, name, size, mtime_ms, fingerprint, kind, status, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING *`,
+          )
+          .get(file.rootId, abs, path.basename(abs), file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now)!;
+        return { file: toRecord(row), change: 'new' as const };
+      }
+      const sameStat = old.size === file.size && old.mtime_ms === Math.round(file.mtimeMs) && old.kind === file.kind && old.root_id === file.rootId;
+      const sameContent = fingerprint === null || old.fingerprint === null || old.fingerprint === fingerprint;
+      if (sameStat && sameContent) {
+        if (fingerprint !== null && old.fingerprint === null) this.setFingerprint(old.id, fingerprint);
+        return { file: toRecord({ ...old, fingerprint: fingerprint ?? old.fingerprint }), change: 'unchanged' as const };
+      }
+      this.db.prepare('DELETE FROM staged_items WHERE file_id = ?').run(old.id);
+      const row = this.db
+        .prepare<FileRow>(
+          `UPDATE files SET root_id = ?, size = ?, mtime_ms = ?, fingerprint = ?, kind = ?, status = 'pending', error = NULL,
+             attempts = 0, updated_at = ? WHERE id = ? RETURNING *`,
+        )
+        .get(file.rootId, file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now, old.id)!;
+      return { file: toRecord(row), change: 'changed' as const };
+    })();
+  }
+
+  get(id: number): FileRecord | null {
+    const r = this.db.prepare<FileRow>('SELECT * FROM files WHERE id = ?').get(id);
+    return r ? toRecord(r) : null;
+  }
+
+  byPath(p: string): FileRecord | null {
+    const r = this.db.prepare<FileRow>('SELECT * FROM files WHERE path = ?').get(path.resolve(p));
+    return r ? toRecord(r) : null;
+  }
+
+  /** Files with this content hash: the candidates when a new path may be a moved file. */
+  findByFingerprint(fingerprint: string): FileRecord[] {
+    return this.db.prepare<FileRow>('SELECT * FROM files WHERE fingerprint = ? ORDER BY id').all(fingerprint).map(toRecord);
+  }
+
+  /** Path, size and mtime of every file under a root, for a scan to diff against the disk. */
+  listUnderRoot(rootId: number): Array<Pick<FileRecord, 'id' | 'path' | 'size' | 'mtimeMs' | 'fingerprint' | 'status'>> {
+    return this.db
+      .prepare<{ id: number; path: string; size: number; mtime_ms: number; fingerprint: string | null; status: FileStatus }>(
+        'SELECT id, path, size, mtime_ms, fingerprint, status FROM files WHERE root_id = ? ORDER BY path',
+      )
+      .all(rootId)
+      .map((r) => ({ id: r.id, path: r.path, size: r.size, mtimeMs: r.mtime_ms, fingerprint: r.fingerprint, status: r.status }));
+  }
+
+  /**
+   * A rename or move: the row keeps its id, so its items, thumbnails and vectors stay as they are
+   * (nothing is re-embedded); FTS picks up the new name and path through a trigger.
+   * Throws if another file already has `newPath` (remove that one first).
+   */
+  move(id: number, newPath: string, opts: { rootId?: number; mtimeMs?: number } = {}, now = Date.now()): FileRecord {
+    const abs = path.resolve(newPath);
+    const clash = this.db.prepare<{ id: number }>('SELECT id FROM files WHERE path = ? AND id != ?').get(abs, id);
+    if (clash) throw new Error(`cannot move file ${id} to ${abs}: file ${clash.id} is recorded at that path; remove it first`);
+    const row = this.db
+      .prepare<FileRow>(
+        `UPDATE files SET path = ?, name = ?, root_id = coalesce(?, root_id), mtime_ms = coalesce(?, mtime_ms), updated_at = ?
+         WHERE id = ? RETURNING *`,
+      )
+      .get(abs, path.basename(abs), opts.rootId ?? null, opts.mtimeMs === undefined ? null : Math.round(opts.mtimeMs), now, id);
+    if (!row) throw new Error(`there is no file ${id} to move; rescan the folder`);
+    return toRecord(row);
+  }
+
+  setFingerprint(id: number, fingerprint: string): void {
+    this.db.prepare('UPDATE files SET fingerprint = ? WHERE id = ?').run(fingerprint, id);
+  }
+
+  /** Photo metadata from extraction: date taken (epoch ms) and a flat key/value map. */
+  setMetadata(id: number, dateTaken: number | null, metadata: Record<string, string | number | null>): void {
+    this.db.prepare('UPDATE files SET date_taken = ?, metadata_json = ? WHERE id = ?').run(dateTaken, JSON.stringify(metadata), id);
+  }
+
+  /** Moves a file along the journal. `failed` needs a reason a person can act on, and counts an attempt. */
+  markStatus(id: number, status: FileStatus, error: string | null = null, now = Date.now()): void {
+    if (status === 'failed' && !error) throw new Error('a failed file needs a reason; pass what went wrong, in words');
+    const r = this.db
+      .prepare(`UPDATE files SET status = ?, error = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`)
+      .run(status, status === 'failed' ? error : null, status === 'failed' ? 1 : 0, now, id);
+    if (r.changes === 0) throw new Error(`there is no file ${id}; it was removed while being indexed`);
+  }
+
+  /** Files still to work on, oldest first, with where each stopped (resume from that stage). */
+  nextInProgress(limit: number): FileRecord[] {
+    return this.db
+      .prepare<FileRow>(`SELECT * FROM files WHERE status IN ('pending', 'extracted', 'embedded') ORDER BY id LIMIT ?`)
+      .all(limit)
+      .map(toRecord);
+  }
+
+  failures(limit = 500): FileFailure[] {
+    return this.db
+      .prepare<{ id: number; path: string; kind: FileKind; error: string; updated_at: number }>(
+        `SELECT id, path, kind, error, updated_at FROM files WHERE status = 'failed' ORDER BY updated_at DESC LIMIT ?`,
+      )
+      .all(limit)
+      .map((r) => ({ fileId: r.id, path: r.path, kind: r.kind, error: r.error, at: r.updated_at }));
+  }
+
+  /** Totals for status and progress: extracted and embedded count as pending (not yet searchable). */
+  counts(): FileCounts {
+    const byKind = Object.fromEntries(FILE_KINDS.map((k) => [k, emptyCounts()])) as Record<FileKind, ReturnType<typeof emptyCounts>>;
+    const files = emptyCounts();
+    const rows = this.db.prepare<{ kind: FileKind; status: FileStatus; n: number }>('SELECT kind, status, count(*) AS n FROM files GROUP BY kind, status').all();
+    for (const r of rows) {
+      for (const c of [files, byKind[r.kind]]) {
+        c.total += r.n;
+        if (r.status === 'indexed') c.indexed += r.n;
+        else if (r.status === 'failed') c.failed += r.n;
+        else if (IN_PROGRESS.includes(r.status)) c.pending += r.n;
+      }
+    }
+    return { files, byKind };
+  }
+
+  /** Deletes the file and everything derived from it; returns the ANN labels that went with it. */
+  remove(id: number): AnnLabelsByModel {
+    return this.db.transaction(() => {
+      const labels = annLabelsWhere(this.db, 'f.id = ?', id);
+      this.db.prepare('DELETE FROM files WHERE id = ?').run(id);
+      return labels;
+    })();
+  }
+}

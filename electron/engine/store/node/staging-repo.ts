@@ -1,0 +1,86 @@
+// The job journal's payload (issue 5). `files.status` says where a file stands; these rows hold
+// the work already done for it, so a kill loses nothing finished: extraction stages every item
+// (status `extracted`), embedding fills in each item's vector as it is computed (a 2,000-page PDF
+// resumes at the first page without one), and `writeIndexedFile` moves them into items/vectors
+// and deletes them in the commit transaction. Rows from an older fingerprint are stale: a changed
+// file's staging is cleared by FilesRepo.upsertScanned.
+import type { Locator } from '../../../contract/common/entities.ts';
+import type { Db } from './database.ts';
+import type { IndexedItem } from './indexed-file-writer.ts';
+import type { ItemKind, NewItem } from './items-repo.ts';
+import { blobToCodes, codesToBlob, type Int8Vector } from './vector-codec.ts';
+
+interface StagedRow {
+  ordinal: number;
+  kind: ItemKind;
+  locator_json: string;
+  text: string | null;
+  date: number;
+  thumb_mime: string | null;
+  thumb_width: number | null;
+  thumb_height: number | null;
+  thumb: Buffer | null;
+  model_id: number | null;
+  codes: Buffer | null;
+  scale: number | null;
+}
+
+export interface StagedFile {
+  readonly items: IndexedItem[];
+  /** Ordinals still without a vector for the model asked about. */
+  readonly unembedded: number[];
+}
+
+export class StagingRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Records a file's extracted items (replacing earlier staging) and moves it to `extracted`. */
+  stageExtracted(fileId: number, fingerprint: string, items: readonly NewItem[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM staged_items WHERE file_id = ?').run(fileId);
+      const insert = this.db.prepare(
+        `INSERT INTO staged_items (file_id, fingerprint, ordinal, kind, locator_json, text, date, thumb_mime, thumb_width, thumb_height, thumb)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      items.forEach((it, ordinal) => {
+        const t = it.thumbnail ?? null;
+        insert.run(fileId, fingerprint, ordinal, it.kind, JSON.stringify(it.locator), it.text ?? null, Math.round(it.date), t?.mime ?? null, t?.width ?? null, t?.height ?? null, t?.bytes ?? null);
+      });
+      this.db.prepare(`UPDATE files SET status = 'extracted', error = NULL, updated_at = ? WHERE id = ?`).run(Date.now(), fileId);
+    })();
+  }
+
+  /** Records one item's embedding; when every staged item has one, the file moves to `embedded`. */
+  stageVector(fileId: number, ordinal: number, modelId: number, vector: Int8Vector): void {
+    this.db.transaction(() => {
+      const r = this.db.prepare('UPDATE staged_items SET model_id = ?, codes = ?, scale = ? WHERE file_id = ? AND ordinal = ?').run(modelId, codesToBlob(vector.codes), vector.scale, fileId, ordinal);
+      if (r.changes === 0) throw new Error(`file ${fileId} has no staged item ${ordinal}; stage its extraction first`);
+      const left = this.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND (codes IS NULL OR model_id != ?)').pluck().get(fileId, modelId) as number;
+      if (left === 0) this.db.prepare(`UPDATE files SET status = 'embedded', updated_at = ? WHERE id = ?`).run(Date.now(), fileId);
+    })();
+  }
+
+  /** The staged work for a file made from `fingerprint`, or null when none (or it is stale). */
+  load(fileId: number, fingerprint: string, modelId: number): StagedFile | null {
+    const rows = this.db.prepare<StagedRow>('SELECT * FROM staged_items WHERE file_id = ? AND fingerprint = ? ORDER BY ordinal').all(fileId, fingerprint);
+    if (rows.length === 0) return null;
+    const unembedded: number[] = [];
+    const items = rows.map((r): IndexedItem => {
+      const hasVector = r.codes !== null && r.model_id === modelId && r.scale !== null;
+      if (!hasVector) unembedded.push(r.ordinal);
+      return {
+        kind: r.kind,
+        locator: JSON.parse(r.locator_json) as Locator,
+        text: r.text,
+        date: r.date,
+        thumbnail: r.thumb && r.thumb_mime ? { mime: r.thumb_mime, width: r.thumb_width ?? 0, height: r.thumb_height ?? 0, bytes: r.thumb } : null,
+        vector: hasVector ? { codes: blobToCodes(r.codes!), scale: r.scale! } : null,
+      };
+    });
+    return { items, unembedded };
+  }
+
+  clear(fileId: number): void {
+    this.db.prepare('DELETE FROM staged_items WHERE file_id = ?').run(fileId);
+  }
+}

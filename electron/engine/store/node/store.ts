@@ -1,0 +1,131 @@
+// The engine's handle on its data folder: the lock, the writer connection, the repositories and
+// one ANN index per embedding model (opened on demand, verified against SQLite).
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { AnnIndex, type AnnParams } from './ann-index.ts';
+import { openReader, openWriter, type Db } from './database.ts';
+import { dataDirLayout, lockDataDir, type DataDirLock } from './data-dir.ts';
+import { FilesRepo } from './files-repo.ts';
+import { writeIndexedFile, type IndexedFile, type IndexedFileWrite } from './indexed-file-writer.ts';
+import { ItemsRepo } from './items-repo.ts';
+import { RootsRepo } from './roots-repo.ts';
+import { StagingRepo } from './staging-repo.ts';
+import { VectorsRepo, type AnnLabelsByModel } from './vectors-repo.ts';
+import { nearestItems, type NearestItem, type NearestOptions } from './vector-search.ts';
+
+export class Store {
+  readonly roots: RootsRepo;
+  readonly files: FilesRepo;
+  readonly items: ItemsRepo;
+  readonly vectors: VectorsRepo;
+  readonly staging: StagingRepo;
+  private readonly anns = new Map<number, AnnIndex>();
+  private closed = false;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly db: Db,
+    private readonly lock: DataDirLock,
+  ) {
+    this.roots = new RootsRepo(db);
+    this.files = new FilesRepo(db);
+    this.items = new ItemsRepo(db);
+    this.vectors = new VectorsRepo(db);
+    this.staging = new StagingRepo(db);
+  }
+
+  /** Locks `dataDir` (creating it), opens and migrates the database. Throws if another engine holds it. */
+  static open(dataDir: string): Store {
+    const lock = lockDataDir(dataDir);
+    try {
+      const layout = dataDirLayout(dataDir);
+      mkdirSync(layout.annDir, { recursive: true });
+      return new Store(dataDir, openWriter(layout.database), lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** A read-only connection for a search worker (any number may be open beside the writer). */
+  static openReadOnly(dataDir: string): Db {
+    return openReader(dataDirLayout(dataDir).database);
+  }
+
+  /** The model's ANN index, loaded (and verified, caught up or rebuilt) on first use. */
+  ann(modelId: number, params?: Partial<AnnParams>): AnnIndex {
+    let ann = this.anns.get(modelId);
+    if (!ann) {
+      const model = this.vectors.model(modelId);
+      if (!model) throw new Error(`there is no model ${modelId}; register it with vectors.ensureModel first`);
+      ann = AnnIndex.open({ dir: dataDirLayout(this.dataDir).annDir, modelId, dims: model.dims, source: this.vectors, params });
+      this.anns.set(modelId, ann);
+    }
+    return ann;
+  }
+
+  /** Semantic candidates: ANN on the prefix + exact rescoring, filters applied during the search. */
+  nearest(modelId: number, query: ArrayLike<number>, opts: NearestOptions): NearestItem[] {
+    return nearestItems(this.ann(modelId), this.vectors, modelId, query, opts);
+  }
+
+  /**
+   * Commits a file's items and vectors (one transaction), then updates the open ANN indexes:
+   * the new labels are added and the replaced ones marked deleted.
+   */
+  commitIndexedFile(file: IndexedFile): IndexedFileWrite {
+    const result = writeIndexedFile(this.db, file);
+    this.forgetLabels(result.removed);
+    if (file.modelId != null && result.added.length) {
+      const ann = this.anns.get(file.modelId);
+      ann?.add(result.added.map((a) => ({ label: a.label, values: a.vector.codes })));
+    }
+    return result;
+  }
+
+  /** Marks labels removed from SQLite (by a file or root removal) deleted in the open indexes. */
+  forgetLabels(removed: AnnLabelsByModel): void {
+    for (const [modelId, labels] of removed) this.anns.get(modelId)?.markDelete(labels);
+  }
+
+  /** Saves every ANN index with unsaved changes; compacts those past the deletion threshold first. */
+  saveAnn(): void {
+    for (const ann of this.anns.values()) {
+      if (ann.needsCompaction) ann.compact();
+      if (ann.dirty) ann.save();
+    }
+  }
+
+  /** Bytes on disk: database (with WAL) and ANN files. Thumbnails live in the database. */
+  diskBytes(): number {
+    let total = 0;
+    const sizeOf = (p: string) => {
+      try {
+        return statSync(p).size;
+      } catch {
+        return 0;
+      }
+    };
+    const layout = dataDirLayout(this.dataDir);
+    for (const suffix of ['', '-wal', '-shm']) total += sizeOf(layout.database + suffix);
+    try {
+      for (const name of readdirSync(layout.annDir)) total += sizeOf(path.join(layout.annDir, name));
+    } catch {
+      // No ANN folder yet.
+    }
+    return total;
+  }
+
+  /** Saves the ANN indexes, checkpoints the WAL, closes the database and releases the lock. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.saveAnn();
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+      this.lock.release();
+    }
+  }
+}

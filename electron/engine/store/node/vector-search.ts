@@ -1,0 +1,53 @@
+// Semantic candidates for a query vector: ANN over the prefix, then exact rescoring of the top K'
+// against the full int8 vectors, with filters applied during the search rather than by
+// discarding afterwards. When the filters leave few vectors, those are scored exactly instead:
+// cheaper than over-fetching from the graph and never misses one.
+import type { SearchFilters } from '../../../contract/common/entities.ts';
+import { DEFAULT_RESCORE_CANDIDATES, type AnnIndex } from './ann-index.ts';
+import { int8Dot } from './vector-codec.ts';
+import type { VectorsRepo } from './vectors-repo.ts';
+
+/** At or below this many vectors passing the filters, score them all exactly (≈ 10 ms at 2048-d). */
+export const EXACT_SEARCH_LIMIT = 2000;
+
+export interface NearestOptions {
+  readonly k: number;
+  readonly filters?: SearchFilters;
+  /** ANN candidates to rescore exactly (K'); at least k. */
+  readonly rescore?: number;
+  readonly ef?: number;
+  /** Score the filtered set exactly when it has at most this many vectors (default EXACT_SEARCH_LIMIT). */
+  readonly exactLimit?: number;
+}
+
+export interface NearestItem {
+  readonly itemId: number;
+  /** Exact cosine over the full dimension (query · stored int8 vector). */
+  readonly similarity: number;
+}
+
+function hasFilters(f: SearchFilters | undefined): f is SearchFilters {
+  return !!f && (!!f.kinds?.length || !!f.rootIds?.length || f.from !== undefined || f.to !== undefined);
+}
+
+/**
+ * The k items nearest to `query` (a unit vector of the model's full dimension), best first.
+ * `ann` and `vectors` must belong to the same model.
+ */
+export function nearestItems(ann: AnnIndex, vectors: VectorsRepo, modelId: number, query: ArrayLike<number>, opts: NearestOptions): NearestItem[] {
+  const k = opts.k;
+  if (k <= 0) return [];
+  const kPrime = Math.max(k, opts.rescore ?? DEFAULT_RESCORE_CANDIDATES);
+  let labels: number[];
+  if (hasFilters(opts.filters)) {
+    const allowed = vectors.labelsPassing(modelId, opts.filters);
+    if (allowed.size === 0) return [];
+    labels = allowed.size <= (opts.exactLimit ?? EXACT_SEARCH_LIMIT) ? [...allowed] : ann.search(query, kPrime, { ef: opts.ef, filter: (l) => allowed.has(l) }).map((h) => h.label);
+  } else {
+    labels = ann.search(query, kPrime, { ef: opts.ef }).map((h) => h.label);
+  }
+  const scored: NearestItem[] = [];
+  for (const v of vectors.byLabels(modelId, labels).values()) scored.push({ itemId: v.itemId, similarity: int8Dot(query, v) });
+  scored.sort((a, b) => b.similarity - a.similarity);
+  return scored.slice(0, k);
+}

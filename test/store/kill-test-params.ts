@@ -1,0 +1,5 @@
+// Shared by kill-safety.test.ts and its child process.
+import type { AnnParams } from '../../electron/engine/store/node/ann-index.ts';
+
+export const KILL_TEST_DIMS = 64;
+export const KILL_TEST_PARAMS: Partial<AnnParams> = { prefix: 32, m: 12, efConstruction: 64, ef: 64 };
