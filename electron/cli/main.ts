@@ -5,10 +5,22 @@ import { runModelBuild } from './commands/model-build.ts';
 import { runModelInspect } from './commands/model-inspect.ts';
 import { runModelTiny } from './commands/model-tiny.ts';
 import { runRerank } from './commands/rerank.ts';
+import { runIndex } from './commands/index-folder.ts';
+import { runSearch } from './commands/search.ts';
+import { runServe } from './commands/serve.ts';
+import { runStatus } from './commands/status.ts';
 
 const USAGE = `Usage: trove <command> [options]
 
 Commands:
+  index <folder> [--once] [--include GLOB]… [--exclude GLOB]… [--data DIR] [--model PKG] [--reranker PKG]
+        Add a folder to the library and index it (--once: return when done; else keep watching).
+  search "<text>" [--image P] [--kind K]… [--limit N] [--no-rerank] [--json] [--data DIR] [--model PKG] [--reranker PKG]
+        Search the library by text and/or image.
+  status [--json] [--data DIR] [--model PKG]
+        Files indexed, failed and pending; items, vectors, the ANN index and the model.
+  serve [--port N] [--data DIR] [--model PKG] [--reranker PKG]
+        The engine and the web UI on http://127.0.0.1 (watching your folders).
   embed --text T --image P --video V [--instruction I] [--dims N] --model DIR [--inputs-only] [--json]
         Show what the embedding model receives for these inputs (prompt, token ids, image and
         video grids, frame choices) and, with a model package, the embedding.
@@ -27,6 +39,14 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'index':
+        return await runIndex(rest);
+      case 'search':
+        return await runSearch(rest);
+      case 'status':
+        return await runStatus(rest);
+      case 'serve':
+        return await runServe(rest);
       case 'embed':
         return await runEmbed(rest);
       case 'rerank':

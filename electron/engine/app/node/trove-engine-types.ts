@@ -19,6 +19,8 @@ export interface EngineMedia {
   thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
   /** Absolute path of the item's file, only if it is an indexed file inside a current root. */
   filePath(itemId: number): Promise<string | null>;
+  /** The library's root folders (media servers refuse any path outside them). */
+  rootPaths(): Promise<string[]>;
 }
 
 export interface TroveEngine {

@@ -1,0 +1,94 @@
+// Every method of the API contract, over the engine's parts. Parameters arrive validated;
+// "no such thing" and "cannot do that here" become ApiErrors with codes the UI can switch on.
+import { stat } from 'node:fs/promises';
+import type { IndexingProgress } from '../../../contract/common/entities.ts';
+import { ApiError, type ApiHandlers } from '../../../contract/common/trove-api.ts';
+import type { EngineModels } from '../../jobs/node/engine-models.ts';
+import type { Indexer } from '../../jobs/node/indexer.ts';
+import type { SearchService } from '../../search/node/search-service.ts';
+import type { Store } from '../../store/node/store.ts';
+import type { LibrarySync } from './library-sync.ts';
+import { openWithSystem } from './os-opener.ts';
+
+export interface HandlerParts {
+  readonly store: Store;
+  readonly models: EngineModels;
+  readonly indexer: Indexer;
+  readonly sync: LibrarySync;
+  readonly search: SearchService;
+  readonly progress: () => IndexingProgress;
+  readonly rootsChanged: () => void;
+}
+
+export function createApiHandlers(parts: HandlerParts): ApiHandlers {
+  const { store, models, indexer, sync, search } = parts;
+
+  const fileOfItem = (itemId: number): string => {
+    const item = store.items.summaries([itemId]).get(itemId);
+    if (!item) throw new ApiError('not-found', `there is no item ${itemId}; it may have been removed — search again`);
+    return item.path;
+  };
+  const open = async (itemId: number, reveal: boolean) => {
+    const file = fileOfItem(itemId);
+    try {
+      await openWithSystem(file, reveal);
+    } catch (error) {
+      throw new ApiError('unavailable', error instanceof Error ? error.message : String(error));
+    }
+    return { ok: true as const };
+  };
+
+  return {
+    'status.get': async () => {
+      const counts = store.files.counts();
+      const modelId = models.embedder?.modelId;
+      return {
+        files: counts.files,
+        items: store.items.count(),
+        vectors: modelId === undefined ? store.vectors.count() : store.vectors.count(modelId),
+        ann: { count: modelId === undefined ? 0 : store.ann(modelId).count },
+        indexing: parts.progress(),
+        model: models.status(),
+        dataDir: store.dataDir,
+        diskBytes: store.diskBytes(),
+      };
+    },
+    'roots.list': async () => store.roots.list(),
+    'roots.add': async (p) => {
+      const info = await stat(p.path).catch(() => null);
+      if (!info?.isDirectory()) throw new ApiError('not-found', `'${p.path}' is not a folder on this machine; check the path`);
+      let root;
+      try {
+        root = store.roots.add({ path: p.path, include: p.include, exclude: p.exclude });
+      } catch (error) {
+        throw new ApiError('invalid-params', error instanceof Error ? error.message : String(error));
+      }
+      sync.attach(root);
+      parts.rootsChanged();
+      return root;
+    },
+    'roots.remove': async (p) => {
+      if (!store.roots.get(p.id)) throw new ApiError('not-found', `there is no folder ${p.id}; list the folders to get a valid id`);
+      await sync.detach(p.id);
+      parts.rootsChanged();
+      return { ok: true as const };
+    },
+    'indexing.pause': async () => {
+      indexer.pause();
+      return { ok: true as const };
+    },
+    'indexing.resume': async () => {
+      indexer.resume();
+      return { ok: true as const };
+    },
+    'search.run': (p) => search.run(p),
+    'items.get': async (p) => {
+      const detail = store.items.detail(p.id);
+      if (!detail) throw new ApiError('not-found', `there is no item ${p.id}; it may have been removed — search again`);
+      return detail;
+    },
+    'files.failures': async (p) => store.files.failures(p.offset + p.limit).slice(p.offset),
+    'files.open': (p) => open(p.itemId, false),
+    'files.reveal': (p) => open(p.itemId, true),
+  };
+}

@@ -1,0 +1,150 @@
+// The engine as one product: the store, the models, library sync (scan + watch), the indexer and
+// the search service, behind the API handlers, events and media lookups the adapters use.
+// At open every stored root is reconciled with the disk (changes made while Trove was closed) and
+// pending files are indexed in the background; `close()` stops that work and saves the ANN index.
+import path from 'node:path';
+import { FILE_KINDS, type IndexingProgress } from '../../../contract/common/entities.ts';
+import type { ApiEvent, ApiEventPayload } from '../../../contract/common/api-events.ts';
+import { loadEngineModels, type ModelCallObserver } from '../../jobs/node/engine-models.ts';
+import { Indexer, requeueFilesWithoutVectors } from '../../jobs/node/indexer.ts';
+import { Coalescer } from '../../jobs/node/progress-meter.ts';
+import { SearchService } from '../../search/node/search-service.ts';
+import { Store } from '../../store/node/store.ts';
+import { createApiHandlers } from './api-handlers.ts';
+import { LibrarySync } from './library-sync.ts';
+import type { EngineMedia, EngineOptions, TroveEngine } from './trove-engine-types.ts';
+
+/** For tests and diagnostics: observe model calls (e.g. to prove a rename embeds nothing). */
+export interface EngineHooks {
+  readonly observeModelCalls?: ModelCallObserver;
+}
+
+/** At most this many progress events a second reach the UI. */
+const PROGRESS_EVENTS_PER_SECOND = 4;
+
+export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks = {}): Promise<TroveEngine> {
+  const store = Store.open(options.dataDir);
+  let models;
+  try {
+    models = await loadEngineModels(store, { embeddingModel: options.embeddingModel, rerankerModel: options.rerankerModel, observe: hooks.observeModelCalls });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  if (models.embedder) requeueFilesWithoutVectors(store, models.embedder.modelId);
+
+  const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
+  const emit = <E extends ApiEvent>(event: E, payload: ApiEventPayload<E>): void => {
+    for (const fn of listeners.get(event) ?? []) {
+      try {
+        (fn as (p: ApiEventPayload<E>) => void)(payload);
+      } catch (error) {
+        console.error(`trove: a '${event}' listener failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+
+  let closed = false;
+  const idleWaiters: Array<() => void> = [];
+
+  const progress = (): IndexingProgress => {
+    const counts = store.files.counts();
+    const state = indexer.isPaused ? 'paused' : indexer.busy ? 'indexing' : sync.scanning ? 'scanning' : 'idle';
+    const byKind = Object.fromEntries(FILE_KINDS.map((k) => [k, counts.byKind[k]])) as IndexingProgress['byKind'];
+    return {
+      state,
+      files: counts.files,
+      byKind,
+      rate: indexer.rate.rate(),
+      etaSeconds: state === 'idle' ? 0 : indexer.rate.etaSeconds(counts.files.pending),
+      current: indexer.currentFile,
+    };
+  };
+  const progressEvents = new Coalescer(() => {
+    if (!closed) emit('indexing.progress', progress());
+  }, 1000 / PROGRESS_EVENTS_PER_SECOND);
+
+  const checkIdle = (): void => {
+    if (closed || idleWaiters.length === 0) return;
+    if (sync.scanning || indexer.busy) return;
+    if (!indexer.isPaused && store.files.counts().files.pending > 0) {
+      indexer.wake();
+      return;
+    }
+    if (store.files.counts().files.pending > 0) return; // paused with work left: not idle
+    for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+  const activity = (): void => {
+    progressEvents.request();
+    // After the current call stack, so a scan that ends and wakes the indexer is seen as busy.
+    setImmediate(checkIdle);
+  };
+  const rootsChanged = (): void => emit('roots.changed', store.roots.list());
+
+  // The callbacks above reach `indexer` and `sync` only once both exist (never during construction).
+  const indexer = new Indexer({
+    store,
+    models,
+    onRound: ({ indexed }) => {
+      if (indexed) emit('library.changed', { indexed, removed: 0 });
+    },
+    onActivity: activity,
+  });
+  const sync = new LibrarySync({
+    store,
+    watch: options.watch ?? false,
+    onPending: () => indexer.wake(),
+    onRemoved: (removed) => emit('library.changed', { indexed: 0, removed }),
+    onRootsChanged: rootsChanged,
+    onScanState: activity,
+  });
+  const search = new SearchService(store, models);
+  const handlers = createApiHandlers({ store, models, indexer, sync, search, progress, rootsChanged });
+
+  const media: EngineMedia = {
+    thumbnail: async (itemId) => {
+      const t = store.items.thumbnail(itemId);
+      return t ? { mime: t.mime, bytes: t.bytes } : null;
+    },
+    filePath: async (itemId) => {
+      const item = store.items.summaries([itemId]).get(itemId);
+      if (!item) return null;
+      const root = store.roots.containing(item.path);
+      if (!root || !root.present || root.id !== item.rootId) return null;
+      const rel = path.relative(root.path, item.path);
+      return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? item.path : null;
+    },
+    rootPaths: async () => store.roots.list().map((r) => r.path),
+  };
+
+  sync.startAll();
+  indexer.wake();
+
+  return {
+    handlers,
+    media,
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (payload: never) => void);
+      return () => set.delete(listener as (payload: never) => void);
+    },
+    idle() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        setImmediate(checkIdle);
+      });
+    },
+    async close() {
+      if (closed) return;
+      progressEvents.flush();
+      closed = true;
+      progressEvents.cancel();
+      await sync.close();
+      await indexer.close();
+      await models.close();
+      store.close();
+      for (const resolve of idleWaiters.splice(0)) resolve();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// search.run: embed the query → ANN top-K on the Matryoshka prefix + exact rescore (filters during
+// the search) → keyword hits (FTS5) → reciprocal-rank fusion → rerank the top R → cut-off, sort,
+// limit. Every stage that cannot run (no model yet, no reranker) is skipped and `mode` says so.
+import { existsSync } from 'node:fs';
+import { ApiError } from '../../../contract/common/trove-api.ts';
+import type { ApiParsedParams } from '../../../contract/common/api-methods.ts';
+import type { SearchResponse, SearchResult } from '../../../contract/common/entities.ts';
+import { l2Normalize } from '../../models/common/embedding-codes.ts';
+import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import type { ItemSummary } from '../../store/node/items-repo.ts';
+import type { Store } from '../../store/node/store.ts';
+import type { EngineModels } from '../../jobs/node/engine-models.ts';
+import { calibratedScore, fuseByReciprocalRank, type FusedHit } from './rank-fusion.ts';
+
+/** The query instruction of the Qwen3-VL embedder for retrieval across modalities. */
+export const QUERY_INSTRUCTION = 'Retrieve images or text relevant to the user\'s query.';
+/**
+ * K: semantic candidates taken into fusion (and keyword hits alike). 100 matches the store's
+ * exact-rescore depth K' (docs/store.md: recall@10 0.975 at K' = 100), so fusion sees every
+ * candidate that was rescored.
+ */
+export const SEMANTIC_CANDIDATES = 100;
+export const KEYWORD_CANDIDATES = 100;
+/**
+ * R: fused candidates the reranker scores. 30 fills the first screens of the grid; the reranker
+ * costs one forward pass per candidate (≈ 0.1–0.3 s each for the 2B model on a GPU, seconds on a
+ * CPU), so R bounds the latency. Candidates below R keep their calibrated score and rank after.
+ */
+export const RERANK_CANDIDATES = 30;
+
+type SearchParams = ApiParsedParams<'search.run'>;
+
+function describe(parts: { semantic: boolean; keyword: boolean; reranked: boolean; noModel: boolean }): string {
+  if (parts.noModel) return parts.keyword ? 'keyword only: no embedding model yet' : 'nothing to search: no embedding model yet';
+  const base = parts.semantic && parts.keyword ? 'semantic + keyword' : parts.semantic ? 'semantic' : 'keyword';
+  return parts.reranked ? `${base}, reranked` : base;
+}
+
+export class SearchService {
+  constructor(
+    private readonly store: Store,
+    private readonly models: EngineModels,
+  ) {}
+
+  async run(req: SearchParams, signal?: AbortSignal): Promise<SearchResponse> {
+    const t0 = performance.now();
+    const { store, models } = this;
+    const text = req.text?.trim() ? req.text.trim() : undefined;
+    const embedder = models.embedder;
+    if (!embedder && (req.image || (req.likeItemId !== undefined && !text))) {
+      throw new ApiError('unavailable', 'searching by image or by example needs an embedding model; start Trove with a model package (--model PKG)');
+    }
+
+    const queryImage: string | Buffer | undefined = req.image ? ('path' in req.image ? req.image.path : Buffer.from(req.image.dataBase64, 'base64')) : undefined;
+    if (req.image && 'path' in req.image && !existsSync(req.image.path)) throw new ApiError('not-found', `the query image ${req.image.path} does not exist`);
+    const queryInput: EmbedInput = { ...(text ? { texts: [text] } : {}), ...(queryImage ? { images: [queryImage] } : {}) };
+
+    let likeSummary: ItemSummary | undefined;
+    if (req.likeItemId !== undefined) {
+      likeSummary = store.items.summaries([req.likeItemId]).get(req.likeItemId);
+      if (!likeSummary) throw new ApiError('not-found', `there is no item ${req.likeItemId}; it may have been removed — search again`);
+    }
+
+    // 1. Semantic candidates.
+    let semantic: { itemId: number; similarity: number }[] = [];
+    if (embedder) {
+      let query: Float32Array | null = null;
+      if (req.likeItemId !== undefined) {
+        const stored = store.vectors.dequantised(embedder.modelId, req.likeItemId);
+        if (!stored) throw new ApiError('unavailable', `item ${req.likeItemId} has no embedding yet (it is still being indexed, or its kind is found by name only)`);
+        query = l2Normalize(stored);
+      } else if (queryInput.texts || queryInput.images) {
+        try {
+          // An image alone asks "more like this picture": it is embedded exactly as documents are
+          // (the embedder's default instruction), a symmetric comparison. Text uses the query instruction.
+          const [vector] = await models.embed([queryInput], { instruction: text ? QUERY_INSTRUCTION : undefined, signal });
+          query = l2Normalize(vector!);
+        } catch (error) {
+          throw new ApiError('failed', `the query could not be embedded: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (query && store.vectors.count(embedder.modelId) > 0) {
+        semantic = store.nearest(embedder.modelId, query, { k: SEMANTIC_CANDIDATES, filters: req.filters });
+        if (req.likeItemId !== undefined) semantic = semantic.filter((s) => s.itemId !== req.likeItemId);
+      }
+    }
+
+    // 2. Keyword candidates.
+    const keyword = text ? store.items.searchKeywords(text, { filters: req.filters, limit: KEYWORD_CANDIDATES }) : [];
+
+    // 3. Fusion, then the reranker on the head.
+    const fused = fuseByReciprocalRank(semantic, keyword);
+    const summaries = store.items.summaries(fused.map((f) => f.itemId));
+    const live = fused.filter((f) => summaries.has(f.itemId));
+    const scores = new Map<number, number>(live.map((f) => [f.itemId, calibratedScore(f)]));
+    let reranked = new Set<number>();
+    if (req.rerank && models.reranker && live.length > 0) {
+      const head = live.slice(0, RERANK_CANDIDATES);
+      const rerankQuery: EmbedInput = likeSummary ? this.documentOf(likeSummary) : queryInput;
+      try {
+        const probabilities = await models.rerank(rerankQuery, head.map((h) => this.documentOf(summaries.get(h.itemId)!)), { signal });
+        head.forEach((h, i) => scores.set(h.itemId, Math.min(1, Math.max(0, probabilities[i]!))));
+        reranked = new Set(head.map((h) => h.itemId));
+      } catch (error) {
+        throw new ApiError('failed', `reranking failed: ${error instanceof Error ? error.message : String(error)}; search again with rerank off`);
+      }
+    }
+
+    // 4. Order: reranked head by probability, then the rest in fused order; cut-off; sort; limit.
+    const rank = new Map(live.map((f, i) => [f.itemId, i]));
+    const ordered = [...live].sort((a, b) => {
+      const ra = reranked.has(a.itemId);
+      const rb = reranked.has(b.itemId);
+      if (ra !== rb) return ra ? -1 : 1;
+      if (ra) return scores.get(b.itemId)! - scores.get(a.itemId)!;
+      return rank.get(a.itemId)! - rank.get(b.itemId)!;
+    });
+    let results = ordered.filter((f) => scores.get(f.itemId)! >= req.cutoff).map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
+    if (req.sort === 'date') results = results.sort((a, b) => b.date - a.date);
+    const total = results.length;
+    results = results.slice(0, req.limit);
+    return {
+      results,
+      total,
+      mode: describe({ semantic: embedder !== null && (semantic.length > 0 || !!queryInput.images || req.likeItemId !== undefined || !!text), keyword: !!text, reranked: reranked.size > 0, noModel: !embedder }),
+      tookMs: performance.now() - t0,
+    };
+  }
+
+  /** What the reranker reads for an item: the image itself, the chunk's text, else the file name. */
+  private documentOf(item: ItemSummary): EmbedInput {
+    if (item.itemKind === 'image' && existsSync(item.path)) return { images: [item.path] };
+    if (item.locator.type === 'text') {
+      const detail = this.store.items.detail(item.itemId);
+      if (detail?.text) return { texts: [detail.text] };
+    }
+    return { texts: [item.name] };
+  }
+
+  private toResult(hit: FusedHit, item: ItemSummary, score: number, reranked: boolean): SearchResult {
+    const sources: SearchResult['sources'] = [];
+    if (hit.semanticRank !== null) sources.push('semantic');
+    if (hit.keywordRank !== null) sources.push('keyword');
+    if (reranked) sources.push('reranked');
+    return { itemId: item.itemId, fileId: item.fileId, path: item.path, name: item.name, kind: item.kind, score, locator: item.locator, date: item.date, sources };
+  }
+}

@@ -1,0 +1,42 @@
+// API methods the shell answers itself because they act on the desktop, which only the main
+// process can do well (Electron's shell module: the default app, the file manager). The engine
+// still decides which file an item is; the path is re-checked against the current roots here.
+import type { ApiCallOutcome } from '../contract/common/api-call-outcome.ts';
+import { API_METHODS } from '../contract/common/api-methods.ts';
+import { isInsideRoots } from './trove-protocol.ts';
+
+export interface ShellMethodDeps {
+  filePath(itemId: number): Promise<string | null>;
+  rootPaths(): Promise<readonly string[]>;
+  /** shell.openPath: resolves to '' on success, else an error message. */
+  openPath(path: string): Promise<string>;
+  showItemInFolder(path: string): void;
+}
+
+export const SHELL_METHODS = ['files.open', 'files.reveal'] as const;
+type ShellMethod = (typeof SHELL_METHODS)[number];
+
+function isShellMethod(method: string): method is ShellMethod {
+  return (SHELL_METHODS as readonly string[]).includes(method);
+}
+
+/** The outcome of a shell method, or null when `method` is for the engine. Never throws. */
+export async function runShellMethod(method: string, params: unknown, deps: ShellMethodDeps): Promise<ApiCallOutcome | null> {
+  if (!isShellMethod(method)) return null;
+  const parsed = API_METHODS[method].params.safeParse(params ?? {});
+  if (!parsed.success) return { ok: false, error: { code: 'invalid-params', message: `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}` } };
+  const { itemId } = parsed.data;
+  try {
+    const [file, roots] = await Promise.all([deps.filePath(itemId), deps.rootPaths()]);
+    if (!file || !isInsideRoots(file, roots)) return { ok: false, error: { code: 'not-found', message: `item ${itemId} is not an indexed file in a current folder` } };
+    if (method === 'files.reveal') {
+      deps.showItemInFolder(file);
+      return { ok: true, result: { ok: true } };
+    }
+    const failure = await deps.openPath(file);
+    if (failure) return { ok: false, error: { code: 'failed', message: `could not open ${file}: ${failure}` } };
+    return { ok: true, result: { ok: true } };
+  } catch (error) {
+    return { ok: false, error: { code: 'failed', message: `${method} failed: ${error instanceof Error ? error.message : String(error)}` } };
+  }
+}

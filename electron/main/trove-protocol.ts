@@ -1,0 +1,224 @@
+// The trove:// scheme, as a plain function from Request to Response (no Electron import, so it is
+// tested under Node; main.ts registers it with protocol.handle). Two hosts:
+//   trove://app/…            the built renderer (renderer/dist), with the app's CSP
+//   trove://media/thumb/:id  an item's stored thumbnail
+//   trove://media/file/:id   an item's file, with Range support for <video>
+// Media is addressed by an opaque item id, never a path; every request asks the engine again and
+// re-checks that the file is inside a current root, so nothing else on disk can be read.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { parseTroveMediaUrl, type MediaKind } from '../contract/common/bridge.ts';
+import { parseRangeHeader } from './http-range.ts';
+
+/** Sent with every page of the app: only the app's own scripts run, media only from trove:. */
+export const APP_CSP = [
+  "default-src 'self'",
+  "img-src 'self' trove: blob: data:",
+  "media-src 'self' trove:",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Sent with library media: a file from the user's folders is data, never a document that runs
+ * (an indexed .html or .svg opened directly must not execute script with the app's privileges).
+ */
+export const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+const APP_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Library files by extension; anything that could be a document (html, svg, xml) goes out as text or bytes. */
+const MEDIA_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.bmp': 'image/bmp',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.mp4': 'video/mp4',
+  '.m4v': 'video/mp4',
+  '.mov': 'video/quicktime',
+  '.webm': 'video/webm',
+  '.mkv': 'video/x-matroska',
+  '.ogv': 'video/ogg',
+  '.mp3': 'audio/mpeg',
+  '.m4a': 'audio/mp4',
+  '.wav': 'audio/wav',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.markdown': 'text/plain; charset=utf-8',
+  '.csv': 'text/plain; charset=utf-8',
+  '.json': 'text/plain; charset=utf-8',
+  '.html': 'text/plain; charset=utf-8',
+  '.htm': 'text/plain; charset=utf-8',
+  '.svg': 'text/plain; charset=utf-8',
+  '.xml': 'text/plain; charset=utf-8',
+};
+
+export function mediaTypeOf(filePath: string): string {
+  return MEDIA_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * The file under `rendererDir` that an app URL path names, or null when the path is malformed or
+ * would leave the folder (`..`, encoded separators, NUL, absolute or drive paths). `/` is index.html.
+ */
+export function resolveAppAsset(rendererDir: string, urlPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null;
+  const segments = decoded.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '..' || s === '.' || /^[a-zA-Z]:$/.test(s))) return null;
+  if (segments.length === 0) segments.push('index.html');
+  const root = path.resolve(rendererDir);
+  const resolved = path.resolve(root, ...segments);
+  if (!isInside(resolved, root)) return null;
+  return resolved;
+}
+
+/** Media URL → item; null for anything that is not exactly trove://media/(thumb|file)/<id>. */
+export function parseMediaUrl(url: string): { kind: MediaKind; itemId: number } | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  // The query and fragment carry nothing (a <video> may add #t=…); the rest must match exactly.
+  const media = parseTroveMediaUrl(`${parsed.protocol}//${parsed.host}${parsed.pathname}`);
+  if (!media || !Number.isSafeInteger(media.itemId)) return null;
+  return media;
+}
+
+const caseInsensitiveFs = process.platform === 'win32' || process.platform === 'darwin';
+
+function isInside(candidate: string, root: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** True when `filePath`, normalised, lies strictly inside one of `roots` (also normalised). */
+export function isInsideRoots(filePath: string, roots: readonly string[]): boolean {
+  if (!path.isAbsolute(filePath) || filePath.includes('\0')) return false;
+  const fold = (p: string): string => (caseInsensitiveFs ? p.toLowerCase() : p);
+  const file = fold(path.resolve(filePath));
+  return roots.some((root) => path.isAbsolute(root) && isInside(file, fold(path.resolve(root))));
+}
+
+export interface TroveProtocolDeps {
+  /** Folder with the built renderer (index.html and assets). */
+  readonly rendererDir: string;
+  /** The engine's stored thumbnail for an item (asked over the engine channel). */
+  thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
+  /** The engine's answer for an item's file: an indexed file inside a current root, or null. */
+  filePath(itemId: number): Promise<string | null>;
+  /** Paths of the current roots, to re-check the engine's answer. */
+  rootPaths(): Promise<readonly string[]>;
+}
+
+function textResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...headers } });
+}
+
+function fileBody(filePath: string, start: number, end: number): ReadableStream<Uint8Array> {
+  return Readable.toWeb(createReadStream(filePath, { start, end })) as ReadableStream<Uint8Array>;
+}
+
+async function serveAppAsset(deps: TroveProtocolDeps, url: URL): Promise<Response> {
+  const appHeaders = { 'content-security-policy': APP_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' };
+  let file = resolveAppAsset(deps.rendererDir, url.pathname);
+  if (!file) return textResponse(400, `Bad app path '${url.pathname}'.`, appHeaders);
+  let info = await stat(file).catch(() => null);
+  // Client-side routes (no extension) get the app's entry page, as a dev server would serve them.
+  if ((!info || !info.isFile()) && path.extname(file) === '') {
+    file = path.join(path.resolve(deps.rendererDir), 'index.html');
+    info = await stat(file).catch(() => null);
+  }
+  if (!info || !info.isFile()) {
+    const hint = url.pathname === '/' || url.pathname === '/index.html' ? ' Build the renderer first: npm run build.' : '';
+    return textResponse(404, `Not found: ${url.pathname}.${hint}`, appHeaders);
+  }
+  const type = APP_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  return new Response(fileBody(file, 0, Math.max(0, info.size - 1)), {
+    status: 200,
+    headers: { ...appHeaders, 'content-type': type, 'content-length': String(info.size) },
+  });
+}
+
+async function serveMedia(deps: TroveProtocolDeps, request: Request): Promise<Response> {
+  const media = parseMediaUrl(request.url);
+  if (!media) return textResponse(404, 'Not a media URL; expected trove://media/thumb/<itemId> or trove://media/file/<itemId>.');
+  const mediaHeaders = { 'content-security-policy': MEDIA_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' };
+  if (media.kind === 'thumb') {
+    const thumb = await deps.thumbnail(media.itemId);
+    if (!thumb) return textResponse(404, `Item ${media.itemId} has no thumbnail.`, mediaHeaders);
+    if (!thumb.mime.startsWith('image/') || thumb.mime.includes('svg')) return textResponse(500, `Thumbnail of item ${media.itemId} is not a raster image.`, mediaHeaders);
+    return new Response(thumb.bytes as Uint8Array<ArrayBuffer>, {
+      status: 200,
+      headers: { ...mediaHeaders, 'content-type': thumb.mime, 'content-length': String(thumb.bytes.byteLength) },
+    });
+  }
+  const [filePath, roots] = await Promise.all([deps.filePath(media.itemId), deps.rootPaths()]);
+  if (!filePath || !isInsideRoots(filePath, roots)) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder.`, mediaHeaders);
+  const info = await stat(filePath).catch(() => null);
+  if (!info || !info.isFile()) return textResponse(404, `The file of item ${media.itemId} is gone from disk; it will leave the library at the next scan.`, mediaHeaders);
+  const headers = { ...mediaHeaders, 'content-type': mediaTypeOf(filePath), 'accept-ranges': 'bytes' };
+  const range = parseRangeHeader(request.headers.get('range'), info.size);
+  if (range === 'unsatisfiable') return textResponse(416, 'Range not satisfiable.', { ...headers, 'content-range': `bytes */${info.size}` });
+  if (range === null) {
+    const body = info.size === 0 ? null : fileBody(filePath, 0, info.size - 1);
+    return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers: { ...headers, 'content-length': String(info.size) } });
+  }
+  const length = range.end - range.start + 1;
+  return new Response(request.method === 'HEAD' ? null : fileBody(filePath, range.start, range.end), {
+    status: 206,
+    headers: { ...headers, 'content-length': String(length), 'content-range': `bytes ${range.start}-${range.end}/${info.size}` },
+  });
+}
+
+/** The handler main.ts passes to protocol.handle('trove', …). Never throws: failures become responses. */
+export function createTroveProtocolHandler(deps: TroveProtocolDeps): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, `${request.method} is not supported on trove://.`);
+      const url = new URL(request.url);
+      if (url.host === 'app') return await serveAppAsset(deps, url);
+      if (url.host === 'media') return await serveMedia(deps, request);
+      return textResponse(404, `Unknown trove:// host '${url.host}'.`);
+    } catch (error) {
+      return textResponse(500, `trove:// failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}

@@ -1,0 +1,192 @@
+// The engine end to end on real parts: tiny model packages in a worker, real SQLite in temp data
+// folders, sharp-made images, real chokidar. Checks the promises the product makes: an image finds
+// itself, a file-name word finds its file, a rename re-embeds nothing, a delete leaves no trace.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
+import type { SearchResponse, Status } from '../../electron/contract/common/entities.ts';
+import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
+import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
+import { buildTinyPackage } from '../support/tiny-package.ts';
+
+process.env.TROVE_EP = 'cpu';
+let dir = '';
+let embeddingPackage = '';
+let rerankerPackage = '';
+
+const COLOURS = ['#d01010', '#10a020', '#1030d0', '#e0c000', '#a000c0', '#00b0b0'];
+
+async function makeImage(file: string, seed: number): Promise<void> {
+  const bg = COLOURS[seed % COLOURS.length]!;
+  const fg = COLOURS[(seed * 7 + 3) % COLOURS.length]!;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="64"><rect width="96" height="64" fill="${bg}"/>
+    <circle cx="${20 + seed * 9}" cy="${16 + seed * 5}" r="${8 + seed * 2}" fill="${fg}"/><rect x="${60 - seed * 6}" y="40" width="${10 + seed * 3}" height="14" fill="#fff"/></svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(file);
+}
+
+async function makeLibrary(name: string): Promise<string> {
+  const folder = path.join(dir, name);
+  await mkdir(path.join(folder, 'notes'), { recursive: true });
+  for (let i = 0; i < 5; i++) await makeImage(path.join(folder, `photo-${i}.png`), i);
+  await writeFile(path.join(folder, 'notes', 'zebra-migration.md'), '# Serengeti\n\nThe wildebeest crossing happens every summer near the Mara river.\n');
+  await writeFile(path.join(folder, 'notes', 'recipes.md'), '# Pancakes\n\nWhisk flour, eggs and buttermilk. Fry in butter until golden.\n');
+  await writeFile(path.join(folder, 'broken.jpg'), Buffer.from('this is not a jpeg at all'));
+  return folder;
+}
+
+const call = <T>(engine: TroveEngine, method: string, params: unknown) => dispatchApiCall(engine.handlers, method, params) as Promise<T>;
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'trove-engine-'));
+  ({ packageDir: embeddingPackage } = await buildTinyPackage(dir, 'embedding'));
+  ({ packageDir: rerankerPackage } = await buildTinyPackage(dir, 'reranker'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('indexes a folder, searches it, follows renames and deletes without re-embedding', async () => {
+  const folder = await makeLibrary('lib-a');
+  let embedded = 0;
+  const engine = await openTroveEngine(
+    { dataDir: path.join(dir, 'data-a'), embeddingModel: embeddingPackage, rerankerModel: rerankerPackage, watch: false },
+    { observeModelCalls: (kind, n) => void (kind === 'embed' && (embedded += n)) },
+  );
+  try {
+    const progress: string[] = [];
+    engine.on('indexing.progress', (p) => progress.push(p.state));
+    const root = await call<{ id: number }>(engine, 'roots.add', { path: folder });
+    await engine.idle();
+
+    const status = await call<Status>(engine, 'status.get', {});
+    assert.deepEqual(status.files, { total: 8, indexed: 7, failed: 1, pending: 0 });
+    assert.equal(status.indexing.byKind.image.total, 6);
+    assert.equal(Object.keys(status.indexing.byKind).length, 5);
+    assert.equal(status.vectors, status.items, 'every item of an image or text chunk has a vector');
+    assert.equal(status.ann.count, status.vectors);
+    assert.ok(status.model.embedding && status.model.executionProvider === 'cpu', status.model.statement);
+    assert.ok(progress.length > 0, 'progress events were sent');
+
+    const failures = await call<{ path: string; error: string }[]>(engine, 'files.failures', {});
+    assert.equal(failures.length, 1);
+    assert.match(failures[0]!.path, /broken\.jpg$/);
+    assert.match(failures[0]!.error, /decode|corrupt|supported/i);
+
+    // An image queried by itself ranks first (without the tiny reranker, whose weights are random).
+    for (const i of [0, 3]) {
+      const image = path.join(folder, `photo-${i}.png`);
+      const r = await call<SearchResponse>(engine, 'search.run', { image: { path: image }, rerank: false });
+      assert.equal(r.results[0]!.path, image, `photo-${i} should find itself first: ${r.results.map((x) => path.basename(x.path)).join(', ')}`);
+      assert.equal(r.mode, 'semantic');
+    }
+    // The same with the image as bytes (drop / paste).
+    const bytes = (await sharp(path.join(folder, 'photo-2.png')).png().toBuffer()).toString('base64');
+    const dropped = await call<SearchResponse>(engine, 'search.run', { image: { dataBase64: bytes, mime: 'image/png' }, rerank: false });
+    assert.equal(path.basename(dropped.results[0]!.path), 'photo-2.png');
+
+    // A file-name word finds its file through keyword search; text results carry snippets.
+    const zebra = await call<SearchResponse>(engine, 'search.run', { text: 'zebra', rerank: false });
+    assert.match(zebra.results[0]!.path, /zebra-migration\.md$/);
+    assert.ok(zebra.results[0]!.sources.includes('keyword'));
+    assert.equal(zebra.results[0]!.locator.type, 'text');
+    assert.match((zebra.results[0]!.locator as { snippet: string }).snippet, /wildebeest/);
+    assert.equal(zebra.mode, 'semantic + keyword');
+
+    // Kind filters apply during the search.
+    const onlyText = await call<SearchResponse>(engine, 'search.run', { text: 'pancakes butter', filters: { kinds: ['text'] }, rerank: false });
+    assert.ok(onlyText.results.length > 0 && onlyText.results.every((r) => r.kind === 'text'));
+    assert.match(onlyText.results[0]!.path, /recipes\.md$/);
+
+    // Reranked: scores are the reranker's probabilities.
+    const reranked = await call<SearchResponse>(engine, 'search.run', { text: 'pancakes' });
+    assert.equal(reranked.mode, 'semantic + keyword, reranked');
+    assert.ok(reranked.results.some((r) => r.sources.includes('reranked')));
+    assert.ok(reranked.results.every((r) => r.score >= 0 && r.score <= 1));
+
+    // items.get, media and not-found.
+    const first = zebra.results[0]!;
+    const detail = await call<{ text: string | null }>(engine, 'items.get', { id: first.itemId });
+    assert.match(detail.text ?? '', /Mara river/);
+    await assert.rejects(call(engine, 'items.get', { id: 999_999 }), /no item/);
+    const photoHit = (await call<SearchResponse>(engine, 'search.run', { text: 'photo', rerank: false })).results.find((r) => r.kind === 'image')!;
+    assert.equal((await engine.media.thumbnail(photoHit.itemId))?.mime, 'image/webp');
+    assert.equal(await engine.media.filePath(photoHit.itemId), photoHit.path);
+
+    // Rename: same item id, nothing embedded again.
+    const before = await call<SearchResponse>(engine, 'search.run', { text: 'recipes', filters: { kinds: ['text'] }, rerank: false });
+    const recipeItem = before.results[0]!.itemId;
+    const embeddedBefore = embedded;
+    assert.ok(embeddedBefore >= 7, 'documents were embedded while indexing');
+    const vectorsBefore = (await call<Status>(engine, 'status.get', {})).vectors;
+    await rename(path.join(folder, 'notes', 'recipes.md'), path.join(folder, 'notes', 'breakfast-ideas.md'));
+    await rm(path.join(folder, 'photo-4.png'));
+    await assert.rejects(call(engine, 'roots.remove', { id: -1 }), /no folder/);
+    // Without watching, the engine reconciles its folders when it opens (as after a restart).
+    await engine.close();
+    const again = await openTroveEngine(
+      { dataDir: path.join(dir, 'data-a'), embeddingModel: embeddingPackage, watch: false },
+      { observeModelCalls: (kind, n) => void (kind === 'embed' && (embedded += n)) },
+    );
+    try {
+      await again.idle();
+      assert.equal(embedded, embeddedBefore, 'indexing after the rename embedded nothing (query embeddings come after)');
+      const moved = await call<SearchResponse>(again, 'search.run', { text: 'breakfast', rerank: false });
+      assert.equal(moved.results[0]!.itemId, recipeItem, 'the renamed file keeps its item');
+      const s = await call<Status>(again, 'status.get', {});
+      assert.equal(s.vectors, vectorsBefore - 1, 'the deleted photo took its vector with it');
+      assert.equal(s.ann.count, s.vectors, 'the ANN index forgot the deleted vector');
+      const gone = await call<SearchResponse>(again, 'search.run', { text: 'photo', rerank: false, limit: 100 });
+      assert.ok(!gone.results.some((r) => r.path.endsWith('photo-4.png')));
+      await call(again, 'roots.remove', { id: root.id });
+      assert.equal((await call<Status>(again, 'status.get', {})).files.total, 0);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
+test('without a model, keyword search works and says so', async () => {
+  const folder = await makeLibrary('lib-b');
+  const engine = await openTroveEngine({ dataDir: path.join(dir, 'data-b'), watch: false });
+  try {
+    await call(engine, 'roots.add', { path: folder });
+    await engine.idle();
+    const status = await call<Status>(engine, 'status.get', {});
+    assert.equal(status.files.indexed, 7);
+    assert.equal(status.vectors, 0);
+    assert.equal(status.model.embedding, null);
+    const r = await call<SearchResponse>(engine, 'search.run', { text: 'zebra' });
+    assert.match(r.results[0]!.path, /zebra-migration\.md$/);
+    assert.equal(r.mode, 'keyword only: no embedding model yet');
+    await assert.rejects(call(engine, 'search.run', { image: { path: path.join(folder, 'photo-0.png') } }), /needs an embedding model/);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('with watching on, a file added to the folder is indexed without a rescan', async () => {
+  const folder = await makeLibrary('lib-c');
+  const engine = await openTroveEngine({ dataDir: path.join(dir, 'data-c'), embeddingModel: embeddingPackage, watch: true });
+  try {
+    await call(engine, 'roots.add', { path: folder });
+    await engine.idle();
+    await writeFile(path.join(folder, 'notes', 'kilimanjaro-trek.md'), 'Summit night on Kilimanjaro starts at midnight.\n');
+    const deadline = Date.now() + 15_000;
+    let found: SearchResponse | null = null;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      await engine.idle();
+      found = await call<SearchResponse>(engine, 'search.run', { text: 'kilimanjaro', rerank: false });
+      if (found.results.some((x) => x.path.endsWith('kilimanjaro-trek.md'))) break;
+    }
+    assert.ok(found?.results.some((x) => x.path.endsWith('kilimanjaro-trek.md')), 'the new note was indexed by the watcher');
+    const s = await call<Status>(engine, 'status.get', {});
+    assert.equal(s.ann.count, s.vectors);
+  } finally {
+    await engine.close();
+  }
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { appMenuTemplate, trayMenuTemplate } from '../../electron/main/app-menus.ts';
+import { parseShellArgs } from '../../electron/main/shell-args.ts';
+import { runShellMethod, type ShellMethodDeps } from '../../electron/main/shell-methods.ts';
+
+test('shell args: --data, --model, --reranker in both spellings, among Chromium switches', () => {
+  assert.deepEqual(parseShellArgs(['.', '--no-sandbox', '--data', '/tmp/d', '--model=/m', '--inspect=0']), { data: '/tmp/d', model: '/m' });
+  assert.deepEqual(parseShellArgs(['--reranker', 'r']), { reranker: 'r' });
+  assert.deepEqual(parseShellArgs([]), {});
+  assert.throws(() => parseShellArgs(['--data']), /--data needs a folder path/);
+  assert.throws(() => parseShellArgs(['--data', '--model', 'x']), /--data needs a folder path/);
+  assert.throws(() => parseShellArgs(['--data=']), /--data needs a folder path/);
+});
+
+function deps(overrides: Partial<ShellMethodDeps> = {}) {
+  const calls: string[] = [];
+  const d: ShellMethodDeps = {
+    filePath: async (id) => (id === 1 ? '/photos/a.jpg' : id === 2 ? '/etc/passwd' : null),
+    rootPaths: async () => ['/photos'],
+    openPath: async (p) => {
+      calls.push(`open ${p}`);
+      return '';
+    },
+    showItemInFolder: (p) => void calls.push(`reveal ${p}`),
+    ...overrides,
+  };
+  return { d, calls };
+}
+
+test('files.open and files.reveal act on indexed files inside a root only', async () => {
+  const { d, calls } = deps();
+  assert.deepEqual(await runShellMethod('files.open', { itemId: 1 }, d), { ok: true, result: { ok: true } });
+  assert.deepEqual(await runShellMethod('files.reveal', { itemId: 1 }, d), { ok: true, result: { ok: true } });
+  const outside = await runShellMethod('files.open', { itemId: 2 }, d);
+  assert.equal(outside?.ok === false && outside.error.code, 'not-found');
+  const missing = await runShellMethod('files.reveal', { itemId: 3 }, d);
+  assert.equal(missing?.ok === false && missing.error.code, 'not-found');
+  const invalid = await runShellMethod('files.open', { itemId: 'a' }, d);
+  assert.equal(invalid?.ok === false && invalid.error.code, 'invalid-params');
+  assert.deepEqual(calls, ['open /photos/a.jpg', 'reveal /photos/a.jpg']);
+  assert.equal(await runShellMethod('roots.list', {}, d), null, 'other methods go to the engine');
+});
+
+test('files.open reports the desktop refusing to open a file', async () => {
+  const { d } = deps({ openPath: async () => 'No application is associated with this file' });
+  const outcome = await runShellMethod('files.open', { itemId: 1 }, d);
+  assert.equal(outcome?.ok === false && outcome.error.code, 'failed');
+  assert.match(outcome?.ok === false ? outcome.error.message : '', /No application/);
+});
+
+test('menus: dev tools only unpackaged, app menu only on macOS, tray toggles pause/resume', () => {
+  const labels = (t: ReturnType<typeof appMenuTemplate>) => JSON.stringify(t);
+  assert.match(labels(appMenuTemplate({ isMac: false, isPackaged: false })), /toggleDevTools/);
+  assert.doesNotMatch(labels(appMenuTemplate({ isMac: false, isPackaged: true })), /toggleDevTools/);
+  assert.match(labels(appMenuTemplate({ isMac: true, isPackaged: true })), /appMenu/);
+  assert.doesNotMatch(labels(appMenuTemplate({ isMac: false, isPackaged: true })), /appMenu/);
+  const clicked: string[] = [];
+  const actions = { show: () => clicked.push('show'), pause: () => clicked.push('pause'), resume: () => clicked.push('resume'), quit: () => clicked.push('quit') };
+  const running = trayMenuTemplate({ paused: false, engineMessage: 'The engine is running.' }, actions);
+  const paused = trayMenuTemplate({ paused: true, engineMessage: 'x' }, actions);
+  const byLabel = (t: typeof running, label: string) => t.find((i) => i.label === label);
+  assert.ok(byLabel(running, 'Pause indexing') && !byLabel(running, 'Resume indexing'));
+  assert.ok(byLabel(paused, 'Resume indexing') && !byLabel(paused, 'Pause indexing'));
+  for (const item of [byLabel(running, 'Pause indexing'), byLabel(paused, 'Resume indexing'), byLabel(running, 'Show Trove'), byLabel(running, 'Quit Trove')]) {
+    (item!.click as () => void)();
+  }
+  assert.deepEqual(clicked, ['pause', 'resume', 'show', 'quit']);
+});
+
+test('asar paths: only the app.asar folder segment becomes app.asar.unpacked', async () => {
+  const { toUnpackedAsarPath } = await import('../../electron/main/asar-paths.ts');
+  assert.equal(toUnpackedAsarPath('/opt/Trove/resources/app.asar/node_modules/@ffmpeg-installer/linux-x64/ffmpeg'), '/opt/Trove/resources/app.asar.unpacked/node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+  assert.equal(toUnpackedAsarPath('/opt/Trove/resources/app.asar.unpacked/x/ffmpeg'), '/opt/Trove/resources/app.asar.unpacked/x/ffmpeg', 'already unpacked');
+  assert.equal(toUnpackedAsarPath('/usr/bin/ffmpeg'), '/usr/bin/ffmpeg');
+  assert.equal(toUnpackedAsarPath('/home/me/my-app.asar/ffmpeg'), '/home/me/my-app.asar/ffmpeg', 'a folder merely ending in app.asar');
+});
