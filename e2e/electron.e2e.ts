@@ -106,10 +106,10 @@ async function journey(app: ElectronApplication, fixture: { folder: string; coun
   await check(page.url().startsWith('trove://app/'), `the window loaded ${page.url()}, expected trove://app/…`);
 
   // Security, from inside the running app.
-  const exposed = await page.evaluate(() => {
-    const w = window as unknown as Record<string, unknown>;
-    return { trove: Object.keys((w.trove as object) ?? {}).sort(), require: typeof w.require, process: typeof w.process, ipc: typeof w.ipcRenderer };
-  });
+  // Evaluated in the page as a string: this file is type-checked without the DOM library.
+  const exposed = await page.evaluate<{ trove: string[]; require: string; process: string; ipc: string }>(
+    `({ trove: Object.keys(window.trove ?? {}).sort(), require: typeof window.require, process: typeof window.process, ipc: typeof window.ipcRenderer })`,
+  );
   await check(JSON.stringify(exposed.trove) === '["call","on"]', `window.trove exposes ${JSON.stringify(exposed.trove)}, expected only call and on`);
   await check(exposed.require === 'undefined' && exposed.process === 'undefined' && exposed.ipc === 'undefined', `the page can see Node: ${JSON.stringify(exposed)}`);
   const csp = await app.evaluate(async ({ net }) => (await net.fetch('trove://app/index.html')).headers.get('content-security-policy'));
@@ -138,7 +138,7 @@ async function journey(app: ElectronApplication, fixture: { folder: string; coun
   const firstName = await first.getAttribute('aria-label');
   await check(firstName !== null && firstName.includes('red-apple.png'), `the first result for "apple" is ${String(firstName)}, expected red-apple.png`);
   // Thumbnails come through trove://media/thumb/<id>.
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=result-card] img')].some((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0), null, { timeout: STEP_TIMEOUT_MS });
+  await page.waitForFunction(`[...document.querySelectorAll('[data-testid=result-card] img')].some((img) => img.complete && img.naturalWidth > 0)`, null, { timeout: STEP_TIMEOUT_MS });
   await shot(page, '04-results');
   await first.click();
   await page.getByTestId('preview').waitFor({ timeout: STEP_TIMEOUT_MS });

@@ -9,6 +9,16 @@ export const API_EVENTS = {
   /** The library changed (files indexed, moved, deleted): open searches may want to refresh. */
   'library.changed': z.object({ indexed: z.number().int(), removed: z.number().int() }),
   'model.changed': z.object({ statement: z.string() }),
+  /**
+   * Whether the engine process is running (pushed by the Electron shell, which restarts a
+   * crashed engine): the UI shows a banner instead of failing silently while it restarts.
+   */
+  'engine.status': z.discriminatedUnion('state', [
+    z.object({ state: z.literal('starting'), message: z.string() }),
+    z.object({ state: z.literal('ready'), message: z.string() }),
+    z.object({ state: z.literal('restarting'), message: z.string(), attempt: z.number().int(), retryInMs: z.number() }),
+    z.object({ state: z.literal('stopped'), message: z.string() }),
+  ]),
 } as const;
 
 export type ApiEvent = keyof typeof API_EVENTS;
