@@ -5,20 +5,9 @@ import type { FileKind } from '../../../contract/common/entities.ts';
 import { chunkText, type ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { extractImage } from '../../extract/node/image-extract.ts';
 import { extractText } from '../../extract/node/text-extract.ts';
-import type { EmbedInput } from '../../models/node/embed-inputs.ts';
-import type { NewItem } from '../../store/node/items-repo.ts';
+import type { PreparedFile } from '../../extract/node/prepared-file.ts';
 
-export interface PreparedItem {
-  readonly item: NewItem;
-  /** What the embedder reads for this item; null: keyword-only (no content extractor yet). */
-  readonly embed: EmbedInput | null;
-}
-
-export interface PreparedFile {
-  readonly items: PreparedItem[];
-  readonly dateTaken: number | null;
-  readonly metadata: Record<string, string | number | null>;
-}
+export type { PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
 
 /**
  * Without an embedding model there is no model tokenizer; chunks are then cut by an estimate of
