@@ -93,6 +93,13 @@ test('indexes a folder, searches it, follows renames and deletes without re-embe
     assert.equal(zebra.results[0]!.locator.type, 'text');
     assert.match((zebra.results[0]!.locator as { snippet: string }).snippet, /wildebeest/);
     assert.equal(zebra.mode, 'semantic + keyword');
+    // The shown percentages follow the order, so a cut-off trims the tail only.
+    zebra.results.forEach((r, i) => i > 0 && assert.ok(r.score <= zebra.results[i - 1]!.score, `score rises at ${i}: ${zebra.results.map((x) => x.score).join(', ')}`));
+    const cutoff = zebra.results[Math.floor(zebra.results.length / 2)]!.score;
+    const cut = await call<SearchResponse>(engine, 'search.run', { text: 'zebra', rerank: false, cutoff });
+    const expected = zebra.results.filter((r) => r.score >= cutoff).map((r) => r.itemId);
+    assert.deepEqual(cut.results.map((r) => r.itemId), expected);
+    assert.deepEqual(expected, zebra.results.slice(0, expected.length).map((r) => r.itemId), 'the cut-off keeps a prefix of the list');
 
     // Kind filters apply during the search.
     const onlyText = await call<SearchResponse>(engine, 'search.run', { text: 'pancakes butter', filters: { kinds: ['text'] }, rerank: false });

@@ -115,6 +115,14 @@ export class SearchService {
       if (ra) return scores.get(b.itemId)! - scores.get(a.itemId)!;
       return rank.get(a.itemId)! - rank.get(b.itemId)!;
     });
+    // Shown scores never rise down the list (the fused order can put a keyword hit above a
+    // closer-looking semantic one), so the order and the percentages agree and the cut-off
+    // trims a tail instead of punching holes.
+    let ceiling = 1;
+    for (const f of ordered) {
+      ceiling = Math.min(scores.get(f.itemId)!, ceiling);
+      scores.set(f.itemId, ceiling);
+    }
     let results = ordered.filter((f) => scores.get(f.itemId)! >= req.cutoff).map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
     if (req.sort === 'date') results = results.sort((a, b) => b.date - a.date);
     const total = results.length;
