@@ -92,6 +92,17 @@ describe('ModelClient / model worker (tiny packages)', () => {
     results.forEach((r, i) => assert.deepEqual(r, expected[i]));
   });
 
+  test('an interactive request overtakes queued background work and skips the back-pressure queue', async () => {
+    const heavy: EmbedInput[] = Array.from({ length: 6 }, (_, i) => ({ texts: [`background ${i}`], images: [image] }));
+    const order: string[] = [];
+    const backgrounds = [0, 1, 2, 3].map((n) => client.embed(heavy).then(() => order.push(`background ${n}`)));
+    // maxInFlight is 2: two background requests wait on the client, two are queued in the worker.
+    const query = client.embed([{ texts: ['a search'] }], { priority: 'interactive' }).then(() => order.push('interactive'));
+    await Promise.all([...backgrounds, query]);
+    assert.ok(order.indexOf('interactive') <= 1, `the search waited only for the batch already running: ${order.join(', ')}`);
+    assert.ok(client.peakInFlight <= 3, 'background work still respects maxInFlight (the search is extra)');
+  });
+
   test('a waiting request can be cancelled before it reaches the worker', async () => {
     const controller = new AbortController();
     const first = client.embed([{ texts: ['a'] }]);

@@ -10,6 +10,7 @@ import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import { ModelClient } from '../../models/node/runtime/model-client.ts';
 import { MANIFEST_FILE, openModelPackage, type ModelPackage } from '../../models/node/runtime/model-package.ts';
+import type { RequestPriority } from '../../models/node/runtime/model-protocol.ts';
 import type { Store } from '../../store/node/store.ts';
 
 /** Called on every model request, with the number of inputs (tests count embeddings with it). */
@@ -29,8 +30,8 @@ export interface EngineModels {
   readonly embedder: LoadedEmbedder | null;
   readonly reranker: { readonly name: string; readonly precision: string } | null;
   status(): ModelStatus;
-  embed(inputs: readonly EmbedInput[], options?: { instruction?: string; signal?: AbortSignal }): Promise<Float32Array[]>;
-  rerank(query: EmbedInput, documents: readonly EmbedInput[], options?: { signal?: AbortSignal }): Promise<number[]>;
+  embed(inputs: readonly EmbedInput[], options?: { instruction?: string; signal?: AbortSignal; priority?: RequestPriority }): Promise<Float32Array[]>;
+  rerank(query: EmbedInput, documents: readonly EmbedInput[], options?: { signal?: AbortSignal; priority?: RequestPriority }): Promise<number[]>;
   close(): Promise<void>;
 }
 

@@ -73,7 +73,7 @@ export class SearchService {
         try {
           // An image alone asks "more like this picture": it is embedded exactly as documents are
           // (the embedder's default instruction), a symmetric comparison. Text uses the query instruction.
-          const [vector] = await models.embed([queryInput], { instruction: text ? QUERY_INSTRUCTION : undefined, signal });
+          const [vector] = await models.embed([queryInput], { instruction: text ? QUERY_INSTRUCTION : undefined, signal, priority: 'interactive' });
           query = l2Normalize(vector!);
         } catch (error) {
           throw new ApiError('failed', `the query could not be embedded: ${error instanceof Error ? error.message : String(error)}`);
@@ -98,7 +98,7 @@ export class SearchService {
       const head = live.slice(0, RERANK_CANDIDATES);
       const rerankQuery: EmbedInput = likeSummary ? this.documentOf(likeSummary) : queryInput;
       try {
-        const probabilities = await models.rerank(rerankQuery, head.map((h) => this.documentOf(summaries.get(h.itemId)!)), { signal });
+        const probabilities = await models.rerank(rerankQuery, head.map((h) => this.documentOf(summaries.get(h.itemId)!)), { signal, priority: 'interactive' });
         head.forEach((h, i) => scores.set(h.itemId, Math.min(1, Math.max(0, probabilities[i]!))));
         reranked = new Set(head.map((h) => h.itemId));
       } catch (error) {

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EmbedInput } from '../embed-inputs.ts';
 import type { ProviderChoice } from './execution-providers.ts';
-import { deserializeError, type ModelWorkerInit, type ModelWorkerReply, type ModelWorkerRequest } from './model-protocol.ts';
+import { deserializeError, type ModelWorkerInit, type ModelWorkerReply, type ModelWorkerRequest, type RequestPriority } from './model-protocol.ts';
 
 /** Default bound on requests with the worker: enough to keep it busy, small enough to keep memory flat. */
 export const DEFAULT_MAX_IN_FLIGHT = 4;
@@ -19,21 +19,31 @@ export interface ClientEmbedOptions {
   readonly instruction?: string;
   readonly dims?: number;
   readonly signal?: AbortSignal;
+  /**
+   * 'interactive' (a search someone is waiting for) skips the back-pressure queue and runs before
+   * queued background work; default 'background'.
+   */
+  readonly priority?: RequestPriority;
 }
 
 export interface ClientRerankOptions {
   readonly instruction?: string;
   readonly signal?: AbortSignal;
+  readonly priority?: RequestPriority;
 }
 
 interface Pending {
+  /** Whether it counts against maxInFlight (background requests do). */
+  holdsSlot: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** Set once the caller's promise is settled early (cancelled); the worker's answer is then dropped. */
   settled: boolean;
 }
 
-type RequestBody = { type: 'embed'; inputs: readonly EmbedInput[]; instruction?: string; dims?: number } | { type: 'rerank'; query: EmbedInput; documents: readonly EmbedInput[]; instruction?: string };
+type RequestBody =
+  | { type: 'embed'; priority: RequestPriority; inputs: readonly EmbedInput[]; instruction?: string; dims?: number }
+  | { type: 'rerank'; priority: RequestPriority; query: EmbedInput; documents: readonly EmbedInput[]; instruction?: string };
 
 const abortReason = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 
@@ -120,21 +130,25 @@ export class ModelClient {
   }
 
   embed(inputs: readonly EmbedInput[], options: ClientEmbedOptions = {}): Promise<Float32Array[]> {
-    return this.request({ type: 'embed', inputs, instruction: options.instruction, dims: options.dims }, options.signal) as Promise<Float32Array[]>;
+    const priority = options.priority ?? 'background';
+    return this.request({ type: 'embed', priority, inputs, instruction: options.instruction, dims: options.dims }, options.signal) as Promise<Float32Array[]>;
   }
 
   rerank(query: EmbedInput, documents: readonly EmbedInput[], options: ClientRerankOptions = {}): Promise<number[]> {
-    return this.request({ type: 'rerank', query, documents, instruction: options.instruction }, options.signal) as Promise<number[]>;
+    const priority = options.priority ?? 'background';
+    return this.request({ type: 'rerank', priority, query, documents, instruction: options.instruction }, options.signal) as Promise<number[]>;
   }
 
   private async request(body: RequestBody, signal: AbortSignal | undefined): Promise<unknown> {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw new Error('this ModelClient is closed');
     if (signal?.aborted) throw abortReason(signal);
-    await this.acquireSlot(signal);
+    // Back-pressure bounds background work only; an interactive request never waits behind it.
+    const holdsSlot = body.priority !== 'interactive';
+    if (holdsSlot) await this.acquireSlot(signal);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const entry: Pending = { resolve, reject, settled: false };
+      const entry: Pending = { resolve, reject, settled: false, holdsSlot };
       this.pending.set(id, entry);
       const onAbort = (): void => {
         if (entry.settled) return;
@@ -193,7 +207,7 @@ export class ModelClient {
     const entry = this.pending.get(reply.id);
     if (entry === undefined) return;
     this.pending.delete(reply.id);
-    this.releaseSlot();
+    if (entry.holdsSlot) this.releaseSlot();
     if (reply.type === 'error' && reply.error.name === 'AbortError') this.cancelledByWorker++;
     if (entry.settled) return;
     entry.settled = true;

@@ -17,9 +17,15 @@ export interface SerializedError {
   readonly message: string;
 }
 
+/**
+ * Interactive requests (a search the user is waiting for) run before queued background work
+ * (indexing), so indexing never makes search wait for more than the batch already running.
+ */
+export type RequestPriority = 'interactive' | 'background';
+
 export type ModelWorkerRequest =
-  | { readonly type: 'embed'; readonly id: number; readonly inputs: readonly EmbedInput[]; readonly instruction?: string; readonly dims?: number }
-  | { readonly type: 'rerank'; readonly id: number; readonly query: EmbedInput; readonly documents: readonly EmbedInput[]; readonly instruction?: string }
+  | { readonly type: 'embed'; readonly id: number; readonly priority?: RequestPriority; readonly inputs: readonly EmbedInput[]; readonly instruction?: string; readonly dims?: number }
+  | { readonly type: 'rerank'; readonly id: number; readonly priority?: RequestPriority; readonly query: EmbedInput; readonly documents: readonly EmbedInput[]; readonly instruction?: string }
   /** Abort request `id`: the worker stops at its next check (between batches) and answers AbortError. */
   | { readonly type: 'cancel'; readonly id: number }
   | { readonly type: 'close' };

@@ -1,6 +1,7 @@
 // Worker-thread entry: owns the onnxruntime sessions so inference never runs on the caller's
-// thread (the Electron main process must stay responsive). Requests run one at a time in arrival
-// order; a cancel aborts its request's signal, which the runtime checks between batches.
+// thread (the Electron main process must stay responsive). Requests run one at a time: interactive
+// ones first, then background ones, each in arrival order; a cancel aborts its request's signal,
+// which the runtime checks between batches.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EmbedInput } from '../embed-inputs.ts';
 import { serializeError, type ModelWorkerInit, type ModelWorkerReply, type ModelWorkerRequest } from './model-protocol.ts';
@@ -21,9 +22,26 @@ function revive(input: EmbedInput): EmbedInput {
 let embedder: Qwen3VLEmbedder | null = null;
 let reranker: Qwen3VLReranker | null = null;
 const running = new Map<number, AbortController>();
-let queue: Promise<void> = Promise.resolve();
+type WorkRequest = Exclude<ModelWorkerRequest, { type: 'cancel' } | { type: 'close' }>;
+const interactive: WorkRequest[] = [];
+const background: WorkRequest[] = [];
+let pumping = false;
+let closing: Promise<void> | null = null;
 
-async function handle(request: Exclude<ModelWorkerRequest, { type: 'cancel' } | { type: 'close' }>, signal: AbortSignal): Promise<void> {
+/** Runs queued requests one at a time, interactive first; then a pending close. */
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (let next = interactive.shift() ?? background.shift(); next; next = interactive.shift() ?? background.shift()) {
+      await handle(next, running.get(next.id)!.signal);
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+async function handle(request: WorkRequest, signal: AbortSignal): Promise<void> {
   try {
     if (signal.aborted) signal.throwIfAborted();
     if (request.type === 'embed') {
@@ -48,17 +66,21 @@ port.on('message', (request: ModelWorkerRequest) => {
       running.get(request.id)?.abort(new DOMException('The request was cancelled.', 'AbortError'));
       return;
     case 'close':
-      queue = queue.then(async () => {
+      closing ??= (async () => {
+        while (pumping || interactive.length || background.length) {
+          await pump();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         await Promise.all([embedder?.close(), reranker?.close()]);
         post({ type: 'closed' });
         port.close();
-      });
+      })();
       return;
     default: {
       // Registered on arrival, so a cancel for a request still waiting its turn is honoured too.
-      const controller = new AbortController();
-      running.set(request.id, controller);
-      queue = queue.then(() => handle(request, controller.signal));
+      running.set(request.id, new AbortController());
+      (request.priority === 'interactive' ? interactive : background).push(request);
+      void pump();
     }
   }
 });
