@@ -11,6 +11,7 @@ import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
 import type { SearchResponse, Status } from '../../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
+import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 
 process.env.TROVE_EP = 'cpu';
@@ -193,6 +194,25 @@ test('with watching on, a file added to the folder is indexed without a rescan',
     assert.ok(found?.results.some((x) => x.path.endsWith('kilimanjaro-trek.md')), 'the new note was indexed by the watcher');
     const s = await call<Status>(engine, 'status.get', {});
     assert.equal(s.ann.count, s.vectors);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a PDF is indexed page by page: keyword hits carry the page, pages are embedded as images', async () => {
+  const folder = path.join(dir, 'lib-pdf');
+  await mkdir(folder, { recursive: true });
+  const page = (text: string) => ({ width: 300, height: 200, content: `BT /F1 18 Tf 20 100 Td (${text}) Tj ET` });
+  await writeFile(path.join(folder, 'field-guide.pdf'), handWrittenPdf([page('Puffins nest on cliffs'), page('Gannets dive for mackerel')]));
+  const engine = await openTroveEngine({ dataDir: path.join(dir, 'data-pdf'), embeddingModel: embeddingPackage, watch: false });
+  try {
+    await call(engine, 'roots.add', { path: folder });
+    await engine.idle();
+    const s = await call<Status>(engine, 'status.get', {});
+    assert.deepEqual([s.files.indexed, s.items, s.vectors], [1, 2, 2], 'one file, two page items, each with a vector');
+    const r = await call<SearchResponse>(engine, 'search.run', { text: 'mackerel', rerank: false });
+    assert.equal(r.results[0]!.kind, 'pdf');
+    assert.deepEqual(r.results[0]!.locator, { type: 'page', page: 2 });
   } finally {
     await engine.close();
   }

@@ -1,10 +1,12 @@
 // What one file becomes in the library: its items (with what to embed for each) and metadata.
-// Images → one item with a stored thumbnail; text → one item per token chunk; kinds without a
-// content extractor yet (video, PDF, documents) → one item found by name and path only.
+// Images → one item with a stored thumbnail; text → one item per token chunk; PDFs → one image
+// item per page with its text layer; kinds without a content extractor yet → one item found by
+// name and path only.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import { chunkText, type ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { extractImage } from '../../extract/node/image-extract.ts';
 import { extractText } from '../../extract/node/text-extract.ts';
+import { preparePdfFile } from '../../extract/node/pdf-extract.ts';
 import type { PreparedFile } from '../../extract/node/prepared-file.ts';
 
 export type { PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
@@ -46,9 +48,11 @@ export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs:
         metadata,
       };
     }
+    case 'pdf':
+      return preparePdfFile(file);
     default:
       return {
-        items: [{ item: { kind: file.kind === 'video' ? 'video' : file.kind === 'pdf' ? 'page' : 'text', locator: { type: 'whole' }, date }, embed: null }],
+        items: [{ item: { kind: file.kind === 'video' ? 'video' : 'text', locator: { type: 'whole' }, date }, embed: null }],
         dateTaken: null,
         metadata: { note: NAME_ONLY_NOTE },
       };
