@@ -3,10 +3,12 @@
 // item per page with its text layer; kinds without a content extractor yet → one item found by
 // name and path only.
 import type { FileKind } from '../../../contract/common/entities.ts';
-import { chunkText, type ChunkTokenizer } from '../../extract/common/text-chunker.ts';
-import { extractImage } from '../../extract/node/image-extract.ts';
+import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
+import { textChunkFile } from '../../extract/node/text-items.ts';
 import { extractText } from '../../extract/node/text-extract.ts';
 import { preparePdfFile } from '../../extract/node/pdf-extract.ts';
+import { prepareDocumentFile } from '../../extract/node/document-extract.ts';
+import { prepareImageFile } from '../../extract/node/photo-metadata.ts';
 import type { PreparedFile } from '../../extract/node/prepared-file.ts';
 
 export type { PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
@@ -25,34 +27,19 @@ export const NAME_ONLY_NOTE = 'indexed by name and path only; content search for
 export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs: number }, tokenizer: ChunkTokenizer): Promise<PreparedFile> {
   const date = file.mtimeMs;
   switch (file.kind) {
-    case 'image': {
-      const image = await extractImage(file.path);
-      const thumbnail = { mime: image.thumbnail.mime, width: image.thumbnail.width, height: image.thumbnail.height, bytes: image.thumbnail.data };
-      return {
-        items: [{ item: { kind: 'image', locator: { type: 'whole' }, date, thumbnail }, embed: { images: [file.path] } }],
-        dateTaken: null,
-        metadata: { width: image.displayWidth, height: image.displayHeight, format: image.format },
-      };
-    }
+    case 'image':
+      return prepareImageFile(file);
     case 'text': {
       const extracted = await extractText(file.path);
-      const chunks = chunkText(extracted.text, tokenizer);
-      const metadata: PreparedFile['metadata'] = { encoding: extracted.encoding, chunks: chunks.length, note: extracted.note };
-      if (chunks.length === 0) return { items: [{ item: { kind: 'text', locator: { type: 'whole' }, date }, embed: null }], dateTaken: null, metadata };
-      return {
-        items: chunks.map((c) => ({
-          item: { kind: 'text', locator: { type: 'text', start: c.start, end: c.end, snippet: c.snippet }, text: c.text, date },
-          embed: { texts: [c.text] },
-        })),
-        dateTaken: null,
-        metadata,
-      };
+      return textChunkFile(extracted.text, tokenizer, date, { encoding: extracted.encoding, note: extracted.note });
     }
     case 'pdf':
       return preparePdfFile(file);
+    case 'document':
+      return prepareDocumentFile(file, tokenizer);
     default:
       return {
-        items: [{ item: { kind: file.kind === 'video' ? 'video' : 'text', locator: { type: 'whole' }, date }, embed: null }],
+        items: [{ item: { kind: 'video', locator: { type: 'whole' }, date }, embed: null }],
         dateTaken: null,
         metadata: { note: NAME_ONLY_NOTE },
       };
