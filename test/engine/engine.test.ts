@@ -3,6 +3,7 @@
 // itself, a file-name word finds its file, a rename re-embeds nothing, a delete leaves no trace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -213,6 +214,30 @@ test('a PDF is indexed page by page: keyword hits carry the page, pages are embe
     const r = await call<SearchResponse>(engine, 'search.run', { text: 'mackerel', rerank: false });
     assert.equal(r.results[0]!.kind, 'pdf');
     assert.deepEqual(r.results[0]!.locator, { type: 'page', page: 2 });
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a video becomes moments plus the whole video, each embedded as a clip with a time locator', async () => {
+  const folder = path.join(dir, 'lib-video');
+  await mkdir(folder, { recursive: true });
+  // 40 s → three equal moments of 13.3 s (≤ 16 s each) and the whole-video item.
+  await new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=4:duration=40', '-pix_fmt', 'yuv420p', '-y', path.join(folder, 'harbour-walk.mp4')], (e) => (e ? reject(e) : resolve())),
+  );
+  const engine = await openTroveEngine({ dataDir: path.join(dir, 'data-video'), embeddingModel: embeddingPackage, watch: false });
+  try {
+    await call(engine, 'roots.add', { path: folder });
+    await engine.idle();
+    const s = await call<Status>(engine, 'status.get', {});
+    assert.deepEqual([s.files.indexed, s.items, s.vectors], [1, 4, 4]);
+    const r = await call<SearchResponse>(engine, 'search.run', { text: 'harbour', rerank: false });
+    const locators = r.results.filter((x) => x.kind === 'video').map((x) => x.locator);
+    assert.equal(locators.length, 4);
+    for (const l of locators) assert.equal(l.type, 'time');
+    const ends = locators.map((l) => (l.type === 'time' ? l.end : -1)).sort((a, b) => a - b);
+    assert.ok(Math.abs(ends[ends.length - 1]! - 40) < 0.5, `the whole video ends at its duration: ${ends.join(', ')}`);
   } finally {
     await engine.close();
   }

@@ -99,7 +99,7 @@ export async function runRerank(argv: string[]): Promise<number> {
     } else {
       console.error(client.providers.reranker?.statement ?? '');
       documents.forEach((d, i) => {
-        const label = [...(d.videos ?? []).map((v) => path.basename(v)), ...(d.images ?? []).map((p) => path.basename(String(p))), ...(d.texts ?? [])].join(' + ');
+        const label = [...(d.videos ?? []).map((v) => path.basename(typeof v === 'string' ? v : v.path)), ...(d.images ?? []).map((p) => path.basename(String(p))), ...(d.texts ?? [])].join(' + ');
         console.log(`${scores[i]!.toFixed(4)}  ${i + 1}: ${label.length > 70 ? `${label.slice(0, 69)}…` : label}`);
       });
     }

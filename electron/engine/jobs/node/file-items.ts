@@ -1,7 +1,7 @@
 // What one file becomes in the library: its items (with what to embed for each) and metadata.
-// Images → one item with a stored thumbnail; text → one item per token chunk; PDFs → one image
-// item per page with its text layer; kinds without a content extractor yet → one item found by
-// name and path only.
+// Every kind has its extractor: images → one item with a thumbnail and photo metadata; text and
+// documents → one item per token chunk; PDFs → one image item per page with its text layer;
+// videos → one item per moment plus the whole video.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { textChunkFile } from '../../extract/node/text-items.ts';
@@ -9,6 +9,7 @@ import { extractText } from '../../extract/node/text-extract.ts';
 import { preparePdfFile } from '../../extract/node/pdf-extract.ts';
 import { prepareDocumentFile } from '../../extract/node/document-extract.ts';
 import { prepareImageFile } from '../../extract/node/photo-metadata.ts';
+import { prepareVideoFile } from '../../extract/node/video-extract.ts';
 import type { PreparedFile } from '../../extract/node/prepared-file.ts';
 
 export type { PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
@@ -22,7 +23,6 @@ export const CHARACTER_ESTIMATE_TOKENIZER: ChunkTokenizer = {
   encodeText: (text) => new Array<number>(Math.ceil(text.length / 4)).fill(0),
 };
 
-export const NAME_ONLY_NOTE = 'indexed by name and path only; content search for this kind arrives in a later version';
 
 export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs: number }, tokenizer: ChunkTokenizer): Promise<PreparedFile> {
   const date = file.mtimeMs;
@@ -37,11 +37,7 @@ export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs:
       return preparePdfFile(file);
     case 'document':
       return prepareDocumentFile(file, tokenizer);
-    default:
-      return {
-        items: [{ item: { kind: 'video', locator: { type: 'whole' }, date }, embed: null }],
-        dateTaken: null,
-        metadata: { note: NAME_ONLY_NOTE },
-      };
+    case 'video':
+      return prepareVideoFile(file);
   }
 }

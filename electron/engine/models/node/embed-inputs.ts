@@ -8,15 +8,17 @@ import { buildEmbedderBatch, type SequenceBatch } from '../common/sequence-batch
 import type { GridThw } from '../common/vision-types.ts';
 import { preprocessImage, type PreprocessedImage } from './image-preprocess.ts';
 import type { QwenTokenizer } from './qwen-tokenizer.ts';
-import { preprocessVideo, type PreprocessedVideo } from './video-preprocess.ts';
+import { preprocessVideo, type PreprocessedVideo, type VideoInput } from './video-preprocess.ts';
+
+export type { VideoClip, VideoInput } from './video-preprocess.ts';
 
 /** One thing to embed: any mix of texts, images and videos (a query or a document). */
 export interface EmbedInput {
   readonly texts?: readonly string[];
   /** Image files or encoded image bytes. */
   readonly images?: readonly (string | Buffer)[];
-  /** Video files. */
-  readonly videos?: readonly string[];
+  /** Video files (a path: the whole file), or clips `{ path, start?, end?, maxFrames? }` (a moment, in seconds). */
+  readonly videos?: readonly VideoInput[];
 }
 
 export interface PrepareEmbedOptions {
@@ -56,7 +58,7 @@ export async function prepareEmbedBatch(
   const videos: PreprocessedVideo[][] = [];
   for (const input of inputs) {
     const rowVideos: PreprocessedVideo[] = [];
-    for (const file of input.videos ?? []) rowVideos.push(await preprocessVideo(file, { signal: options.signal }));
+    for (const video of input.videos ?? []) rowVideos.push(await preprocessVideo(video, { signal: options.signal }));
     const rowImages: PreprocessedImage[] = [];
     for (const source of input.images ?? []) rowImages.push(await preprocessImage(source, { fast: options.fastImages }));
     const parts = expandVisionPlaceholders(

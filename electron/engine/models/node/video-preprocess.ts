@@ -9,13 +9,13 @@ import {
   checkVideoTokenBudget,
   frameListTimeline,
   padToEvenFrameCount,
-  planFileSampling,
   subsampleFrameList,
   temporalGroupTimestamps,
   videoFrameTargetSize,
   type FrameCountOptions,
   type VideoTokenEstimate,
 } from '../common/video-sampling.ts';
+import { planWindowSampling, type VideoFrameRange, type VideoTimeWindow } from '../common/video-window.ts';
 import type { GridThw, RgbImage } from '../common/vision-types.ts';
 import { decodeImage } from './image-decode.ts';
 import { decodeFramesByNumber } from './video-frames.ts';
@@ -28,7 +28,20 @@ export interface TokenBudgetOptions {
   readonly maxLength?: number;
 }
 
-export interface PreprocessVideoOptions extends FrameCountOptions {
+/**
+ * A video file, or a moment of one: only frames inside [start, end] seconds are sampled, with
+ * qwen-vl-utils' `video_start` / `video_end` rules (common/video-window.ts); `maxFrames` caps the
+ * sampled frames (e.g. to fit a long video's whole-file item into the token budget).
+ */
+export interface VideoClip extends VideoTimeWindow {
+  readonly path: string;
+  readonly maxFrames?: number;
+}
+
+/** What the embedder and reranker accept as one video: a path (the whole file) or a clip. */
+export type VideoInput = string | VideoClip;
+
+export interface PreprocessVideoOptions extends FrameCountOptions, VideoTimeWindow {
   readonly signal?: AbortSignal;
   /** Decode time limit for the file; default 10 minutes. */
   readonly timeoutMs?: number;
@@ -57,6 +70,8 @@ export interface PreprocessedVideo {
   /** Trailing frames repeated because the file's tail did not decode (0 for healthy files). */
   readonly substitutedFrames: number;
   readonly probe?: VideoProbe;
+  /** Frames of the file the sampled window covers (the whole file when no start/end was given). */
+  readonly range?: VideoFrameRange;
 }
 
 function gridFor(resized: readonly [number, number], frameCount: number): GridThw {
@@ -74,14 +89,23 @@ function checkBudgetEarly(grid: GridThw, timestamps: string[], resized: [number,
   });
 }
 
-/** A video file, sampled like `fetch_video` with the embedder's file arguments (fps 1, max 64 frames). */
-export async function preprocessVideo(file: string, options: PreprocessVideoOptions = {}): Promise<PreprocessedVideo> {
+/**
+ * A video file (or a clip of one), sampled like `fetch_video` with the embedder's file arguments
+ * (fps 1, max 64 frames) plus `video_start` / `video_end` for clips. A clip's own start, end and
+ * maxFrames win over the same fields in `options`.
+ */
+export async function preprocessVideo(source: VideoInput, options: PreprocessVideoOptions = {}): Promise<PreprocessedVideo> {
+  const clip: VideoClip = typeof source === 'string' ? { path: source } : source;
+  const file = clip.path;
+  const window: VideoTimeWindow = { start: clip.start ?? options.start, end: clip.end ?? options.end };
   const probe = await probeVideo(file, { signal: options.signal, timeoutMs: 60_000 });
-  const { frameCount, frameIndices } = planFileSampling(probe.totalFrames, probe.fps, options);
+  const { frameCount, frameIndices, range } = planWindowSampling(probe.totalFrames, probe.fps, window, { ...options, maxFrames: clip.maxFrames ?? options.maxFrames });
   const resized = videoFrameTargetSize(probe.height, probe.width, frameCount, 'file');
   const gridThw = gridFor(resized, frameCount);
   const timestamps = temporalGroupTimestamps({ fps: probe.fps, frameIndices });
-  const tokens = checkBudgetEarly(gridThw, timestamps, resized, probe.durationSeconds, options.tokenBudget);
+  const windowed = window.start !== undefined || window.end !== undefined;
+  const seconds = windowed ? range.frameCount / probe.fps : probe.durationSeconds;
+  const tokens = checkBudgetEarly(gridThw, timestamps, resized, seconds, options.tokenBudget);
 
   // Resize each frame as it arrives so raw full-size frames never pile up.
   const byIndex = new Map<number, RgbImage>();
@@ -104,6 +128,7 @@ export async function preprocessVideo(file: string, options: PreprocessVideoOpti
     tokens,
     substitutedFrames: step.value.substituted,
     probe,
+    range,
   };
 }
 
