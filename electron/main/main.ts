@@ -4,6 +4,7 @@
 // tested module beside this one; this file only wires them to Electron. See docs/shell.md.
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray, utilityProcess, type WebContents } from 'electron';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TROVE_IPC_CHANNELS } from '../contract/common/bridge.ts';
 import { resolveDataDir } from '../engine/store/node/data-dir.ts';
@@ -97,8 +98,19 @@ function bundledToolEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * In development (`npm start` from a checkout) node_modules holds better-sqlite3 built for Node;
+ * scripts/prepare-electron-sqlite.ts built a copy for Electron's ABI, which the engine loads
+ * instead. Packaged apps carry an Electron build already (electron-builder rebuilds it).
+ */
+function sqliteBindingEnv(): Record<string, string> {
+  if (app.isPackaged || process.env.TROVE_SQLITE_BINDING) return {};
+  const binding = path.join(appPath, 'dist', 'electron', 'native', `better_sqlite3-electron-${process.versions.electron}-${process.platform}-${process.arch}.node`);
+  return existsSync(binding) ? { TROVE_SQLITE_BINDING: binding } : {};
+}
+
 function spawnEngineHost(): EngineProcessPort {
-  const env = { ...process.env, ...bundledToolEnv() } as Record<string, string>;
+  const env = { ...process.env, ...bundledToolEnv(), ...sqliteBindingEnv() } as Record<string, string>;
   const child = utilityProcess.fork(paths.engineHost, [], { serviceName: 'Trove engine', stdio: 'inherit', env });
   // Messages sent before the process has spawned are held here, then flushed in order.
   let queue: MainToHost[] | null = [];

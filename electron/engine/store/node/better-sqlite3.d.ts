@@ -30,6 +30,8 @@ declare module 'better-sqlite3' {
       fileMustExist?: boolean;
       /** Busy timeout in milliseconds (default 5000). */
       timeout?: number;
+      /** Path of the addon binary to load instead of the one npm built. */
+      nativeBinding?: string;
     }
 
     interface Database {

@@ -9,6 +9,12 @@ export type Db = Database.Database;
 export const BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * The addon binary to load. Unset under Node; the Electron shell in development points it at a
+ * copy built for Electron's ABI (scripts/prepare-electron-sqlite.ts), so one checkout runs both.
+ */
+const nativeBinding = process.env.TROVE_SQLITE_BINDING || undefined;
+
+/**
  * The engine's writer connection: WAL, foreign keys on, synchronous=NORMAL, migrated to the
  * latest schema.
  *
@@ -18,7 +24,7 @@ export const BUSY_TIMEOUT_MS = 5000;
  * so that loss costs re-indexing a few files, while FULL would cost an fsync on every commit.
  */
 export function openWriter(file: string): Db {
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS, nativeBinding });
   try {
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`SQLite refused WAL mode for ${file} (got '${String(mode)}'); keep the data folder on a local disk`);
@@ -36,7 +42,7 @@ export function openWriter(file: string): Db {
 
 /** A read-only connection to a database the writer has already created and migrated. */
 export function openReader(file: string): Db {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, nativeBinding });
   db.pragma('query_only = ON');
   return db;
 }
