@@ -4,10 +4,17 @@
 // ANN update. Any failure marks just that file failed with a reason a person can act on; nothing
 // a file does can stop the loop. Runs on the engine's thread but only awaits I/O and the model
 // worker, so searches interleave freely.
+// With an embedding model every step is journaled (docs/store.md, "Crash safety"): extraction is
+// staged (`extracted`), each embed call's vectors are staged as soon as it returns, a file whose
+// vectors are all staged is `embedded`, and the commit moves the staging into items/vectors. After
+// a kill an `embedded` file is committed from its staging without being read again, and an
+// `extracted` one is re-extracted but embeds only the items without a staged vector: the only
+// work a kill can cost twice is the one embed call in flight (≤ EMBED_BATCH_INPUTS inputs).
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import type { Int8Vector } from '../../store/node/vector-codec.ts';
 import type { FileRecord } from '../../store/node/files-repo.ts';
 import { StaleFileError, type IndexedItem } from '../../store/node/indexed-file-writer.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -43,7 +50,10 @@ interface Prepared {
   readonly file: FileRecord;
   readonly fingerprint: string;
   readonly prepared: PreparedFile;
-  vectors?: (Float32Array | null)[];
+  /** Per item: its int8 vector (staged by an earlier run or embedded in this one); undefined after a failed embed. */
+  vectors?: (Int8Vector | null)[];
+  /** The items came from the staging journal (the file was `embedded`): nothing to extract or embed. */
+  readonly fromJournal?: boolean;
 }
 
 function reasonOf(error: unknown): string {
@@ -188,6 +198,7 @@ export class Indexer {
   private markFailed(file: FileRecord, reason: string): void {
     try {
       this.options.store.files.markStatus(file.id, 'failed', reason);
+      this.options.store.staging.clear(file.id);
     } catch {
       // The file was removed meanwhile: nothing to record.
     }
@@ -213,11 +224,7 @@ export class Indexer {
         this.current = file.path;
         this.options.onActivity();
         try {
-          return await withTimeout(
-            (async () => ({ file, fingerprint: await fingerprintFile(file.path), prepared: await prepareFile(file, tokenizer) }))(),
-            this.fileTimeoutMs,
-            `reading ${file.path}`,
-          );
+          return await withTimeout(this.prepareJournaled(file, tokenizer), this.fileTimeoutMs, `reading ${file.path}`);
         } catch (error) {
           this.markFailed(file, reasonOf(error));
           failed += 1;
@@ -227,18 +234,20 @@ export class Indexer {
       })
     ).filter((p): p is Prepared => p !== null);
 
-    if (models.embedder && !this.closed) await this.embedRound(prepared);
+    if (models.embedder && !this.closed) {
+      await this.embedRound(prepared);
+      this.markEmbedded(prepared);
+    }
 
     for (const p of prepared) {
       if (this.closed) break;
       if (models.embedder && !p.vectors) continue; // failed while embedding (already marked)
-      const items: IndexedItem[] = p.prepared.items.map((pi, i) => {
-        const v = p.vectors?.[i];
-        return { ...pi.item, vector: v ? int8Encode(l2Normalize(v)) : null };
-      });
+      const items: IndexedItem[] = p.prepared.items.map((pi, i) => ({ ...pi.item, vector: p.vectors?.[i] ?? null }));
       try {
+        // Metadata first: a kill between the two writes must not leave an indexed file without
+        // its date taken (an indexed file is never prepared again). Journaled files wrote it at staging.
+        if (!p.fromJournal) store.files.setMetadata(p.file.id, p.prepared.dateTaken, p.prepared.metadata);
         store.commitIndexedFile({ fileId: p.file.id, modelId: models.embedder?.modelId ?? null, fingerprint: p.fingerprint, items });
-        store.files.setMetadata(p.file.id, p.prepared.dateTaken, p.prepared.metadata);
         this.picks.delete(p.file.id);
         indexed += 1;
       } catch (error) {
@@ -253,13 +262,81 @@ export class Indexer {
     this.options.onRound({ indexed, failed });
   }
 
-  /** Embeds every item of the round in batched calls; on a failed batch, isolates the bad file. */
+  /**
+   * Fingerprints and extracts a file, resuming from the staging journal when an earlier run (killed
+   * or closed) left work for this very content: an `embedded` file is taken whole from staging; an
+   * `extracted` one is extracted again (the embed inputs are not journaled) and keeps its staged
+   * vectors. Fresh extractions are staged before any embedding starts.
+   */
+  private async prepareJournaled(file: FileRecord, tokenizer: typeof CHARACTER_ESTIMATE_TOKENIZER): Promise<Prepared> {
+    const { store, models } = this.options;
+    const fingerprint = await fingerprintFile(file.path);
+    const modelId = models.embedder?.modelId;
+    if (modelId === undefined) return { file, fingerprint, prepared: await prepareFile(file, tokenizer) };
+    const staged = store.staging.load(file.id, fingerprint, modelId);
+    // Vectors staged under another model (the package changed between runs) are not this model's work.
+    const otherModelVectors = store.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND codes IS NOT NULL AND model_id != ?').pluck().get(file.id, modelId) as number;
+    if (staged && file.status === 'embedded' && otherModelVectors === 0) {
+      return {
+        file,
+        fingerprint,
+        fromJournal: true,
+        prepared: { items: staged.items.map((item) => ({ item, embed: null })), dateTaken: null, metadata: {} },
+        vectors: staged.items.map((item) => item.vector ?? null),
+      };
+    }
+    const prepared = await prepareFile(file, tokenizer);
+    const sameItems =
+      staged !== null &&
+      staged.items.length === prepared.items.length &&
+      staged.items.every((s, i) => s.kind === prepared.items[i]!.item.kind && JSON.stringify(s.locator) === JSON.stringify(prepared.items[i]!.item.locator));
+    if (sameItems) return { file, fingerprint, prepared, vectors: staged.items.map((item) => item.vector ?? null) };
+    store.files.setMetadata(file.id, prepared.dateTaken, prepared.metadata);
+    store.staging.stageExtracted(
+      file.id,
+      fingerprint,
+      prepared.items.map((pi) => pi.item),
+    );
+    return { file, fingerprint, prepared, vectors: prepared.items.map(() => null) };
+  }
+
+  /**
+   * Files whose every embeddable item now has a staged vector move to `embedded`, so a kill before
+   * their commit resumes without reading them again. Guarded by the staging's fingerprint: a file
+   * that changed meanwhile lost its staging and stays `pending`.
+   */
+  private markEmbedded(prepared: readonly Prepared[]): void {
+    const { db } = this.options.store;
+    const mark = db.prepare(
+      `UPDATE files SET status = 'embedded', updated_at = ? WHERE id = ? AND status = 'extracted'
+         AND EXISTS (SELECT 1 FROM staged_items WHERE file_id = ? AND fingerprint = ?)`,
+    );
+    for (const p of prepared) {
+      if (p.fromJournal || !p.vectors) continue;
+      const complete = p.prepared.items.every((pi, i) => !pi.embed || p.vectors![i]);
+      if (complete) mark.run(Date.now(), p.file.id, p.file.id, p.fingerprint);
+    }
+  }
+
+  /** Journals one embedded vector; false when the file's staging is gone (changed or removed meanwhile). */
+  private stageVector(p: Prepared, index: number, vector: Int8Vector): boolean {
+    const modelId = this.options.models.embedder?.modelId;
+    if (modelId === undefined) return false;
+    try {
+      this.options.store.staging.stageVector(p.file.id, index, modelId, vector);
+      return true;
+    } catch {
+      return false; // the commit will see the stale fingerprint (or the missing file) and skip it
+    }
+  }
+
+  /** Embeds every item of the round without a vector in batched calls; on a failed batch, isolates the bad file. */
   private async embedRound(prepared: Prepared[]): Promise<void> {
     const jobs: { owner: Prepared; index: number; input: EmbedInput }[] = [];
     for (const p of prepared) {
-      p.vectors = p.prepared.items.map(() => null);
+      p.vectors ??= p.prepared.items.map(() => null);
       p.prepared.items.forEach((pi, index) => {
-        if (pi.embed) jobs.push({ owner: p, index, input: pi.embed });
+        if (pi.embed && !p.vectors![index]) jobs.push({ owner: p, index, input: pi.embed });
       });
     }
     const embedJobs = async (batch: typeof jobs): Promise<void> => {
@@ -270,7 +347,14 @@ export class Indexer {
           slice.map((j) => j.input),
           { signal },
         );
-        slice.forEach((j, i) => (j.owner.vectors![j.index] = vectors[i]!));
+        // Journaled as soon as the call returns, so a kill after it never pays for it again.
+        this.options.store.db.transaction(() => {
+          slice.forEach((j, i) => {
+            const vector = int8Encode(l2Normalize(vectors[i]!));
+            j.owner.vectors![j.index] = vector;
+            this.stageVector(j.owner, j.index, vector);
+          });
+        })();
       }
     };
     try {
@@ -280,7 +364,7 @@ export class Indexer {
       // One bad input fails its whole call: embed file by file so only the culprit fails.
       for (const p of prepared) {
         try {
-          await embedJobs(jobs.filter((j) => j.owner === p));
+          await embedJobs(jobs.filter((j) => j.owner === p && !p.vectors?.[j.index]));
         } catch (error) {
           if (this.closed) return;
           p.vectors = undefined;
