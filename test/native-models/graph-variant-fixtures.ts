@@ -13,6 +13,7 @@ import { rerankerPrompt } from '../../electron/engine/models/common/reranker-pro
 import { buildEmbedderBatch, buildRerankerBatch, type SequenceBatch } from '../../electron/engine/models/common/sequence-batch.ts';
 import type { QwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
 import type { Checkpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
+import { seededBytes } from '../../scripts/fixtures/seeded-random.ts';
 
 /** Ten short, varied texts: the probe set the precision cosines are measured on. */
 export const PROBE_TEXTS = [
@@ -35,7 +36,7 @@ export const PROBE_TEXTS = [
  * tower scales the qkv projection. ×4 is exact in float32 and makes the logits ~16× larger.
  */
 export const SHARP_SCALE = 4;
-const isSharpened = (name: string) =>
+export const isSharpened = (name: string) =>
   /^model\.visual\.blocks\.\d+\.attn\.qkv\./.test(name) || /^model\.language_model\.layers\.\d+\.self_attn\.[qk]_norm\.weight$/.test(name);
 
 export function sharpCheckpoint(base: Checkpoint): Checkpoint {
@@ -84,18 +85,9 @@ export function rerankBatch(tokenizer: QwenTokenizer, pairs: readonly [string, s
   return buildRerankerBatch(pairs.map(([query, document]) => ({ ids: tokenizer.encode(rerankerPrompt({ query: text(query), document: text(document) })) })));
 }
 
-/** Deterministic RGB bytes (mulberry32). */
+/** Deterministic noise RGB bytes (mulberry32), so every run sees the same pixels. */
 export function seededImage(width: number, height: number, seed: number): RgbImage {
-  let a = seed >>> 0;
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0; i < data.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return { width, height, data };
+  return { width, height, data: seededBytes(width * height * 3, seed) };
 }
 
 /** Vision encoder feeds for frames (one image, or an even number of video frames). */

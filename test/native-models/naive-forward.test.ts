@@ -15,6 +15,7 @@ import { bilinearTaps, mergeOrderPatches, naiveVision, patchEmbed, positionEmbed
 import { mropeAxisOfSlot, naiveDecoder } from '../../native-models/reference/naive-decoder.ts';
 import { matryoshka, naiveEmbed, naiveRerank, NO_TOKEN_ID, sigmoid, YES_TOKEN_ID, type NaiveBatch } from '../../native-models/reference/naive-forward.ts';
 import { erf, geluErf } from '../../native-models/reference/naive-ops.ts';
+import { mulberry32 } from '../../scripts/fixtures/seeded-random.ts';
 
 import { IM_END, IM_START, IMAGE_PAD, NL, PAD, VIDEO_PAD, VISION_END, VISION_START } from '../support/token-ids.ts';
 
@@ -38,16 +39,8 @@ function norm(v: ArrayLike<number>): number {
 
 /** Deterministic uniform values in [−1, 1) (mulberry32). */
 function seededPixels(count: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => next() / 2 ** 31 - 1);
 }
 
 const ROW = 1536;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { GridThw, RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import type { GridThw } from '../../electron/engine/models/common/vision-types.ts';
 import { patchify } from '../../electron/engine/models/common/patchify.ts';
 import { embedderPrompt, type EmbedderInput } from '../../electron/engine/models/common/embedder-prompt.ts';
 import { rerankerPrompt, type RerankerInput } from '../../electron/engine/models/common/reranker-prompt.ts';
@@ -23,6 +23,7 @@ import { loadNaiveWeights, type NaiveWeights } from '../../native-models/referen
 import { naiveVision, type NaiveVisionOutput } from '../../native-models/reference/naive-vision.ts';
 import { mropeAxisOfSlot, textInverseFrequencies } from '../../native-models/reference/naive-decoder.ts';
 import { naiveEmbed, naiveRerank, sigmoid } from '../../native-models/reference/naive-forward.ts';
+import { seededImage } from './graph-variant-fixtures.ts';
 
 const HIDDEN = 32;
 const ATOL = 1e-4;
@@ -61,20 +62,6 @@ function assertMatches(actual: ArrayLike<number>, expected: ArrayLike<number>, w
   assert.ok(diff <= REGRESSION_ATOL, `${what}: max |Δ| = ${diff} > ${REGRESSION_ATOL} (float32 noise is ~1e-7 here; a larger gap means a math change)`);
   assert.ok(cos >= MIN_COSINE, `${what}: cosine ${cos} < ${MIN_COSINE}`);
   return { diff, cos };
-}
-
-/** Deterministic RGB bytes (mulberry32). */
-function seededImage(width: number, height: number, seed: number): RgbImage {
-  let a = seed >>> 0;
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0; i < data.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return { width, height, data };
 }
 
 /** Number arrays nested up to three deep (row-major) → an int64 tensor. */

@@ -14,6 +14,7 @@ import { buildVisionEncoder } from '../../native-models/graphs/vision-encoder-gr
 import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
 import { naiveVision } from '../../native-models/reference/naive-vision.ts';
 import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { isSharpened, seededImage, SHARP_SCALE, sharpCheckpoint } from './graph-variant-fixtures.ts';
 
 const ATOL = 1e-4;
 const MIN_COSINE = 0.99999;
@@ -46,20 +47,6 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Deterministic pseudo-random RGB frame (mulberry32), so every run sees the same pixels. */
-function randomFrame(width: number, height: number, seed: number): RgbImage {
-  let state = seed >>> 0;
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0; i < data.length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return { width, height, data };
-}
-
 interface RowStats {
   maxAbs: number;
   minCosine: number;
@@ -90,30 +77,11 @@ function compareRows(actual: Float32Array, expected: Float64Array[], width: numb
 }
 
 /**
- * With the tiny model's 0.1-std weights attention is nearly uniform, so a wrong rotary or key
- * layout moves the outputs by only ~1e-5 — inside the tolerance. Scaling every qkv projection
- * by 4 (exact in float32) makes the logits ~16× larger and the softmax sharp, so those bugs show.
+ * The reference's weights sharpened exactly as sharpCheckpoint sharpens the graph's (see
+ * SHARP_SCALE: near-uniform attention would hide a wrong rotary or key layout).
  */
-const SHARP_QKV_SCALE = 4;
-const isQkv = (name: string) => /^model\.visual\.blocks\.\d+\.attn\.qkv\./.test(name);
-
-function sharpCheckpoint(base: Checkpoint): Checkpoint {
-  return {
-    dir: base.dir,
-    config: base.config,
-    names: () => base.names(),
-    has: (name) => base.has(name),
-    info: (name) => base.info(name),
-    readFloat32: async (name) => {
-      const data = await base.readFloat32(name);
-      return isQkv(name) ? data.map((x) => x * SHARP_QKV_SCALE) : data;
-    },
-    close: () => base.close(),
-  };
-}
-
 function sharpWeights(base: NaiveWeights): NaiveWeights {
-  const tensors = new Map([...base.tensors].map(([name, t]) => [name, isQkv(name) ? { shape: t.shape, data: t.data.map((x) => x * SHARP_QKV_SCALE) } : t]));
+  const tensors = new Map([...base.tensors].map(([name, t]) => [name, isSharpened(name) ? { shape: t.shape, data: t.data.map((x) => x * SHARP_SCALE) } : t]));
   return naiveWeightsFromTensors(base.config, tensors);
 }
 
@@ -167,13 +135,13 @@ for (const [width, height, grid, seed] of [
   [128, 128, [1, 8, 8], 3],
 ] as [number, number, [number, number, number], number][]) {
   test(`image ${width}×${height} (grid ${grid.join('×')}) matches the float64 reference`, async (t) => {
-    const stats = await checkAgainstReference([randomFrame(width, height, seed)], grid);
+    const stats = await checkAgainstReference([seededImage(width, height, seed)], grid);
     t.diagnostic(JSON.stringify(stats));
   });
 }
 
 test('a video with grid_t = 2 (two segments, shared tables) matches the float64 reference', async (t) => {
-  const frames = [10, 11, 12, 13].map((seed) => randomFrame(64, 96, seed));
+  const frames = [10, 11, 12, 13].map((seed) => seededImage(64, 96, seed));
   const stats = await checkAgainstReference(frames, [2, 6, 4]);
   t.diagnostic(JSON.stringify(stats));
 });
@@ -184,8 +152,8 @@ test('with sharpened attention (qkv ×4) an image and a video still match the re
   const sharpSession = await ort.InferenceSession.create(sharp.onnxFile);
   try {
     const model = { session: sharpSession, weights: sharpWeights(weights) };
-    t.diagnostic(JSON.stringify(await checkAgainstReference([randomFrame(96, 64, 4)], [1, 4, 6], model)));
-    t.diagnostic(JSON.stringify(await checkAgainstReference([20, 21, 22, 23].map((seed) => randomFrame(64, 96, seed)), [2, 6, 4], model)));
+    t.diagnostic(JSON.stringify(await checkAgainstReference([seededImage(96, 64, 4)], [1, 4, 6], model)));
+    t.diagnostic(JSON.stringify(await checkAgainstReference([20, 21, 22, 23].map((seed) => seededImage(64, 96, seed)), [2, 6, 4], model)));
   } finally {
     await sharpSession.release();
   }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { appMenuTemplate, trayMenuTemplate } from '../../electron/main/app-menus.ts';
 import { parseShellArgs } from '../../electron/main/shell-args.ts';
 import { runShellMethod, type ShellMethodDeps } from '../../electron/main/shell-methods.ts';
@@ -13,11 +16,31 @@ test('shell args: --data, --model, --reranker in both spellings, among Chromium 
   assert.throws(() => parseShellArgs(['--data=']), /--data needs a folder path/);
 });
 
+// Real files: the roots check resolves symlinks, so it needs them on disk.
+let dir: string;
+let photos: string;
+let photo: string;
+let outsideFile: string;
+
+before(async () => {
+  dir = await realpath(await mkdtemp(path.join(tmpdir(), 'trove-shell-methods-')));
+  photos = path.join(dir, 'photos');
+  photo = path.join(photos, 'a.jpg');
+  outsideFile = path.join(dir, 'passwd');
+  await mkdir(photos);
+  await writeFile(photo, 'jpeg bytes');
+  await writeFile(outsideFile, 'secret');
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
 function deps(overrides: Partial<ShellMethodDeps> = {}) {
   const calls: string[] = [];
   const d: ShellMethodDeps = {
-    filePath: async (id) => (id === 1 ? '/photos/a.jpg' : id === 2 ? '/etc/passwd' : null),
-    rootPaths: async () => ['/photos'],
+    filePath: async (id) => (id === 1 ? photo : id === 2 ? outsideFile : id === 4 ? path.join(photos, 'gone.jpg') : null),
+    rootPaths: async () => [photos],
     openPath: async (p) => {
       calls.push(`open ${p}`);
       return '';
@@ -36,9 +59,11 @@ test('files.open and files.reveal act on indexed files inside a root only', asyn
   assert.equal(outside?.ok === false && outside.error.code, 'not-found');
   const missing = await runShellMethod('files.reveal', { itemId: 3 }, d);
   assert.equal(missing?.ok === false && missing.error.code, 'not-found');
+  const gone = await runShellMethod('files.open', { itemId: 4 }, d);
+  assert.equal(gone?.ok === false && gone.error.code, 'not-found', 'a file gone from disk is not handed to the desktop');
   const invalid = await runShellMethod('files.open', { itemId: 'a' }, d);
   assert.equal(invalid?.ok === false && invalid.error.code, 'invalid-params');
-  assert.deepEqual(calls, ['open /photos/a.jpg', 'reveal /photos/a.jpg']);
+  assert.deepEqual(calls, [`open ${photo}`, `reveal ${photo}`]);
   assert.equal(await runShellMethod('roots.list', {}, d), null, 'other methods go to the engine');
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { APP_CSP, createTroveProtocolHandler, isInsideRoots, parseMediaUrl, resolveAppAsset, type TroveProtocolDeps } from '../../electron/main/trove-protocol.ts';
+import { APP_CSP, createTroveProtocolHandler, parseMediaUrl, resolveAppAsset, type TroveProtocolDeps } from '../../electron/main/trove-protocol.ts';
 
 let dir: string;
 let renderer: string;
@@ -24,6 +24,8 @@ before(async () => {
   await writeFile(path.join(dir, 'secret.txt'), 'secret');
   await writeFile(path.join(library, 'clip.mp4'), video);
   await writeFile(path.join(library, 'page.html'), '<script>alert(1)</script>');
+  await writeFile(path.join(library, 'drawing.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+  await symlink(path.join(outside, 'private.jpg'), path.join(library, 'link.jpg'));
   await writeFile(path.join(outside, 'private.jpg'), 'not yours');
 });
 
@@ -31,7 +33,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Items: 1 → clip.mp4 (inside the root), 2 → outside the root (an engine bug), 3 → gone, 4 → page.html. */
+/** Items: 1 → clip.mp4 (inside the root), 2 → outside the root (an engine bug), 3 → gone, 4 → page.html, 5 → drawing.svg, 6 → a symlink out of the root. */
 function deps(): TroveProtocolDeps & { thumbs: number[] } {
   const thumbs: number[] = [];
   return {
@@ -42,7 +44,7 @@ function deps(): TroveProtocolDeps & { thumbs: number[] } {
       return itemId === 1 ? { mime: 'image/webp', bytes: new Uint8Array([1, 2, 3]) } : null;
     },
     filePath: async (itemId) =>
-      ({ 1: path.join(library, 'clip.mp4'), 2: path.join(outside, 'private.jpg'), 3: path.join(library, 'gone.mp4'), 4: path.join(library, 'page.html') })[itemId] ?? null,
+      ({ 1: path.join(library, 'clip.mp4'), 2: path.join(outside, 'private.jpg'), 3: path.join(library, 'gone.mp4'), 4: path.join(library, 'page.html'), 5: path.join(library, 'drawing.svg'), 6: path.join(library, 'link.jpg') })[itemId] ?? null,
     rootPaths: async () => [library],
   };
 }
@@ -63,17 +65,6 @@ test('parseMediaUrl accepts only trove://media/(thumb|file)/<id>', () => {
   for (const bad of ['trove://media/file/../../etc/passwd', 'trove://media/file/-1', 'trove://media/file/1.5', 'trove://media/source/1', 'trove://app/media/file/1', 'trove://media/file/%2Fetc%2Fpasswd', 'nonsense']) {
     assert.equal(parseMediaUrl(bad), null, bad);
   }
-});
-
-test('isInsideRoots normalises before comparing', () => {
-  assert.equal(isInsideRoots(path.join(library, 'clip.mp4'), [library]), true);
-  assert.equal(isInsideRoots(path.join(library, 'sub', '..', 'clip.mp4'), [library]), true);
-  assert.equal(isInsideRoots(path.join(library, '..', 'secret.txt'), [library]), false);
-  assert.equal(isInsideRoots(`${library}-sibling/x.jpg`, [library]), false, 'a sibling folder sharing the prefix');
-  assert.equal(isInsideRoots(library, [library]), false, 'the root itself is not a file in it');
-  assert.equal(isInsideRoots('relative/clip.mp4', [library]), false);
-  assert.equal(isInsideRoots(path.join(library, 'clip.mp4'), []), false);
-  assert.equal(isInsideRoots(path.join(library, 'clip.mp4'), ['relative']), false);
 });
 
 test('app pages come with the CSP header', async () => {
@@ -137,6 +128,9 @@ test('files outside the current roots, or gone, are not served', async () => {
   assert.equal(outsideRoot.status, 404);
   assert.doesNotMatch(await outsideRoot.text(), /not yours/);
   assert.equal((await handle(new Request('trove://media/file/3'))).status, 404);
+  const link = await handle(new Request('trove://media/file/6'));
+  assert.equal(link.status, 404, 'a symlink inside a root that points outside it');
+  assert.doesNotMatch(await link.text(), /not yours/);
   assert.equal((await handle(new Request('trove://media/file/99'))).status, 404);
   assert.equal((await handle(new Request('trove://media/file/..%2f..%2fsecret.txt'))).status, 404);
 });
@@ -148,6 +142,8 @@ test('library documents are served as inert text', async () => {
   assert.match(html.headers.get('content-type')!, /^text\/plain/);
   assert.match(html.headers.get('content-security-policy')!, /sandbox/);
   assert.equal(html.headers.get('x-content-type-options'), 'nosniff');
+  const svg = await handle(new Request('trove://media/file/5'));
+  assert.match(svg.headers.get('content-type')!, /^text\/plain/, 'an SVG can carry script, so it is text too');
 });
 
 test('engine failures become 500 responses, not throws', async () => {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { PreparedEmbedBatch } from '../../electron/engine/models/node/embed-inputs.ts';
 import type { NaiveBatch } from '../../native-models/reference/naive-forward.ts';
+import { seededBytes } from '../../scripts/fixtures/seeded-random.ts';
 
 export const ATOL = 1e-4;
 export const MIN_COSINE = 0.99999;
@@ -19,15 +20,7 @@ export const REGRESSION_ATOL = 1e-6;
 
 /** Writes a deterministic noise PNG (mulberry32) of width × height and returns its path. */
 export async function seededPng(dir: string, width: number, height: number, seed: number): Promise<string> {
-  let state = seed >>> 0;
-  const data = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < data.length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
+  const data = seededBytes(width * height * 3, seed);
   const file = path.join(dir, `noise-${width}x${height}-${seed}.png`);
   await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(file);
   return file;

@@ -1,10 +1,10 @@
 // The renderer's TroveApi inside Electron: a thin wrapper over the preload's `window.trove`
 // bridge that validates every answer and event against the contract before the UI sees it.
-import { API_EVENTS, type ApiEvent, type ApiEventPayload } from '../common/api-events.ts';
+import type { ApiEvent, ApiEventPayload } from '../common/api-events.ts';
 import type { ApiMethod, ApiParams, ApiResult } from '../common/api-methods.ts';
 import { resultFromOutcome } from '../common/api-call-outcome.ts';
 import { troveMediaUrl, type MediaKind, type TroveBridge } from '../common/bridge.ts';
-import { ApiError, parseApiEvent, type TroveApi } from '../common/trove-api.ts';
+import { ApiError, subscribeToValidEvents, type TroveApi } from '../common/trove-api.ts';
 
 export interface IpcApi extends TroveApi {
   /** A `trove://` URL for an item's thumbnail or file, for img/video tags. */
@@ -29,17 +29,7 @@ export function createIpcApi(bridge: TroveBridge, options: IpcApiOptions = {}): 
       return resultFromOutcome(method, outcome);
     },
     on<E extends ApiEvent>(event: E, handler: (payload: ApiEventPayload<E>) => void): () => void {
-      if (!Object.prototype.hasOwnProperty.call(API_EVENTS, event)) throw new TypeError(`unknown API event '${String(event)}'`);
-      return bridge.on(event, (payload) => {
-        let parsed: ApiEventPayload<E>;
-        try {
-          parsed = parseApiEvent(event, payload);
-        } catch (error) {
-          options.onInvalidEvent?.(event, error);
-          return;
-        }
-        handler(parsed);
-      });
+      return subscribeToValidEvents((name, listener) => bridge.on(name, listener), event, handler, options.onInvalidEvent);
     },
     mediaUrl: troveMediaUrl,
   };

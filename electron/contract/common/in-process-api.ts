@@ -1,9 +1,9 @@
 // The CLI's transport: the same TroveApi, calling the engine's handlers in this process through
 // dispatchApiCall, so a command validates its parameters and results exactly as a window would.
-import { API_EVENTS, type ApiEvent, type ApiEventPayload } from './api-events.ts';
+import type { ApiEvent, ApiEventPayload } from './api-events.ts';
 import type { ApiMethod, ApiParams, ApiResult } from './api-methods.ts';
 import { asApiError } from './api-call-outcome.ts';
-import { dispatchApiCall, parseApiEvent, type ApiHandlers, type TroveApi } from './trove-api.ts';
+import { dispatchApiCall, subscribeToValidEvents, type ApiHandlers, type TroveApi } from './trove-api.ts';
 
 /** Where events come from on the engine side (an emitter, the job runner…). Returns an unsubscribe function. */
 export interface ApiEventSource {
@@ -25,17 +25,7 @@ export function createInProcessApi(handlers: ApiHandlers, events: ApiEventSource
       }
     },
     on<E extends ApiEvent>(event: E, handler: (payload: ApiEventPayload<E>) => void): () => void {
-      if (!Object.prototype.hasOwnProperty.call(API_EVENTS, event)) throw new TypeError(`unknown API event '${String(event)}'`);
-      return events.on(event, (payload) => {
-        let parsed: ApiEventPayload<E>;
-        try {
-          parsed = parseApiEvent(event, payload);
-        } catch (error) {
-          options.onInvalidEvent?.(event, error);
-          return;
-        }
-        handler(parsed);
-      });
+      return subscribeToValidEvents((name, listener) => events.on(name, listener), event, handler, options.onInvalidEvent);
     },
   };
 }

@@ -61,6 +61,31 @@ export function parseApiEvent<E extends ApiEvent>(event: E, payload: unknown): A
   return API_EVENTS[event].parse(payload) as ApiEventPayload<E>;
 }
 
+/**
+ * `handler` subscribed to `event` through `subscribe` (a transport's raw event source), given only
+ * payloads that pass the contract: a bad one is dropped and reported to `onInvalid`, so the UI
+ * never sees an unchecked payload. An event name the contract lacks throws at once (a typo would
+ * otherwise just never fire). Returns the unsubscribe function.
+ */
+export function subscribeToValidEvents<E extends ApiEvent>(
+  subscribe: (event: E, listener: (payload: unknown) => void) => () => void,
+  event: E,
+  handler: (payload: ApiEventPayload<E>) => void,
+  onInvalid?: (event: E, error: unknown) => void,
+): () => void {
+  if (!Object.prototype.hasOwnProperty.call(API_EVENTS, event)) throw new TypeError(`unknown API event '${String(event)}'`);
+  return subscribe(event, (payload) => {
+    let parsed: ApiEventPayload<E>;
+    try {
+      parsed = parseApiEvent(event, payload);
+    } catch (error) {
+      onInvalid?.(event, error);
+      return;
+    }
+    handler(parsed);
+  });
+}
+
 /** An error value from the wire back into an ApiError. */
 export function apiErrorFromData(data: unknown): ApiError {
   const d = data as Partial<ApiErrorData> | null;

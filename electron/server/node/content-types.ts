@@ -1,6 +1,7 @@
-// Content-Type by file extension for the renderer's files and the library's media. Types that a
-// browser would execute when a file is opened directly (HTML, XML) are served as plain text: a
-// user's file must never run script on the server's origin, where the API token lives.
+// Content-Type by file extension for the renderer's files and the library's media, for both the
+// server and the shell's trove:// protocol. Types that a browser would execute when a file is
+// opened directly (HTML, XML, SVG) are served as plain text: a user's file must never run script
+// on the app's origin (where the API token lives), even if the sandbox CSP sent with it were lost.
 import path from 'node:path';
 
 const TYPES: Record<string, string> = {
@@ -42,10 +43,13 @@ const TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/plain; charset=utf-8',
+  '.markdown': 'text/plain; charset=utf-8',
   '.csv': 'text/plain; charset=utf-8',
 };
 
-const ACTIVE_IN_LIBRARY = new Set(['.html', '.htm', '.xhtml', '.xml', '.js', '.mjs', '.css', '.json', '.map', '.wasm']);
+// SVG is a document that can carry script, so a library .svg is text too (the renderer's own
+// icons are served by staticContentType and stay images).
+const ACTIVE_IN_LIBRARY = new Set(['.html', '.htm', '.xhtml', '.xml', '.svg', '.js', '.mjs', '.css', '.json', '.map', '.wasm']);
 
 /** For the renderer's own built files. */
 export function staticContentType(file: string): string {

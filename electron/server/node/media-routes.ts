@@ -9,7 +9,7 @@ import { mediaContentType } from './content-types.ts';
 import { parseByteRange } from './http-range.ts';
 import { isInside, pipeFile } from './static-files.ts';
 
-/** What the engine provides to the media routes (and, later, to the shell's trove:// protocol). */
+/** What the engine provides to the media routes. */
 export interface MediaSource {
   /** The stored thumbnail of an item, or null when it has none (or the item does not exist). */
   thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null> | { mime: string; bytes: Uint8Array } | null;
@@ -24,7 +24,7 @@ export interface MediaSource {
  * run on the server's origin, so every media response is sandboxed. PDFs are the exception:
  * Chrome's built-in viewer refuses to render inside a sandbox, and it runs no script of the page.
  */
-const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+export const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 export type MediaOutcome = { status: 'served' } | { status: 400 | 403 | 404; reason: string };
 
@@ -53,7 +53,7 @@ export async function serveMedia(media: MediaSource, rawPath: string, request: I
 }
 
 /** The real path of `candidate` when it is a regular file inside one of `roots`, else null. */
-export async function checkedLibraryFile(candidate: string, roots: string[]): Promise<string | null> {
+export async function checkedLibraryFile(candidate: string, roots: readonly string[]): Promise<string | null> {
   if (typeof candidate !== 'string' || candidate.includes('\0') || !path.isAbsolute(candidate)) return null;
   if (path.normalize(candidate) !== candidate) return null;
   let real: string;

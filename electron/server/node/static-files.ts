@@ -30,8 +30,9 @@ export function safePathSegments(rawPath: string): string[] | null {
     } catch {
       return null;
     }
-    // A decoded slash, backslash or NUL inside one segment is a traversal or truncation attempt.
-    if (segment === '..' || segment === '.' || /[/\\\0]/.test(segment)) return null;
+    // A decoded slash, backslash or NUL inside one segment is a traversal or truncation attempt;
+    // a drive segment (C:) would make path.join leave the folder on Windows.
+    if (segment === '..' || segment === '.' || /[/\\\0]/.test(segment) || /^[a-zA-Z]:$/.test(segment)) return null;
     if (segment !== '') segments.push(segment);
   }
   return segments;
