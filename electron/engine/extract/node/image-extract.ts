@@ -47,7 +47,8 @@ export class ImageExtractError extends Error {
 
 function cleanReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].replace(/\.$/, '');
+  // libvips ends some messages with a colon and no detail ("Input file has corrupt header:").
+  return message.split('\n')[0].replace(/[\s.:]+$/, '');
 }
 
 export async function extractImage(filePath: string, options: ExtractImageOptions = {}): Promise<ExtractedImage> {

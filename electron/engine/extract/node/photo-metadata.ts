@@ -16,7 +16,7 @@
 // When sharp cannot open the file (HEIC where libvips has no HEVC decoder), exifr reads the file
 // itself. Orientation is reported, never applied: the model input is not rotated (spec §2.1).
 // Nothing here throws: a photo without metadata is normal.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
@@ -178,6 +178,9 @@ export async function readPhotoMetadata(filePath: string): Promise<PhotoMetadata
   } catch {
     // Not decodable here (e.g. HEIC without an HEVC decoder): exifr reads the container itself.
     try {
+      // exifr throws on an empty file before closing the handle it opened (a descriptor leaked
+      // until GC); an empty file has no metadata anyway.
+      if ((await stat(filePath)).size === 0) throw new Error('empty file');
       exifTags = asTags(await exifr.parse(filePath, EXIF_OPTIONS));
       xmpTags = asTags(await exifr.parse(filePath, XMP_OPTIONS)) as Record<string, Tags>;
     } catch {
