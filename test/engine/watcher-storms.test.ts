@@ -277,13 +277,9 @@ test('watcher storms: copy in, folder rename, delete half, move between roots', 
     });
     const afterMove = await assertIndexEqualsDisk(engine, db, [rootA, rootB], 'after moving between roots');
     assert.equal(afterMove.files.length, afterDelete.files.length);
-    // Each root has its own watcher, so a move between roots arrives as a removal in one and an
-    // addition in the other, and nothing pairs them: the moved files are embedded again. Kept as a
-    // todo (it reports, it does not fail the run) until library sync pairs additions with files
-    // that vanished from another root; the index itself is already right (checked above).
-    await t.test('moving files to another root embeds nothing', { todo: 'cross-root moves are re-embedded (issue 5, item 7)' }, () => {
-      assert.deepEqual([moved.indexEmbeds, moved.newVectors], [0, 0], `moving ${moved.files} files to another root embedded ${moved.indexEmbeds} inputs`);
-    });
+    // A move between roots arrives as a removal in one root's watcher and an addition in the
+    // other's; library sync pairs them by fingerprint, so nothing is embedded again.
+    assert.deepEqual([moved.indexEmbeds, moved.newVectors], [0, 0], `moving ${moved.files} files to another root embedded ${moved.indexEmbeds} inputs`);
   } finally {
     db?.close();
     await engine.close();

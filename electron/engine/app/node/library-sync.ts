@@ -3,6 +3,7 @@
 // during the scan is missed. Every change to a root (scan plans, watcher batches, rescans) runs
 // through that root's queue, one at a time. Renames and moves keep the file's id (no re-embedding);
 // a vanished root keeps its files and is marked not present until it returns.
+import { existsSync } from 'node:fs';
 import type { Root } from '../../../contract/common/entities.ts';
 import { reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
@@ -32,8 +33,18 @@ interface RootState {
   removed: boolean;
 }
 
+/**
+ * Each root has its own watcher, so a move between roots arrives as a removal in one root and an
+ * addition in the other, in either order. A watched removal is therefore held this long before
+ * the file's items and vectors are dropped, so an addition with the same fingerprint can take the
+ * file over (a move: nothing is embedded again). Same length as the watcher's own move window.
+ */
+const CROSS_ROOT_MOVE_WINDOW_MS = 2000;
+
 export class LibrarySync {
   private readonly roots = new Map<number, RootState>();
+  /** Files removed from disk, by id, whose removal waits for a possible cross-root move. */
+  private readonly heldRemovals = new Map<number, ReturnType<typeof setTimeout>>();
   private scans = 0;
   private closed = false;
 
@@ -99,6 +110,47 @@ export class LibrarySync {
     for (const s of states) s.removed = true;
     await Promise.all(states.map((s) => s.watcher?.close()));
     await Promise.all(states.map((s) => s.queue));
+    for (const id of [...this.heldRemovals.keys()]) this.dropHeldRemoval(id);
+  }
+
+  /** True while a watched removal waits for a possible move (idle() waits for these too). */
+  get holdingRemovals(): boolean {
+    return this.heldRemovals.size > 0;
+  }
+
+  private holdRemoval(fileId: number): void {
+    if (this.heldRemovals.has(fileId)) return;
+    this.heldRemovals.set(fileId, setTimeout(() => this.dropHeldRemoval(fileId), CROSS_ROOT_MOVE_WINDOW_MS));
+  }
+
+  private dropHeldRemoval(fileId: number): void {
+    const timer = this.heldRemovals.get(fileId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.heldRemovals.delete(fileId);
+    const { store } = this.options;
+    const file = store.files.get(fileId);
+    if (!file || existsSync(file.path)) return; // taken over by a move, or back on disk
+    store.forgetLabels(store.files.remove(fileId));
+    this.options.onRemoved(1);
+  }
+
+  /**
+   * A new path whose content matches a file that just vanished (from any root): that file moved,
+   * so it keeps its items and vectors. Returns the fingerprint, and whether the move was taken.
+   */
+  private async adoptVanished(rootId: number, c: Extract<WatchChange, { type: 'added' | 'changed' }>): Promise<{ fingerprint: string | null; adopted: boolean }> {
+    const fingerprint = await fingerprintFile(c.path).catch(() => null);
+    if (fingerprint === null) return { fingerprint, adopted: false };
+    const vanished = this.options.store.files.findByFingerprint(fingerprint).find((f) => f.path !== c.path && !existsSync(f.path));
+    if (!vanished) return { fingerprint, adopted: false };
+    const timer = this.heldRemovals.get(vanished.id);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.heldRemovals.delete(vanished.id);
+    }
+    this.moveOrUpsert(rootId, vanished.id, c.path, c.size, c.mtimeMs, c.kind, fingerprint);
+    return { fingerprint, adopted: true };
   }
 
   private beginScan(): void {
@@ -198,7 +250,7 @@ export class LibrarySync {
   private async onWatcherEvent(state: RootState, event: WatcherEvent): Promise<void> {
     switch (event.type) {
       case 'batch':
-        this.applyChanges(state, event.changes);
+        await this.applyChanges(state, event.changes);
         return;
       case 'root-missing':
         this.setPresent(state, false);
@@ -226,28 +278,30 @@ export class LibrarySync {
     }
   }
 
-  private applyChanges(state: RootState, changes: readonly WatchChange[]): void {
+  private async applyChanges(state: RootState, changes: readonly WatchChange[]): Promise<void> {
     const { store } = this.options;
     const rootId = state.root.id;
-    let removed = 0;
     let pending = 0;
     for (const c of changes) {
       if (c.type === 'removed') {
         const f = store.files.byPath(c.path);
-        if (f) {
-          store.forgetLabels(store.files.remove(f.id));
-          removed += 1;
-        }
+        if (f) this.holdRemoval(f.id);
       } else if (c.type === 'moved') {
         const from = store.files.byPath(c.from);
         if (from) this.moveOrUpsert(rootId, from.id, c.path, c.size, c.mtimeMs, c.kind, c.fingerprint);
         else if (store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, fingerprint: c.fingerprint }).change !== 'unchanged') pending += 1;
       } else {
-        const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind });
+        let fingerprint: string | null = null;
+        if (!store.files.byPath(c.path)) {
+          const adoption = await this.adoptVanished(rootId, c);
+          if (adoption.adopted) continue;
+          fingerprint = adoption.fingerprint;
+        }
+        const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, ...(fingerprint ? { fingerprint } : {}) });
         if (change !== 'unchanged') pending += 1;
       }
     }
-    if (removed) this.options.onRemoved(removed);
     if (pending) this.options.onPending();
   }
+
 }

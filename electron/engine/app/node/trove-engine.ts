@@ -66,7 +66,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
 
   const checkIdle = (): void => {
     if (closed || idleWaiters.length === 0) return;
-    if (sync.scanning || indexer.busy) return;
+    if (sync.scanning || sync.holdingRemovals || indexer.busy) return;
     if (!indexer.isPaused && store.files.counts().files.pending > 0) {
       indexer.wake();
       return;
@@ -94,7 +94,10 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     store,
     watch: options.watch ?? false,
     onPending: () => indexer.wake(),
-    onRemoved: (removed) => emit('library.changed', { indexed: 0, removed }),
+    onRemoved: (removed) => {
+      emit('library.changed', { indexed: 0, removed });
+      activity();
+    },
     onRootsChanged: rootsChanged,
     onScanState: activity,
   });
