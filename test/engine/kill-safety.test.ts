@@ -68,11 +68,12 @@ interface ChildRun {
  * whose first call has returned and been journaled: the kill that must leave staged vectors).
  * Null: let it complete.
  */
-type KillAt = { readonly afterReadyMs: number; readonly afterFullBatch?: boolean } | null;
+type KillAt = { readonly afterReadyMs: number; readonly afterFullBatch?: boolean; readonly atEmbedCall?: number } | null;
 
 function describe(killAt: KillAt): string {
   if (killAt === null) return 'never';
-  return `${killAt.afterFullBatch ? 'at the call after a full batch, at the latest ' : ''}${killAt.afterReadyMs} ms after ready`;
+  const when = killAt.afterFullBatch ? 'at the call after a full batch, ' : killAt.atEmbedCall ? `at embed call ${killAt.atEmbedCall}, ` : '';
+  return `${when}at the latest ${killAt.afterReadyMs} ms after ready`;
 }
 
 /** Runs the child over `dataDir` and kills it as `killAt` says. */
@@ -96,8 +97,10 @@ function runChild(dataDir: string, killAt: KillAt): Promise<ChildRun> {
         if (line.startsWith('embed ')) {
           embedCalls.push(Number(line.slice(6)));
           if (killAt?.afterFullBatch && embedCalls.at(-2) === EMBED_BATCH_INPUTS) child.kill('SIGKILL');
+          if (killAt?.atEmbedCall !== undefined && embedCalls.length >= killAt.atEmbedCall) child.kill('SIGKILL');
         } else if (line === 'idle') {
           finished = true;
+          if (killAt) child.kill('SIGKILL'); // nothing left to interrupt
         } else if (line === 'ready') {
           readyAfterMs = Date.now() - started;
           if (killAt) setTimeout(() => child.kill('SIGKILL'), killAt.afterReadyMs);
@@ -213,10 +216,15 @@ test('SIGKILL at random moments: consistent after every kill, the final state eq
   let killsMidWork = 0;
   let stagedVectorsSeen = 0;
   for (let k = 1; k <= KILLS; k++) {
-    // At a random time within the first 30 % of a clean run's indexing (scanning, extraction,
-    // embedding, commits: each run gets a little further); the first kill, while the long PDF's
-    // round is being embedded, inside a round after its first call's vectors were journaled.
-    const killAt: KillAt = { afterReadyMs: Math.round(rand() * cleanMs * 0.3), afterFullBatch: k === 1 };
+    // At a random time within a clean run's indexing (scanning, extraction, embedding, commits).
+    // The first kill waits for nothing but the moment that must leave journaled vectors: the call
+    // after a full batch in the long PDF's round (the timer is only a backstop), so the check below
+    // does not depend on how fast this machine happens to be.
+    // The others: as the child starts its first or second embed call (mid-round: extraction done,
+    // earlier calls journaled), or at a random moment before that (scan, extraction), whichever
+    // comes first; tied to progress, not to this machine's speed.
+    const killAt: KillAt =
+      k === 1 ? { afterReadyMs: 170_000, afterFullBatch: true } : { afterReadyMs: Math.round((0.2 + rand()) * cleanMs), atEmbedCall: 1 + Math.floor(rand() * 2) };
     const run = await runChild(killedDir, killAt);
     embeddedAcrossRuns += run.embedCalls.reduce((a, b) => a + b, 0);
     // Only the last call a killed run started can have been cut off before its vectors were journaled.
