@@ -3,78 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { DocumentExtractError, extractDocumentText, prepareDocumentFile } from '../../electron/engine/extract/node/document-extract.ts';
 import { openZip } from '../../electron/engine/extract/node/zip-reader.ts';
 import type { ChunkTokenizer } from '../../electron/engine/extract/common/text-chunker.ts';
+import { writeZip, type ZipWriterEntry } from '../../scripts/fixtures/zip-writer.ts';
 
-// ---- A minimal ZIP writer, so every fixture is built here from XML we can read. ----
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-interface ZipInput {
-  readonly name: string;
-  readonly data: string | Buffer;
-  readonly stored?: boolean;
-  readonly encryptedFlag?: boolean;
-  /** Size written in the headers instead of the real one (to test the inflate limit). */
-  readonly claimedSize?: number;
-}
-
-function makeZip(entries: readonly ZipInput[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const raw = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data, 'utf8');
-    const body = entry.stored ? raw : deflateRawSync(raw);
-    const name = Buffer.from(entry.name, 'utf8');
-    const flags = (entry.encryptedFlag ? 1 : 0) | 0x0800;
-    const method = entry.stored ? 0 : 8;
-    const size = entry.claimedSize ?? raw.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc32(raw), 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(flags, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc32(raw), 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
+// Fixtures are ZIPs built here from XML we can read (scripts/fixtures/zip-writer.ts).
+const makeZip = writeZip;
+type ZipInput = ZipWriterEntry;
 
 // ---- Office fixtures ----
 
