@@ -136,21 +136,27 @@ describe('http transport reconnect backoff', () => {
     const server = await startApiServer({ handlers: createApiDouble().handlers, events: createEventDouble(), media: createMediaDouble(new Map(), []) });
     const { port, token } = server;
     await server.close();
-    let attempts = 0;
+    const attemptTimes: number[] = [];
     class CountingWebSocket extends WebSocket {
       constructor(url: string) {
-        attempts += 1;
+        attemptTimes.push(performance.now());
         super(url);
       }
     }
     const api = createHttpApi({ baseUrl: `http://127.0.0.1:${port}`, token, WebSocket: CountingWebSocket as unknown as WebSocketConstructorLike, reconnect: { initialMs: 10, maxMs: 40 } });
     api.on('roots.changed', () => {});
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Wait for six attempts (a slow machine only makes this take longer), then stop.
+    const deadline = Date.now() + 20_000;
+    while (attemptTimes.length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     api.close();
-    const counted = attempts;
-    // 10, 20, 40, 40, … ms (±20 %) between attempts: at least 5 in 300 ms, and far fewer than without backoff.
-    assert.ok(counted >= 5 && counted <= 12, `${counted} attempts in 300 ms with a 10–40 ms backoff`);
+    assert.ok(attemptTimes.length >= 6, `only ${attemptTimes.length} reconnect attempts in 20 s`);
+    // Backoff: the waits grow 10, 20, 40, 40 ms (±20 % jitter). Lower bounds only — load can only
+    // lengthen a wait, never shorten it — so this holds on any machine.
+    const gaps = attemptTimes.slice(1, 5).map((t, i) => t - attemptTimes[i]!);
+    [10, 20, 40, 40].forEach((delay, i) => assert.ok(gaps[i]! >= delay * 0.8 - 1, `wait ${i + 1} was ${gaps[i]!.toFixed(1)} ms, expected ≥ ${delay * 0.8} ms (${gaps.map((g) => g.toFixed(1)).join(', ')})`));
+    const counted = attemptTimes.length;
     await new Promise((resolve) => setTimeout(resolve, 120));
+    const attempts = attemptTimes.length;
     assert.equal(attempts, counted, 'close() must stop reconnecting');
   });
 });
