@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeZip } from '../scripts/fixtures/zip-writer.ts';
+import { handWrittenPdf } from '../scripts/fixtures/text-pdf.ts';
 import sharp from 'sharp';
 import { dispatchApiCall } from '../electron/contract/common/trove-api.ts';
 import type { Status } from '../electron/contract/common/entities.ts';
@@ -48,26 +49,9 @@ function docx(n: number): Buffer {
   ]);
 }
 
-/** A text-only PDF of `texts.length` A4 pages, written by hand (objects, exact xref offsets, trailer). */
+/** A text-only PDF of `texts.length` A4 pages. */
 function textPdf(texts: readonly string[]): Buffer {
-  const objects: string[] = ['', '', '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'];
-  const kids: number[] = [];
-  for (const text of texts) {
-    const content = `BT /F1 14 Tf 40 760 Td (${text}) Tj ET`;
-    objects.push(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${objects.length} 0 R >>`);
-    kids.push(objects.length);
-  }
-  objects[0] = '<< /Type /Catalog /Pages 2 0 R >>';
-  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.7\n';
-  const offsets = objects.map((body, i) => {
-    const at = out.length;
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-    return at;
-  });
-  const xref = ['xref', `0 ${objects.length + 1}`, '0000000000 65535 f ', ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n `)].join('\n');
-  return Buffer.from(`${out}${xref}\ntrailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${out.length}\n%%EOF\n`, 'latin1');
+  return handWrittenPdf(texts.map((text) => ({ width: 595, height: 842, text })));
 }
 
 /** A photo-like 1024×768 JPEG (gradients plus noise), distinct per seed. */

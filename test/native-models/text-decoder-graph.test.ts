@@ -23,7 +23,7 @@ import { loadNaiveWeights, type NaiveWeights } from '../../native-models/referen
 import { naiveVision, type NaiveVisionOutput } from '../../native-models/reference/naive-vision.ts';
 import { mropeAxisOfSlot, textInverseFrequencies } from '../../native-models/reference/naive-decoder.ts';
 import { naiveEmbed, naiveRerank, sigmoid } from '../../native-models/reference/naive-forward.ts';
-import { seededImage } from './graph-variant-fixtures.ts';
+import { cosine, maxAbsDiff, seededImage } from './graph-variant-fixtures.ts';
 
 const HIDDEN = 32;
 const ATOL = 1e-4;
@@ -35,24 +35,6 @@ const MIN_COSINE = 0.99999;
  */
 const REGRESSION_ATOL = 1e-6;
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Asserts atol and cosine; returns the measured pair for the diagnostics. */
 function assertMatches(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): { diff: number; cos: number } {
