@@ -3,6 +3,8 @@ import { CliUsageError } from './cli-error.ts';
 import { runEmbed } from './commands/embed.ts';
 import { runModelBuild } from './commands/model-build.ts';
 import { runModelInspect } from './commands/model-inspect.ts';
+import { runModelList } from './commands/model-list.ts';
+import { runModelPull } from './commands/model-pull.ts';
 import { runModelTiny } from './commands/model-tiny.ts';
 import { runRerank } from './commands/rerank.ts';
 import { runIndex } from './commands/index-folder.ts';
@@ -26,6 +28,10 @@ Commands:
         video grids, frame choices) and, with a model package, the embedding.
   rerank --query-text Q [--query-image P] --doc-text D [--doc-image P]… --model DIR [--instruction I] [--json]
         Score documents against a query with a reranker model package (scores in [0, 1]).
+  model list [--json] [--data DIR]
+        The models Trove can download, the one recommended for this machine, and those installed.
+  model pull [<id>…] [--precision P] [--from DIR]… [--data DIR]
+        Download (resumable, verified), build and activate models; no id: the recommended ones.
   model tiny --out DIR [--kind embedding|reranker] [--seed N]
         Write a tiny random-weight Qwen3-VL checkpoint (real architecture and vocabulary) for tests.
   model build <checkpoint-dir> --out <package-dir> [--kind embedding|reranker] [--precision P] [--overwrite]
@@ -56,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
         if (sub === 'tiny') return await runModelTiny(args);
         if (sub === 'build') return await runModelBuild(args);
         if (sub === 'inspect') return await runModelInspect(args);
-        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Use 'trove model tiny', 'trove model build' or 'trove model inspect'.`);
+        if (sub === 'list') return await runModelList(args);
+        if (sub === 'pull') return await runModelPull(args);
+        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Use 'trove model list', 'pull', 'build', 'inspect' or 'tiny'.`);
       }
       case undefined:
       case '--help':

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { ApiEvent, ApiEventPayload } from '../../electron/contract/common/api-events.ts';
 import type { Root, SearchResult, Status } from '../../electron/contract/common/entities.ts';
+import type { ModelsState } from '../../electron/contract/common/model-setup.ts';
 import type { ApiEventSource } from '../../electron/contract/common/in-process-api.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
@@ -21,6 +22,21 @@ export function statusFixture(): Status {
     model: { embedding: null, reranker: null, executionProvider: null, statement: 'keyword search only: no model package' },
     dataDir: '/data',
     diskBytes: 1024,
+  };
+}
+
+export function modelsStateFixture(): ModelsState {
+  return {
+    catalog: [],
+    hardware: { gpus: [], ramBytes: 16e9, freeDiskBytes: 100e9, executionProvider: 'cpu' },
+    recommendation: { embedding: 'embedding-2b', reranker: null, precision: 'int8', reason: 'no GPU was found' },
+    fits: {},
+    installed: [],
+    backend: { type: 'local' },
+    task: null,
+    switching: null,
+    declined: false,
+    offline: false,
   };
 }
 
@@ -88,6 +104,14 @@ export function createApiDouble(): { handlers: ApiHandlers; roots: Root[]; pause
     'files.failures': async ({ limit, offset }) => [{ fileId: 9, path: `/broken-${limit}-${offset}.png`, kind: 'image', error: 'truncated PNG', at: 1 }],
     'files.open': async () => ({ ok: true }),
     'files.reveal': async () => ({ ok: true }),
+    'models.state': async () => modelsStateFixture(),
+    'models.install': async () => modelsStateFixture(),
+    'models.cancel': async () => modelsStateFixture(),
+    'models.decline': async () => ({ ...modelsStateFixture(), declined: true }),
+    'models.activate': async () => modelsStateFixture(),
+    'models.remove': async () => modelsStateFixture(),
+    'models.useRemote': async () => modelsStateFixture(),
+    'models.useLocal': async () => modelsStateFixture(),
   };
   return { handlers, roots, paused: () => paused };
 }

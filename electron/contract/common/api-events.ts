@@ -2,6 +2,7 @@
 // storm of file changes becomes a few events a second.
 import { z } from 'zod';
 import { indexingProgress, root } from './entities.ts';
+import { modelsState } from './model-setup.ts';
 
 export const API_EVENTS = {
   'indexing.progress': indexingProgress,
@@ -9,6 +10,8 @@ export const API_EVENTS = {
   /** The library changed (files indexed, moved, deleted): open searches may want to refresh. */
   'library.changed': z.object({ indexed: z.number().int(), removed: z.number().int() }),
   'model.changed': z.object({ statement: z.string() }),
+  /** The models' state changed: task progress (a few times a second at most), install, switch, backend. */
+  'models.changed': modelsState,
   /**
    * Whether the engine process is running (pushed by the Electron shell, which restarts a
    * crashed engine): the UI shows a banner instead of failing silently while it restarts.

@@ -2,6 +2,7 @@
 // Transports derive their channel names from these keys and validate both directions.
 import { z } from 'zod';
 import { fileFailure, itemDetail, root, searchRequest, searchResponse, status } from './entities.ts';
+import { installRequest, modelsState, remoteBackendSettings } from './model-setup.ts';
 
 const none = z.object({}).strict();
 const ok = z.object({ ok: z.literal(true) });
@@ -26,6 +27,22 @@ export const API_METHODS = {
   'files.open': { params: z.object({ itemId: z.number().int() }), result: ok },
   /** Show the file in the system file manager. */
   'files.reveal': { params: z.object({ itemId: z.number().int() }), result: ok },
+  /** The model catalog, this machine's hardware and recommendation, installed packages, the task in flight. */
+  'models.state': { params: none, result: modelsState },
+  /** Download (or take from folders), build and activate models in the background; progress arrives as `models.changed`. */
+  'models.install': { params: installRequest, result: modelsState },
+  /** Stop the download/build in flight; downloaded bytes are kept for a later install. */
+  'models.cancel': { params: none, result: modelsState },
+  /** Go on without a model for now: keyword search only (the first-run flow stops asking). */
+  'models.decline': { params: none, result: modelsState },
+  /** Make an installed package active (a new embedding model re-embeds the library in the background first). */
+  'models.activate': { params: z.object({ id: z.string().min(1) }), result: modelsState },
+  /** Delete an installed package that is not in use. */
+  'models.remove': { params: z.object({ id: z.string().min(1) }), result: modelsState },
+  /** Embed and rerank on an inference server (vLLM) instead of this machine; checked before it is used. */
+  'models.useRemote': { params: remoteBackendSettings, result: modelsState },
+  /** Back to the models installed on this machine. */
+  'models.useLocal': { params: none, result: modelsState },
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -8,6 +8,7 @@ import type { Indexer } from '../../jobs/node/indexer.ts';
 import type { SearchService } from '../../search/node/search-service.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { LibrarySync } from './library-sync.ts';
+import type { ModelSetup } from './model-setup.ts';
 import { openWithSystem } from './os-opener.ts';
 
 export interface HandlerParts {
@@ -16,12 +17,23 @@ export interface HandlerParts {
   readonly indexer: Indexer;
   readonly sync: LibrarySync;
   readonly search: SearchService;
+  readonly setup: ModelSetup;
   readonly progress: () => IndexingProgress;
   readonly rootsChanged: () => void;
 }
 
 export function createApiHandlers(parts: HandlerParts): ApiHandlers {
-  const { store, models, indexer, sync, search } = parts;
+  const { store, models, indexer, sync, search, setup } = parts;
+  /** Runs a models.* change, then answers with the new state; failures become 'failed' ApiErrors with their message. */
+  const changeModels = async (change: () => unknown) => {
+    try {
+      await change();
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw new ApiError('failed', error instanceof Error ? error.message : String(error));
+    }
+    return setup.state();
+  };
 
   const fileOfItem = (itemId: number): string => {
     const item = store.items.summaries([itemId]).get(itemId);
@@ -90,5 +102,13 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
     'files.failures': async (p) => store.files.failures(p.offset + p.limit).slice(p.offset),
     'files.open': (p) => open(p.itemId, false),
     'files.reveal': (p) => open(p.itemId, true),
+    'models.state': () => setup.state(),
+    'models.install': (p) => changeModels(() => setup.install(p)),
+    'models.cancel': () => changeModels(() => setup.cancel()),
+    'models.decline': () => changeModels(() => setup.decline()),
+    'models.activate': (p) => changeModels(() => setup.activate(p.id)),
+    'models.remove': (p) => changeModels(() => setup.remove(p.id)),
+    'models.useRemote': (p) => changeModels(() => setup.useRemote(p)),
+    'models.useLocal': () => changeModels(() => setup.useLocal()),
   };
 }

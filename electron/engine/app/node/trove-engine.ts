@@ -5,18 +5,25 @@
 import path from 'node:path';
 import { FILE_KINDS, type IndexingProgress } from '../../../contract/common/entities.ts';
 import type { ApiEvent, ApiEventPayload } from '../../../contract/common/api-events.ts';
-import { loadEngineModels, type ModelCallObserver } from '../../jobs/node/engine-models.ts';
+import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
+import { EngineModels, type ModelCallObserver } from '../../jobs/node/engine-models.ts';
 import { Indexer, requeueFilesWithoutVectors } from '../../jobs/node/indexer.ts';
 import { Coalescer } from '../../jobs/node/progress-meter.ts';
 import { SearchService } from '../../search/node/search-service.ts';
 import { Store } from '../../store/node/store.ts';
 import { createApiHandlers } from './api-handlers.ts';
 import { LibrarySync } from './library-sync.ts';
+import { initialModelRefs, ModelSetup } from './model-setup.ts';
+import { readModelSettings } from './model-settings.ts';
 import type { EngineMedia, EngineOptions, TroveEngine } from './trove-engine-types.ts';
 
 /** For tests and diagnostics: observe model calls (e.g. to prove a rename embeds nothing). */
 export interface EngineHooks {
   readonly observeModelCalls?: ModelCallObserver;
+  /** Hub options for the model downloader (a test's free-space probe, a mirror). */
+  readonly hub?: Partial<DownloadOptions>;
+  /** The environment the model setup reads (HF_ENDPOINT, HF_TOKEN, offline mode, catalog override). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** At most this many progress events a second reach the UI. */
@@ -24,13 +31,16 @@ const PROGRESS_EVENTS_PER_SECOND = 4;
 
 export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks = {}): Promise<TroveEngine> {
   const store = Store.open(options.dataDir);
-  let models;
+  const saved = readModelSettings(options.dataDir);
+  let models: EngineModels;
   try {
-    models = await loadEngineModels(store, { embeddingModel: options.embeddingModel, rerankerModel: options.rerankerModel, observe: hooks.observeModelCalls });
+    const refs = initialModelRefs(saved.settings, { embedding: options.embeddingModel, reranker: options.rerankerModel });
+    models = await EngineModels.open(store, { ...refs, observe: hooks.observeModelCalls });
   } catch (error) {
     store.close();
     throw error;
   }
+  if (saved.problem) models.noteProblem(saved.problem);
   if (models.embedder) requeueFilesWithoutVectors(store, models.embedder.modelId);
 
   const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
@@ -77,7 +87,10 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
   const activity = (): void => {
     progressEvents.request();
     // After the current call stack, so a scan that ends and wakes the indexer is seen as busy.
-    setImmediate(checkIdle);
+    setImmediate(() => {
+      checkIdle();
+      if (!closed) setup.indexerChanged();
+    });
   };
   const rootsChanged = (): void => emit('roots.changed', store.roots.list());
 
@@ -102,7 +115,31 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     onScanState: activity,
   });
   const search = new SearchService(store, models);
-  const handlers = createApiHandlers({ store, models, indexer, sync, search, progress, rootsChanged });
+  const setup = new ModelSetup({
+    store,
+    models,
+    dataDir: options.dataDir,
+    settings: saved.settings,
+    indexerBusy: () => indexer.busy || sync.scanning || store.files.counts().files.pending > 0,
+    wakeIndexer: () => indexer.wake(),
+    withIndexerPaused: async (work) => {
+      // No round may straddle a change of the active embedder: its vectors would be stored
+      // under the new model's id. Pause, let the round in flight finish, swap, resume.
+      const wasPaused = indexer.isPaused;
+      indexer.pause();
+      while (indexer.busy) await new Promise((resolve) => setTimeout(resolve, 25));
+      try {
+        return await work();
+      } finally {
+        if (!wasPaused) indexer.resume();
+      }
+    },
+    onStateChanged: (state) => emit('models.changed', state),
+    onModelChanged: (statement) => emit('model.changed', { statement }),
+    env: hooks.env,
+    hub: hooks.hub,
+  });
+  const handlers = createApiHandlers({ store, models, indexer, sync, search, setup, progress, rootsChanged });
 
   const media: EngineMedia = {
     thumbnail: async (itemId) => {
@@ -122,6 +159,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
 
   sync.startAll();
   indexer.wake();
+  await setup.resume();
 
   return {
     handlers,
@@ -143,6 +181,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
       progressEvents.flush();
       closed = true;
       progressEvents.cancel();
+      await setup.close();
       await sync.close();
       await indexer.close();
       await models.close();

@@ -1,20 +1,47 @@
-// The model packages the engine runs, loaded once: the embedder and reranker in one worker thread
-// (ModelClient), the embedder's tokenizer on this thread for the text chunker, and the store's
-// model row (vectors are kept per model package). A package that fails to load leaves the engine
-// running keyword-only, with the reason in `statement`.
+// The models the engine runs, swappable while it runs: the active embedder (search and indexing),
+// the reranker, and during a model switch a *target* embedder that re-embeds the library in the
+// background (vector-backfill.ts) while search keeps using the active one. Each model runs on a
+// backend: a local package in its own worker thread (ModelClient) or an inference server
+// (RemoteModelClient). Vectors belong to the store's model row of the embedder that made them,
+// so vectors of different models never mix. A model that fails to load leaves the engine running
+// (keyword-only without an embedder), with the reason in the status statement.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelStatus } from '../../../contract/common/entities.ts';
+import type { RemoteBackendSettings } from '../../../contract/common/model-setup.ts';
 import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import { RemoteModelClient } from '../../models/node/remote/remote-model-client.ts';
 import { ModelClient } from '../../models/node/runtime/model-client.ts';
 import { MANIFEST_FILE, openModelPackage, type ModelPackage } from '../../models/node/runtime/model-package.ts';
 import type { RequestPriority } from '../../models/node/runtime/model-protocol.ts';
 import type { Store } from '../../store/node/store.ts';
+import { CHARACTER_ESTIMATE_TOKENIZER } from './file-items.ts';
 
 /** Called on every model request, with the number of inputs (tests count embeddings with it). */
 export type ModelCallObserver = (call: 'embed' | 'rerank', inputs: number) => void;
+
+/** Where a model runs: a package folder on this machine, or a model on an inference server. */
+export type ModelRef = { readonly type: 'package'; readonly dir: string } | { readonly type: 'remote'; readonly settings: RemoteBackendSettings };
+
+export interface EmbedOptions {
+  instruction?: string;
+  signal?: AbortSignal;
+  priority?: RequestPriority;
+}
+
+export interface RerankOptions {
+  signal?: AbortSignal;
+  priority?: RequestPriority;
+}
+
+/** What runs a model: the local worker or an inference server. */
+interface ModelBackend {
+  embed(inputs: readonly EmbedInput[], options: EmbedOptions): Promise<Float32Array[]>;
+  rerank(query: EmbedInput, documents: readonly EmbedInput[], options: RerankOptions): Promise<number[]>;
+  close(): Promise<void>;
+}
 
 export interface LoadedEmbedder {
   /** The store's model row: vectors and the ANN index belong to it. */
@@ -22,17 +49,22 @@ export interface LoadedEmbedder {
   readonly name: string;
   readonly dims: number;
   readonly precision: string;
-  /** The package's own tokenizer, so text chunks are cut at the model's token counts. */
+  /** The model's own tokenizer, so text chunks are cut at its token counts (an estimate for remote models). */
   readonly tokenizer: ChunkTokenizer;
+  readonly ref: ModelRef;
+  /** Which execution provider runs it and why, or where it runs, in words. */
+  readonly where: string;
+  readonly executionProvider: string;
+  readonly backend: ModelBackend;
 }
 
-export interface EngineModels {
-  readonly embedder: LoadedEmbedder | null;
-  readonly reranker: { readonly name: string; readonly precision: string } | null;
-  status(): ModelStatus;
-  embed(inputs: readonly EmbedInput[], options?: { instruction?: string; signal?: AbortSignal; priority?: RequestPriority }): Promise<Float32Array[]>;
-  rerank(query: EmbedInput, documents: readonly EmbedInput[], options?: { signal?: AbortSignal; priority?: RequestPriority }): Promise<number[]>;
-  close(): Promise<void>;
+export interface LoadedReranker {
+  readonly name: string;
+  readonly precision: string;
+  readonly ref: ModelRef;
+  readonly where: string;
+  readonly executionProvider: string;
+  readonly backend: ModelBackend;
 }
 
 function packageName(pkg: ModelPackage): string {
@@ -43,77 +75,254 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function loadEngineModels(store: Store, options: { embeddingModel?: string | null; rerankerModel?: string | null; observe?: ModelCallObserver }): Promise<EngineModels> {
-  let embedPkg: ModelPackage | null = null;
-  let rerankPkg: ModelPackage | null = null;
-  const problems: string[] = [];
-  if (options.embeddingModel) {
-    embedPkg = await openModelPackage(options.embeddingModel, 'embedding').catch((e: unknown) => {
-      problems.push(`the embedding model could not be loaded: ${reasonOf(e)}`);
-      return null;
-    });
-  }
-  if (options.rerankerModel) {
-    rerankPkg = await openModelPackage(options.rerankerModel, 'reranker').catch((e: unknown) => {
-      problems.push(`the reranker could not be loaded: ${reasonOf(e)}`);
-      return null;
-    });
-  }
-  let client: ModelClient | null = null;
-  if (embedPkg || rerankPkg) {
-    try {
-      client = await ModelClient.start({ embeddingPackage: embedPkg?.dir, rerankerPackage: rerankPkg?.dir });
-    } catch (e) {
-      problems.push(`the model runtime did not start: ${reasonOf(e)}`);
-      embedPkg = null;
-      rerankPkg = null;
-    }
-  }
-
-  let embedder: LoadedEmbedder | null = null;
-  if (embedPkg) {
-    const manifestBytes = await readFile(path.join(embedPkg.dir, MANIFEST_FILE));
-    const dims = embedPkg.manifest.text.hidden;
-    const record = store.vectors.ensureModel({ name: packageName(embedPkg), packagePath: embedPkg.dir, manifestSha: createHash('sha256').update(manifestBytes).digest('hex'), dims });
-    embedder = { modelId: record.id, name: record.name, dims, precision: embedPkg.manifest.precision, tokenizer: embedPkg.tokenizer };
-  }
-  const reranker = rerankPkg ? { name: packageName(rerankPkg), precision: rerankPkg.manifest.precision } : null;
-
-  const choice = client?.providers.embedding ?? client?.providers.reranker ?? null;
-  const statementParts: string[] = [];
-  if (embedder) statementParts.push(`Embedding with ${embedder.name} (${embedder.dims} dimensions, ${embedder.precision}).`);
-  else statementParts.push('No embedding model: keyword search only; semantic search starts once a model package is installed (--model PKG or TROVE_MODEL).');
-  if (reranker) statementParts.push(`Reranking with ${reranker.name} (${reranker.precision}).`);
-  else statementParts.push('No reranker: results are ranked by fused similarity and keyword rank.');
-  if (choice) statementParts.push(choice.statement);
-  statementParts.push(...problems.map((p) => `Note: ${p}`));
-  const statement = statementParts.join(' ');
-
-  const needClient = (what: string): ModelClient => {
-    if (!client) throw new Error(`no model is loaded for ${what}; start Trove with a model package (--model PKG)`);
-    return client;
-  };
+/** The remote client's settings for one of the two models (unset fields are left out, not null). */
+function remoteConfig(settings: RemoteBackendSettings, which: 'embedding' | 'reranker') {
   return {
-    embedder,
-    reranker,
-    status: () => ({
-      embedding: embedder ? { name: embedder.name, dims: embedder.dims, precision: embedder.precision } : null,
-      reranker,
-      executionProvider: choice?.ep ?? null,
-      statement,
-    }),
-    embed(inputs, opts = {}) {
-      if (!embedder) return Promise.reject(new Error('no embedding model is loaded; start Trove with --model PKG'));
-      options.observe?.('embed', inputs.length);
-      return needClient('embedding').embed(inputs, opts);
-    },
-    rerank(query, documents, opts = {}) {
-      if (!reranker) return Promise.reject(new Error('no reranker is loaded; start Trove with --reranker PKG'));
-      options.observe?.('rerank', documents.length);
-      return needClient('reranking').rerank(query, documents, opts);
-    },
-    close: async () => {
-      await client?.close();
-    },
+    url: settings.url,
+    ...(which === 'embedding' ? { embeddingModel: settings.embeddingModel } : { rerankerModel: settings.rerankerModel ?? undefined }),
+    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
   };
+}
+
+function remoteName(settings: RemoteBackendSettings, model: string): string {
+  return `${model} on ${settings.url}`;
+}
+
+export function describeRef(ref: ModelRef): string {
+  return ref.type === 'package' ? ref.dir : `${ref.settings.url} (${ref.settings.embeddingModel})`;
+}
+
+/** Loads an embedder and registers its model row; nothing is made active. */
+export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelCallObserver): Promise<LoadedEmbedder> {
+  if (ref.type === 'remote') {
+    const client = await RemoteModelClient.connect(remoteConfig(ref.settings, 'embedding'));
+    const dims = client.dims;
+    if (!dims) {
+      await client.close();
+      throw new Error(`the inference server ${ref.settings.url} did not return an embedding for a test sentence; check that it serves ${ref.settings.embeddingModel} as an embedding model`);
+    }
+    const name = remoteName(ref.settings, ref.settings.embeddingModel);
+    const identity = `remote\n${ref.settings.url}\n${ref.settings.embeddingModel}\n${dims}`;
+    const record = store.vectors.ensureModel({ name, packagePath: ref.settings.url, manifestSha: createHash('sha256').update(identity).digest('hex'), dims });
+    return {
+      modelId: record.id,
+      name,
+      dims,
+      precision: 'remote',
+      tokenizer: CHARACTER_ESTIMATE_TOKENIZER,
+      ref,
+      where: `Embedding on the inference server ${ref.settings.url}: file contents are sent there.`,
+      executionProvider: 'remote',
+      backend: observed(client, observe),
+    };
+  }
+  const pkg = await openModelPackage(ref.dir, 'embedding');
+  const client = await ModelClient.start({ embeddingPackage: pkg.dir });
+  try {
+    const manifestBytes = await readFile(path.join(pkg.dir, MANIFEST_FILE));
+    const dims = pkg.manifest.text.hidden;
+    const record = store.vectors.ensureModel({ name: packageName(pkg), packagePath: pkg.dir, manifestSha: createHash('sha256').update(manifestBytes).digest('hex'), dims });
+    const choice = client.providers.embedding;
+    return {
+      modelId: record.id,
+      name: record.name,
+      dims,
+      precision: pkg.manifest.precision,
+      tokenizer: pkg.tokenizer,
+      ref,
+      where: choice?.statement ?? '',
+      executionProvider: choice?.ep ?? 'cpu',
+      backend: observed(client, observe),
+    };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+export async function loadReranker(ref: ModelRef, observe?: ModelCallObserver): Promise<LoadedReranker> {
+  if (ref.type === 'remote') {
+    const model = ref.settings.rerankerModel;
+    if (!model) throw new Error('the inference server settings name no reranker model; add one or use a local reranker');
+    const client = await RemoteModelClient.connect(remoteConfig(ref.settings, 'reranker'));
+    return {
+      name: remoteName(ref.settings, model),
+      precision: 'remote',
+      ref,
+      where: `Reranking on the inference server ${ref.settings.url}: file contents are sent there.`,
+      executionProvider: 'remote',
+      backend: observed(client, observe),
+    };
+  }
+  const pkg = await openModelPackage(ref.dir, 'reranker');
+  const client = await ModelClient.start({ rerankerPackage: pkg.dir });
+  const choice = client.providers.reranker;
+  return { name: packageName(pkg), precision: pkg.manifest.precision, ref, where: choice?.statement ?? '', executionProvider: choice?.ep ?? 'cpu', backend: observed(client, observe) };
+}
+
+function observed(client: ModelBackend, observe?: ModelCallObserver): ModelBackend {
+  return {
+    embed(inputs, options) {
+      observe?.('embed', inputs.length);
+      return client.embed(inputs, options);
+    },
+    rerank(query, documents, options) {
+      observe?.('rerank', documents.length);
+      return client.rerank(query, documents, options);
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Closes a backend once the calls already made on it have settled (a search in flight finishes). */
+async function retire(backend: ModelBackend | undefined, inFlight: Set<Promise<unknown>>): Promise<void> {
+  if (!backend) return;
+  await Promise.allSettled([...inFlight]);
+  await backend.close().catch(() => undefined);
+}
+
+export class EngineModels {
+  private active: LoadedEmbedder | null = null;
+  private rerankerModel: LoadedReranker | null = null;
+  private targetModel: LoadedEmbedder | null = null;
+  private readonly problems: string[] = [];
+  private readonly calls = new Map<ModelBackend, Set<Promise<unknown>>>();
+
+  constructor(private readonly observe?: ModelCallObserver) {}
+
+  /** Loads what it can of the two refs; a failure is kept as a note in the statement, not thrown. */
+  static async open(store: Store, refs: { embedding?: ModelRef | null; reranker?: ModelRef | null; observe?: ModelCallObserver }): Promise<EngineModels> {
+    const models = new EngineModels(refs.observe);
+    if (refs.embedding) {
+      try {
+        models.active = await loadEmbedder(store, refs.embedding, refs.observe);
+      } catch (error) {
+        models.problems.push(`the embedding model could not be loaded: ${reasonOf(error)}`);
+      }
+    }
+    if (refs.reranker) {
+      try {
+        models.rerankerModel = await loadReranker(refs.reranker, refs.observe);
+      } catch (error) {
+        models.problems.push(`the reranker could not be loaded: ${reasonOf(error)}`);
+      }
+    }
+    return models;
+  }
+
+  get embedder(): LoadedEmbedder | null {
+    return this.active;
+  }
+
+  get reranker(): LoadedReranker | null {
+    return this.rerankerModel;
+  }
+
+  /** The embedder a switch is moving to, while the library is re-embedded with it. */
+  get target(): LoadedEmbedder | null {
+    return this.targetModel;
+  }
+
+  /** Notes about models that failed to load (shown in the statement until a model loads). */
+  noteProblem(problem: string | null): void {
+    this.problems.length = 0;
+    if (problem) this.problems.push(problem);
+  }
+
+  status(): ModelStatus {
+    const embedder = this.active;
+    const reranker = this.rerankerModel;
+    const parts: string[] = [];
+    if (embedder) parts.push(`Embedding with ${embedder.name} (${embedder.dims} dimensions, ${embedder.precision}).`);
+    else parts.push('No embedding model yet: keyword search only; semantic search starts once a model is set up.');
+    if (this.targetModel) parts.push(`Switching to ${this.targetModel.name}: the library is re-embedded in the background and search uses the current model until it finishes.`);
+    if (reranker) parts.push(`Reranking with ${reranker.name} (${reranker.precision}).`);
+    else parts.push('No reranker: results are ranked by fused similarity and keyword rank.');
+    const where = embedder?.where || reranker?.where;
+    if (where) parts.push(where);
+    if (reranker && embedder && reranker.where && reranker.where !== embedder.where && reranker.executionProvider === 'remote') parts.push(reranker.where);
+    parts.push(...this.problems.map((p) => `Note: ${p}`));
+    return {
+      embedding: embedder ? { name: embedder.name, dims: embedder.dims, precision: embedder.precision } : null,
+      reranker: reranker ? { name: reranker.name, precision: reranker.precision } : null,
+      executionProvider: embedder?.executionProvider ?? reranker?.executionProvider ?? null,
+      statement: parts.join(' '),
+    };
+  }
+
+  embed(inputs: readonly EmbedInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    const embedder = this.active;
+    if (!embedder) return Promise.reject(new Error('no embedding model is set up yet; set one up in Settings → Models (or start with --model PKG)'));
+    return this.track(embedder.backend, embedder.backend.embed(inputs, options));
+  }
+
+  /** Embeds with the switch's target model (the background re-embed). */
+  embedWithTarget(inputs: readonly EmbedInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    const target = this.targetModel;
+    if (!target) return Promise.reject(new Error('no model switch is in progress'));
+    return this.track(target.backend, target.backend.embed(inputs, { priority: 'background', ...options }));
+  }
+
+  rerank(query: EmbedInput, documents: readonly EmbedInput[], options: RerankOptions = {}): Promise<number[]> {
+    const reranker = this.rerankerModel;
+    if (!reranker) return Promise.reject(new Error('no reranker is set up; set one up in Settings → Models (or start with --reranker PKG)'));
+    return this.track(reranker.backend, reranker.backend.rerank(query, documents, options));
+  }
+
+  /** Makes `next` the active embedder at once (no vectors to keep: first model, or none). */
+  async setEmbedder(next: LoadedEmbedder | null): Promise<void> {
+    const previous = this.active;
+    this.active = next;
+    if (next) this.problems.length = 0;
+    if (previous && previous !== next) await this.retireBackend(previous.backend);
+  }
+
+  async setReranker(next: LoadedReranker | null): Promise<void> {
+    const previous = this.rerankerModel;
+    this.rerankerModel = next;
+    if (previous && previous !== next) await this.retireBackend(previous.backend);
+  }
+
+  async setTarget(next: LoadedEmbedder | null): Promise<void> {
+    const previous = this.targetModel;
+    this.targetModel = next;
+    if (previous && previous !== next) await this.retireBackend(previous.backend);
+  }
+
+  /** The switch is complete: the target becomes the active embedder; returns the one it replaced. */
+  async promoteTarget(): Promise<LoadedEmbedder | null> {
+    const target = this.targetModel;
+    if (!target) throw new Error('no model switch is in progress');
+    const previous = this.active;
+    this.targetModel = null;
+    this.active = target;
+    if (previous) await this.retireBackend(previous.backend);
+    return previous;
+  }
+
+  async close(): Promise<void> {
+    const backends = [this.active?.backend, this.rerankerModel?.backend, this.targetModel?.backend];
+    this.active = null;
+    this.rerankerModel = null;
+    this.targetModel = null;
+    await Promise.all(backends.map((b) => b?.close().catch(() => undefined)));
+  }
+
+  private track<T>(backend: ModelBackend, call: Promise<T>): Promise<T> {
+    let set = this.calls.get(backend);
+    if (!set) this.calls.set(backend, (set = new Set()));
+    // Settles either way and never rejects itself: it only marks the call as done.
+    const settled: Promise<unknown> = call.then(
+      () => set.delete(settled),
+      () => set.delete(settled),
+    );
+    set.add(settled);
+    return call;
+  }
+
+  private async retireBackend(backend: ModelBackend): Promise<void> {
+    const inFlight = this.calls.get(backend) ?? new Set();
+    this.calls.delete(backend);
+    await retire(backend, inFlight);
+  }
 }

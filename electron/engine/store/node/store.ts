@@ -1,6 +1,6 @@
 // The engine's handle on its data folder: the lock, the writer connection, the repositories and
 // one ANN index per embedding model (opened on demand, verified against SQLite).
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { AnnIndex, type AnnParams } from './ann-index.ts';
 import { openReader, openWriter, type Db } from './database.ts';
@@ -93,6 +93,27 @@ export class Store {
     for (const ann of this.anns.values()) {
       if (ann.needsCompaction) ann.compact();
       if (ann.dirty) ann.save();
+    }
+  }
+
+  /**
+   * Forgets a model: its vectors (by cascade), its row and its ANN files. Used when a model switch
+   * completes, so the old model's vectors never mix with the new ones and their disk is freed.
+   * A kill between the SQLite delete and the file removal leaves only unreferenced ANN files,
+   * which nothing reads (a new model gets a new id).
+   */
+  dropModel(modelId: number): void {
+    this.anns.delete(modelId);
+    this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
+    const annDir = dataDirLayout(this.dataDir).annDir;
+    for (const name of readdirSync(annDir)) {
+      if (name === `ann-${modelId}.json` || name.startsWith(`ann-${modelId}-`) || name.startsWith(`ann-${modelId}.json`)) {
+        try {
+          unlinkSync(path.join(annDir, name));
+        } catch {
+          // Unreferenced once the row is gone; a leftover file costs only disk.
+        }
+      }
     }
   }
 

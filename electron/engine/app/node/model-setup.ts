@@ -1,0 +1,519 @@
+// Getting and changing the models while the engine runs (the `models.*` API): the install task
+// (download or folders → build → activate, resumed after a restart), activation (a first model at
+// once; another embedding model through a background re-embed, search staying on the old vectors
+// until the new ones are complete), the inference-server backend, and the state the UI shows.
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ApiError } from '../../../contract/common/trove-api.ts';
+import type {
+  CatalogModel,
+  Hardware,
+  InstalledPackage,
+  InstallRequest,
+  ModelsState,
+  RemoteBackendSettings,
+  SetupTask,
+} from '../../../contract/common/model-setup.ts';
+import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
+import { probeHardware } from '../../models/node/hardware-probe.ts';
+import { describeRef, loadEmbedder, loadReranker, type EngineModels, type LoadedEmbedder, type ModelRef } from '../../jobs/node/engine-models.ts';
+import { requeueFilesWithoutVectors } from '../../jobs/node/indexer.ts';
+import { Coalescer } from '../../jobs/node/progress-meter.ts';
+import { VectorBackfill } from '../../jobs/node/vector-backfill.ts';
+import type { Store } from '../../store/node/store.ts';
+import { loadModelCatalog, toCatalogModel } from '../../../../native-models/catalog/model-catalog.ts';
+import { fitsOn, recommendModels } from '../../../../native-models/catalog/recommend-models.ts';
+import { isOfflineEnv } from '../../../../native-models/hub/hub-endpoint.ts';
+import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
+import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
+import { installModel, type InstallProgress } from './model-install.ts';
+import { modelsLayout, writeModelSettings, type ModelSettings } from './model-settings.ts';
+
+/** How long a hardware probe (nvidia-smi, free disk) is reused. */
+const HARDWARE_TTL_MS = 30_000;
+/** At most this many `models.changed` events a second. */
+const EVENTS_PER_SECOND = 4;
+
+export interface ModelSetupOptions {
+  readonly store: Store;
+  readonly models: EngineModels;
+  readonly dataDir: string;
+  readonly settings: ModelSettings;
+  readonly indexerBusy: () => boolean;
+  readonly wakeIndexer: () => void;
+  /** Runs `work` while no indexing round is in flight (the active embedder may change in it). */
+  readonly withIndexerPaused: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly onStateChanged: (state: ModelsState) => void;
+  readonly onModelChanged: (statement: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Hub options for tests and mirrors (endpoint, token, free-space probe…). */
+  readonly hub?: Partial<DownloadOptions>;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sameRef(a: ModelRef | null | undefined, b: ModelRef | null | undefined): boolean {
+  if (!a || !b) return false;
+  if (a.type === 'package' && b.type === 'package') return path.resolve(a.dir) === path.resolve(b.dir);
+  if (a.type === 'remote' && b.type === 'remote') return a.settings.url === b.settings.url && a.settings.embeddingModel === b.settings.embeddingModel;
+  return false;
+}
+
+function emptyTask(request: InstallRequest): SetupTask {
+  const models = [request.embedding, request.reranker].filter((m): m is string => m !== null);
+  return { models, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+}
+
+export class ModelSetup {
+  private readonly catalog: CatalogModel[];
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly layout;
+  private readonly backfill: VectorBackfill;
+  private readonly events: Coalescer;
+  private hardwareCache: { at: number; value: Hardware } | null = null;
+  private task: SetupTask | null = null;
+  private taskAbort: AbortController | null = null;
+  private taskRun: Promise<void> | null = null;
+  private closed = false;
+  /** Serialises activations and the switch's completion (each swaps models and rewrites settings). */
+  private activation: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ModelSetupOptions) {
+    this.env = options.env ?? process.env;
+    this.catalog = loadModelCatalog(this.env).map(toCatalogModel);
+    this.layout = modelsLayout(options.dataDir);
+    this.events = new Coalescer(() => void this.publish(), 1000 / EVENTS_PER_SECOND);
+    this.backfill = new VectorBackfill({
+      store: options.store,
+      models: options.models,
+      indexerBusy: options.indexerBusy,
+      onProgress: () => this.events.request(),
+      onComplete: () => this.serialise(() => this.completeSwitch()),
+    });
+    const saved = options.settings.task;
+    if (saved?.phase === 'failed') this.task = { ...emptyTask(saved.request), phase: 'failed', step: 'Stopped', error: saved.error };
+  }
+
+  private get settings(): ModelSettings {
+    return this.options.settings;
+  }
+
+  /** Resumes what a previous run left: a model switch, an install task. */
+  async resume(): Promise<void> {
+    const { settings } = this;
+    if (settings.switchingTo && this.options.models.embedder) {
+      try {
+        await this.options.models.setTarget(await loadEmbedder(this.options.store, settings.switchingTo));
+        this.backfill.wake();
+      } catch (error) {
+        this.options.models.noteProblem(`the model switch to ${describeRef(settings.switchingTo)} could not resume: ${reasonOf(error)}`);
+        settings.switchingTo = null;
+        this.save();
+      }
+    }
+    const saved = settings.task;
+    if (saved && saved.phase !== 'failed' && saved.phase !== 'done' && saved.phase !== 'cancelled') this.startTask(saved.request);
+  }
+
+  /** The indexer went idle or committed files: a switch may be able to move on. */
+  indexerChanged(): void {
+    if (this.options.models.target) this.backfill.wake();
+  }
+
+  async state(): Promise<ModelsState> {
+    const hardware = await this.hardware();
+    const { models } = this.options;
+    const embedRef = models.embedder?.ref;
+    const rerankRef = models.reranker?.ref;
+    const progress = this.backfill.progress();
+    const fits = Object.fromEntries(this.catalog.map((m) => [m.id, fitsOn(m, hardware, this.precisionFor(m, hardware))]));
+    return {
+      catalog: this.catalog,
+      hardware,
+      recommendation: recommendModels(this.catalog, hardware),
+      fits,
+      installed: await this.installed(),
+      backend:
+        embedRef?.type === 'remote'
+          ? { type: 'remote', url: embedRef.settings.url, embeddingModel: embedRef.settings.embeddingModel, rerankerModel: rerankRef?.type === 'remote' ? rerankRef.settings.rerankerModel : null }
+          : rerankRef?.type === 'remote'
+            ? { type: 'remote', url: rerankRef.settings.url, embeddingModel: '', rerankerModel: rerankRef.settings.rerankerModel }
+            : { type: 'local' },
+      task: this.task,
+      switching: models.target && models.embedder && progress ? { from: models.embedder.name, to: models.target.name, done: progress.done, total: progress.total } : null,
+      declined: this.settings.declined,
+      offline: isOfflineEnv(this.env),
+    };
+  }
+
+  install(request: InstallRequest): void {
+    if (this.taskRun) throw new ApiError('unavailable', 'a model is already being set up; wait for it to finish or cancel it first');
+    for (const id of [request.embedding, request.reranker]) {
+      if (id === null) continue;
+      const model = this.catalog.find((m) => m.id === id);
+      if (!model) throw new ApiError('invalid-params', `there is no model '${id}' in the catalog; choose one of ${this.catalog.map((m) => m.id).join(', ')}`);
+      const expected = id === request.embedding ? 'embedding' : 'reranker';
+      if (model.kind !== expected) throw new ApiError('invalid-params', `'${id}' is ${model.kind === 'embedding' ? 'an embedding model' : 'a reranker'}; pass it as ${model.kind}`);
+      if (request.source.type === 'folders' && !request.source.folders[id]) throw new ApiError('invalid-params', `no folder was given for '${id}'; give the checkpoint folder you already have for it`);
+    }
+    if (request.embedding === null && request.reranker === null) throw new ApiError('invalid-params', 'choose an embedding model, a reranker or both');
+    if (request.source.type === 'hub' && isOfflineEnv(this.env)) {
+      throw new ApiError('unavailable', 'offline mode is on (HF_HUB_OFFLINE / TROVE_OFFLINE), so nothing can be downloaded; use checkpoint folders you already have, or turn offline mode off');
+    }
+    this.settings.declined = false;
+    this.startTask(request);
+  }
+
+  cancel(): void {
+    if (!this.taskAbort) throw new ApiError('unavailable', 'no model is being set up');
+    this.taskAbort.abort(new Error('cancelled'));
+  }
+
+  decline(): void {
+    this.settings.declined = true;
+    this.save();
+    this.events.request();
+  }
+
+  async activate(id: string): Promise<void> {
+    const dir = await this.packageDir(id);
+    const manifest = await this.manifestOf(dir);
+    await this.serialise(async () => {
+      if (manifest.kind === 'embedding') await this.activateEmbedding({ type: 'package', dir });
+      else await this.activateReranker({ type: 'package', dir });
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    const dir = await this.packageDir(id);
+    const { models } = this.options;
+    for (const ref of [models.embedder?.ref, models.reranker?.ref, models.target?.ref]) {
+      if (ref?.type === 'package' && path.resolve(ref.dir) === dir) throw new ApiError('unavailable', `${id} is in use; activate another model first, then remove it`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    if (this.settings.local.embedding === dir) this.settings.local.embedding = null;
+    if (this.settings.local.reranker === dir) this.settings.local.reranker = null;
+    this.save();
+    this.events.request();
+  }
+
+  async useRemote(remote: RemoteBackendSettings): Promise<void> {
+    await this.serialise(async () => {
+      const { models } = this.options;
+      // Remember the local packages, for "back to this machine".
+      if (models.embedder?.ref.type === 'package') this.settings.local.embedding = models.embedder.ref.dir;
+      if (models.reranker?.ref.type === 'package') this.settings.local.reranker = models.reranker.ref.dir;
+      this.settings.remote = remote;
+      const ref: ModelRef = { type: 'remote', settings: remote };
+      await this.activateEmbedding(ref);
+      if (remote.rerankerModel) await this.activateReranker(ref);
+    });
+  }
+
+  async useLocal(): Promise<void> {
+    await this.serialise(async () => {
+      const { embedding, reranker } = this.settings.local;
+      if (!embedding && !reranker) throw new ApiError('unavailable', 'no model is installed on this machine; install one first');
+      if (embedding) await this.activateEmbedding({ type: 'package', dir: embedding });
+      if (reranker) await this.activateReranker({ type: 'package', dir: reranker });
+      else if (this.options.models.reranker?.ref.type === 'remote') {
+        await this.options.models.setReranker(null);
+        this.settings.reranker = null;
+        this.save();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events.cancel();
+    this.taskAbort?.abort(new Error('Trove is closing'));
+    await this.taskRun?.catch(() => undefined);
+    await this.backfill.close();
+  }
+
+  // —— the install task ——
+
+  private startTask(request: InstallRequest): void {
+    const abort = new AbortController();
+    this.taskAbort = abort;
+    this.task = emptyTask(request);
+    this.settings.task = { request, phase: 'queued', error: null };
+    this.save();
+    this.events.request();
+    this.taskRun = this.runTask(request, abort.signal)
+      .then(
+        () => this.finishTask('done', null),
+        (error: unknown) => {
+          if (this.closed) return; // resumed at the next start
+          if (abort.signal.aborted) this.finishTask('cancelled', null);
+          else this.finishTask('failed', reasonOf(error));
+        },
+      )
+      .finally(() => {
+        this.taskRun = null;
+        this.taskAbort = null;
+      });
+  }
+
+  private finishTask(phase: 'done' | 'failed' | 'cancelled', error: string | null): void {
+    if (!this.task) return;
+    const words = { done: 'Ready', failed: 'Stopped', cancelled: 'Cancelled; downloaded files are kept for the next try' }[phase];
+    this.task = { ...this.task, phase, error, step: words, bytesPerSecond: 0, etaSeconds: phase === 'done' ? 0 : null, fraction: phase === 'done' ? 1 : this.task.fraction };
+    this.settings.task = phase === 'failed' && this.settings.task ? { ...this.settings.task, phase, error } : null;
+    this.save();
+    this.events.request();
+  }
+
+  private setTask(patch: Partial<SetupTask>): void {
+    if (!this.task) return;
+    const phaseChanged = patch.phase !== undefined && patch.phase !== this.task.phase;
+    this.task = { ...this.task, ...patch };
+    if (phaseChanged && this.settings.task) {
+      this.settings.task = { ...this.settings.task, phase: this.task.phase };
+      this.save();
+    }
+    this.events.request();
+  }
+
+  private async runTask(request: InstallRequest, signal: AbortSignal): Promise<void> {
+    const hardware = await this.hardware();
+    const ids = [request.embedding, request.reranker].filter((m): m is string => m !== null);
+    const built: { model: CatalogModel; dir: string }[] = [];
+    for (const [index, id] of ids.entries()) {
+      const model = this.catalog.find((m) => m.id === id);
+      if (!model) throw new Error(`there is no model '${id}' in the catalog`);
+      const precision: Precision = request.precision ?? this.precisionFor(model, hardware);
+      const prefix = ids.length > 1 ? `${model.title} (${index + 1} of ${ids.length}): ` : '';
+      const dir = await installModel({
+        model,
+        precision,
+        packagesDir: this.layout.packages,
+        downloadsDir: this.layout.downloads,
+        folder: request.source.type === 'folders' ? request.source.folders[id] : null,
+        hub: { env: this.env, ...this.options.hub },
+        signal,
+        onProgress: (p) => this.onInstallProgress(p, prefix),
+      });
+      built.push({ model, dir });
+    }
+    signal.throwIfAborted();
+    this.setTask({ phase: 'activating', step: 'Starting the model', fraction: 1, bytesPerSecond: 0, etaSeconds: null });
+    await this.serialise(async () => {
+      for (const { model, dir } of built) {
+        if (model.kind === 'embedding') await this.activateEmbedding({ type: 'package', dir });
+        else await this.activateReranker({ type: 'package', dir });
+      }
+    });
+  }
+
+  /** The precision Trove builds this model at on this machine's execution provider. */
+  private precisionFor(model: CatalogModel, hardware: Hardware): Precision {
+    return model.precisionByProvider[hardware.executionProvider] ?? model.precisionByProvider.cpu ?? 'fp32';
+  }
+
+  private onInstallProgress(progress: InstallProgress, prefix: string): void {
+    if (progress.phase === 'downloading') {
+      const d = progress.download;
+      this.setTask({
+        phase: 'downloading',
+        step: `${prefix}${d.currentFile ? `Downloading ${d.currentFile}` : d.phase === 'verifying' ? 'Verifying the files' : 'Preparing the download'}`,
+        bytes: { done: d.doneBytes, total: d.totalBytes },
+        bytesPerSecond: d.bytesPerSecond,
+        etaSeconds: d.etaSeconds,
+      });
+    } else {
+      this.setTask({ phase: 'building', step: `${prefix}${progress.step}`, fraction: progress.fraction, bytesPerSecond: 0, etaSeconds: null });
+    }
+  }
+
+  // —— activation and switching ——
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.activation.then(work, work);
+    this.activation = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * A first embedding model (or one with no vectors to keep) becomes active at once and the
+   * library gains vectors through the indexer; another one starts a switch: the library is
+   * re-embedded with it in the background and it becomes active when that is complete.
+   */
+  private async activateEmbedding(ref: ModelRef): Promise<void> {
+    const { models, store } = this.options;
+    if (sameRef(models.embedder?.ref, ref)) {
+      // Back to the model in use: a switch in progress is abandoned and its vectors dropped.
+      await this.abandonSwitch();
+      return;
+    }
+    if (sameRef(models.target?.ref, ref)) return;
+    const loaded = await this.loadWorking(ref);
+    const current = models.embedder;
+    if (!current || current.modelId === loaded.modelId || store.vectors.count(current.modelId) === 0) {
+      await this.abandonSwitch();
+      await this.options.withIndexerPaused(() => models.setEmbedder(loaded));
+      if (current && current.modelId !== loaded.modelId) store.dropModel(current.modelId);
+      this.settings.embedding = ref;
+      this.settings.switchingTo = null;
+      if (ref.type === 'package') this.settings.local.embedding = ref.dir;
+      this.save();
+      requeueFilesWithoutVectors(store, loaded.modelId);
+      this.options.wakeIndexer();
+      this.modelChanged();
+      return;
+    }
+    const previousTarget = models.target;
+    await models.setTarget(loaded);
+    if (previousTarget && previousTarget.modelId !== loaded.modelId) store.dropModel(previousTarget.modelId);
+    this.settings.switchingTo = ref;
+    this.save();
+    this.modelChanged();
+    this.backfill.wake();
+  }
+
+  private async activateReranker(ref: ModelRef): Promise<void> {
+    const { models } = this.options;
+    if (sameRef(models.reranker?.ref, ref) && (ref.type === 'package' || (models.reranker?.ref.type === 'remote' && models.reranker.ref.settings.rerankerModel === ref.settings.rerankerModel))) return;
+    const loaded = await loadReranker(ref);
+    await models.setReranker(loaded);
+    this.settings.reranker = ref;
+    if (ref.type === 'package') this.settings.local.reranker = ref.dir;
+    this.save();
+    this.modelChanged();
+  }
+
+  /** Loads an embedder and proves it runs (one short embedding) before anything depends on it. */
+  private async loadWorking(ref: ModelRef): Promise<LoadedEmbedder> {
+    const loaded = await loadEmbedder(this.options.store, ref);
+    try {
+      const [vector] = await loaded.backend.embed([{ texts: ['Trove'] }], { priority: 'interactive' });
+      if (!vector || vector.length !== loaded.dims || !vector.every(Number.isFinite)) throw new Error(`it returned ${vector ? `${vector.length} values` : 'nothing'} where ${loaded.dims} finite values were expected`);
+    } catch (error) {
+      await loaded.backend.close().catch(() => undefined);
+      throw new Error(`${loaded.name} loaded but could not embed a test sentence (${reasonOf(error)}); the previous model stays in use`, { cause: error });
+    }
+    return loaded;
+  }
+
+  private async abandonSwitch(): Promise<void> {
+    const { models, store } = this.options;
+    const target = models.target;
+    if (!target) return;
+    await models.setTarget(null);
+    if (target.modelId !== models.embedder?.modelId) store.dropModel(target.modelId);
+    this.settings.switchingTo = null;
+    this.save();
+  }
+
+  /** Every item has the new model's vector: it becomes the active embedder; the old vectors go. */
+  private async completeSwitch(): Promise<void> {
+    const { models, store } = this.options;
+    if (!models.target || this.closed) return;
+    // Files committed since the backfill looked have only the old model's vectors: finish those first.
+    const promoted = await this.options.withIndexerPaused(async () => {
+      const progress = this.backfill.progress();
+      if (progress && progress.done < progress.total && this.backfill.hasCandidates()) return null;
+      return { previous: await models.promoteTarget() };
+    });
+    if (!promoted) {
+      this.backfill.wake();
+      return;
+    }
+    const { previous } = promoted;
+    const now = models.embedder!;
+    if (previous && previous.modelId !== now.modelId) store.dropModel(previous.modelId);
+    this.settings.embedding = now.ref;
+    this.settings.switchingTo = null;
+    if (now.ref.type === 'package') this.settings.local.embedding = now.ref.dir;
+    this.save();
+    requeueFilesWithoutVectors(store, now.modelId);
+    this.options.wakeIndexer();
+    this.modelChanged();
+  }
+
+  private modelChanged(): void {
+    this.options.onModelChanged(this.options.models.status().statement);
+    this.events.request();
+  }
+
+  // —— state pieces ——
+
+  private save(): void {
+    writeModelSettings(this.options.dataDir, this.settings);
+  }
+
+  private async publish(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const state = await this.state();
+      if (!this.closed) this.options.onStateChanged(state);
+    } catch (error) {
+      console.error(`trove: the model state could not be read: ${reasonOf(error)}`);
+    }
+  }
+
+  private async hardware(): Promise<Hardware> {
+    const now = Date.now();
+    if (this.hardwareCache && now - this.hardwareCache.at < HARDWARE_TTL_MS) return this.hardwareCache.value;
+    const value = await probeHardware({ modelsDir: this.layout.root });
+    this.hardwareCache = { at: now, value };
+    return value;
+  }
+
+  private async manifestOf(dir: string) {
+    return parseModelManifest(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')), dir);
+  }
+
+  private async packageDir(id: string): Promise<string> {
+    if (id.includes('/') || id.includes('\\') || id.startsWith('.')) throw new ApiError('invalid-params', `'${id}' is not a package id; list the installed packages for valid ids`);
+    const dir = path.join(this.layout.packages, id);
+    try {
+      await this.manifestOf(dir);
+    } catch {
+      throw new ApiError('not-found', `there is no installed package '${id}'; list the installed packages for valid ids`);
+    }
+    return path.resolve(dir);
+  }
+
+  private async installed(): Promise<InstalledPackage[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.layout.packages, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.includes('.partial-')).map((d) => d.name);
+    } catch {
+      return [];
+    }
+    const { models } = this.options;
+    const inUse = [models.embedder?.ref, models.reranker?.ref].filter((r): r is ModelRef => r?.type === 'package').map((r) => path.resolve((r as { dir: string }).dir));
+    const out: InstalledPackage[] = [];
+    for (const name of names.sort()) {
+      const dir = path.resolve(this.layout.packages, name);
+      try {
+        const manifest = await this.manifestOf(dir);
+        const catalogEntry = this.catalog.find((m) => m.repo === manifest.source.repo && m.kind === manifest.kind);
+        out.push({
+          id: name,
+          kind: manifest.kind,
+          catalogId: catalogEntry?.id ?? null,
+          name: catalogEntry?.title ?? manifest.source.repo ?? name,
+          precision: manifest.precision,
+          sizeBytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
+          active: inUse.includes(dir),
+        });
+      } catch {
+        // Not a package (or a damaged one): not offered.
+      }
+    }
+    return out;
+  }
+}
+
+/** The refs to load at start: explicit packages (CLI flags, environment) win over the saved settings. */
+export function initialModelRefs(settings: ModelSettings, explicit: { embedding?: string | null; reranker?: string | null }): { embedding: ModelRef | null; reranker: ModelRef | null } {
+  return {
+    embedding: explicit.embedding ? { type: 'package', dir: explicit.embedding } : settings.embedding,
+    reranker: explicit.reranker ? { type: 'package', dir: explicit.reranker } : settings.reranker,
+  };
+}

@@ -1,0 +1,129 @@
+// Checks a folder the user points at ("I already have the model here") holds a checkpoint the
+// package builder can load: config.json, the safetensors weights (every shard the index names),
+// and the tokenizer files. When hashes are known — passed in, from a .trove-download.json, or
+// from Hugging Face cache links whose blob names are hashes — the files are verified too.
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { REQUIRED_TOKENIZER_FILES } from '../package/package-layout.ts';
+import { SHARD_INDEX } from '../checkpoint/safetensors-reader.ts';
+import { expectedOfRecord, readDownloadRecord, type DownloadedFile } from './download-record.ts';
+import { algorithmOfEtag, verifyFile, type ExpectedContent } from './file-verify.ts';
+import { HubError } from './hub-errors.ts';
+
+export interface LocalCheckpointFile {
+  path: string;
+  size: number;
+  /** Whether its hash was known and checked. */
+  verified: boolean;
+}
+
+export interface LocalCheckpoint {
+  dir: string;
+  /** Safetensors files the weights live in. */
+  weights: string[];
+  files: LocalCheckpointFile[];
+}
+
+export interface LocalCheckpointOptions {
+  /** Known sizes and hashes (e.g. from the hub's listing); default: the folder's .trove-download.json, if any. */
+  expected?: readonly DownloadedFile[];
+  signal?: AbortSignal;
+}
+
+async function fileSize(file: string): Promise<number | null> {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? info.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A hash from a Hugging Face cache link (`snapshots/<sha>/x -> ../../blobs/<hash>`), if the file is one. */
+async function etagExpectation(file: string, size: number): Promise<ExpectedContent | null> {
+  try {
+    const etag = path.basename(await readlink(file));
+    const algorithm = algorithmOfEtag(etag);
+    return algorithm ? { size, algorithm, digest: etag } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Weight files: the shards the index names when there is one, else every top-level *.safetensors. */
+async function weightFiles(dir: string, problems: string[]): Promise<string[]> {
+  const indexFile = path.join(dir, SHARD_INDEX);
+  if ((await fileSize(indexFile)) !== null) {
+    try {
+      const index = JSON.parse(await readFile(indexFile, 'utf8')) as { weight_map?: Record<string, string> };
+      const shards = [...new Set(Object.values(index.weight_map ?? {}))].sort();
+      if (shards.length === 0) problems.push(`${SHARD_INDEX} names no weight files`);
+      return shards;
+    } catch {
+      problems.push(`${SHARD_INDEX} is not valid JSON`);
+      return [];
+    }
+  }
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.safetensors')).sort();
+  if (names.length === 0) problems.push('no *.safetensors weights');
+  return names;
+}
+
+/** Throws 'invalid' listing every missing piece, or 'corrupt' naming every file whose hash is wrong. */
+export async function checkLocalCheckpointFolder(dir: string, options: LocalCheckpointOptions = {}): Promise<LocalCheckpoint> {
+  const root = path.resolve(dir);
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new HubError('invalid', `${root} is not a folder; choose the folder that holds the checkpoint's config.json and *.safetensors files.`);
+  }
+  const problems: string[] = [];
+  const configText = await readFile(path.join(root, 'config.json'), 'utf8').catch(() => null);
+  if (configText === null) problems.push('no config.json');
+  else {
+    try {
+      JSON.parse(configText);
+    } catch {
+      problems.push('config.json is not valid JSON');
+    }
+  }
+  const weights = await weightFiles(root, problems);
+  const needed = ['config.json', ...(weights.length > 0 && (await fileSize(path.join(root, SHARD_INDEX))) !== null ? [SHARD_INDEX] : []), ...weights, ...REQUIRED_TOKENIZER_FILES];
+  const files: LocalCheckpointFile[] = [];
+  const sizes = new Map<string, number>();
+  for (const name of new Set(needed)) {
+    const size = await fileSize(path.join(root, name));
+    if (size === null) {
+      if (name !== 'config.json') problems.push(`no ${name}`);
+    } else sizes.set(name, size);
+  }
+  if (problems.length > 0) {
+    throw new HubError(
+      'invalid',
+      `${root} is not a complete Qwen3-VL checkpoint:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Point at the folder of a Hugging Face checkpoint (config.json, model*.safetensors, tokenizer.json, tokenizer_config.json), or download it instead.',
+    );
+  }
+
+  const known = new Map<string, DownloadedFile>();
+  for (const f of options.expected ?? (await readDownloadRecord(root))?.files ?? []) known.set(f.path, f);
+  const bad: string[] = [];
+  for (const [name, size] of sizes) {
+    const file = path.join(root, name);
+    const recorded = known.get(name);
+    if (recorded && recorded.size !== size) {
+      bad.push(`${name}: ${size} bytes instead of ${recorded.size}`);
+      files.push({ path: name, size, verified: true });
+      continue;
+    }
+    const expected = recorded ? expectedOfRecord(recorded) : await etagExpectation(file, size);
+    if (expected !== null) {
+      const result = await verifyFile(file, expected, { signal: options.signal });
+      if (!result.ok) bad.push(`${name}: ${result.reason}`);
+    }
+    files.push({ path: name, size, verified: expected !== null });
+  }
+  if (bad.length > 0) {
+    throw new HubError('corrupt', `${root} holds damaged files:\n${bad.map((b) => `  - ${b}`).join('\n')}\nDownload them again (delete them first), or download the model instead.`);
+  }
+  return { dir: root, weights, files };
+}
