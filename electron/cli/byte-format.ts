@@ -1,11 +1,12 @@
 // Sizes and durations as people read them in the terminal: "1.8 GB", "12.4 MB/s", "about 3 min".
+// Sizes count in 1024s, as the catalog's memory figures and most file managers do.
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit += 1;
   }
   return `${unit === 0 ? value : value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;

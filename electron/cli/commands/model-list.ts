@@ -37,8 +37,10 @@ function printModels(state: ModelsState): void {
   console.log('');
   console.log('Available (trove model pull <id>):');
   const rows = state.catalog.map((m) => {
-    const precision = m.precisionByProvider[hardware.executionProvider] ?? m.precisionByProvider.cpu ?? 'fp32';
-    const recommended = m.id === recommendation.embedding || m.id === recommendation.reranker ? 'recommended' : '';
+    const isRecommended = m.id === recommendation.embedding || m.id === recommendation.reranker;
+    // The recommendation may step the precision down to fit; a plain pull uses the machine's default.
+    const precision = isRecommended ? recommendation.precision : (m.precisionByProvider[hardware.executionProvider] ?? m.precisionByProvider.cpu ?? 'fp32');
+    const recommended = isRecommended ? 'recommended' : '';
     return [m.id, m.title, formatBytes(m.downloadBytes), `${precision}, needs ${formatBytes(m.memoryBytes[precision] ?? 0)}`, recommended];
   });
   printTable([['id', 'model', 'download', 'runs as', ''], ...rows]);

@@ -58,7 +58,8 @@ export async function runModelPull(argv: string[]): Promise<number> {
     const request: InstallRequest = {
       embedding: embedding[0] ?? null,
       reranker: reranker[0] ?? null,
-      precision: precision as InstallRequest['precision'],
+      // The recommendation may step the precision down to fit this machine's memory.
+      precision: (precision ?? (positionals.length ? null : state.recommendation.precision)) as InstallRequest['precision'],
       source: folders.length ? { type: 'folders', folders: Object.fromEntries(positionals.map((id, i) => [id, folders[i]!])) } : { type: 'hub' },
     };
     const finished = waitForTask(engine.on.bind(engine));

@@ -311,6 +311,9 @@ export class ModelSetup {
 
   /** The precision Trove builds this model at on this machine's execution provider. */
   private precisionFor(model: CatalogModel, hardware: Hardware): Precision {
+    // A recommended model is built at the recommendation's precision, which may be stepped down to fit memory.
+    const recommended = recommendModels(this.catalog, hardware);
+    if (recommended.embedding === model.id || recommended.reranker === model.id) return recommended.precision;
     return model.precisionByProvider[hardware.executionProvider] ?? model.precisionByProvider.cpu ?? 'fp32';
   }
 

@@ -1,0 +1,97 @@
+// `trove model list` and `trove model pull` as a user runs them: a child process whose only hub is
+// a local server in the Hugging Face layout (HF_ENDPOINT), with the tiny catalog
+// (TROVE_MODEL_CATALOG). Pull downloads, verifies, builds and activates, printing progress;
+// list shows the catalog, the recommendation and what is installed; errors exit non-zero with
+// a message that says what to do.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startFakeHub, type FakeHub } from '../support/fake-hub-server.ts';
+import { makeTinyCatalog, type TinyCatalog } from '../support/tiny-catalog.ts';
+
+const run = promisify(execFile);
+const TROVE = path.resolve('bin/trove.js');
+let dir = '';
+let hub: FakeHub;
+let catalog: TinyCatalog;
+
+async function trove(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    TROVE_EP: 'cpu',
+    HF_ENDPOINT: hub.url,
+    HF_HUB_CACHE: path.join(dir, 'no-hf-cache'),
+    TROVE_MODEL_CATALOG: catalog.file,
+    TROVE_DATA_DIR: path.join(dir, 'data'),
+    ...extraEnv,
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [TROVE, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'trove-model-pull-cli-'));
+  catalog = await makeTinyCatalog(path.join(dir, 'catalog'));
+  hub = await startFakeHub({ repos: catalog.repos });
+});
+after(async () => {
+  await hub?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('model list shows the catalog and the recommendation; pull installs with progress; list then shows it in use', async () => {
+  const listed = await trove(['model', 'list']);
+  assert.equal(listed.code, 0, listed.stderr);
+  for (const id of ['tiny-embedding-a', 'tiny-embedding-b', 'tiny-reranker']) assert.match(listed.stdout, new RegExp(`^\\s+${id}\\s`, 'm'));
+  assert.match(listed.stdout, /This machine: .*RAM; runs on cpu/);
+  assert.match(listed.stdout, /Installed: none yet\./);
+
+  const pulled = await trove(['model', 'pull', 'tiny-embedding-a', 'tiny-reranker']);
+  assert.equal(pulled.code, 0, pulled.stderr);
+  // Not a terminal: one progress line per change, no carriage returns.
+  assert.ok(!pulled.stderr.includes('\r'));
+  assert.match(pulled.stderr, /Downloading .* — [\d.]+ (B|KB|MB) of [\d.]+ (KB|MB) \(\d+%/);
+  assert.match(pulled.stderr, /Writing the language model — \d+%/);
+  assert.match(pulled.stdout, /^Ready: Tiny Embedding A \(fp32\), Tiny Reranker \(fp32\)\.$/m);
+  assert.ok(hub.fileRequests().length > 0, 'the files came from the hub');
+
+  const after = await trove(['model', 'list', '--json']);
+  assert.equal(after.code, 0, after.stderr);
+  const state = JSON.parse(after.stdout);
+  assert.deepEqual(
+    state.installed.map((p: { id: string; active: boolean }) => [p.id, p.active]),
+    [
+      ['tiny-embedding-a-fp32', true],
+      ['tiny-reranker-fp32', true],
+    ],
+  );
+  const status = await trove(['status', '--json']);
+  assert.match(JSON.parse(status.stdout).model.statement, /Embedding with trove-test\/Tiny-Embedding-A/);
+});
+
+test('pull refuses unknown ids, and a hub that needs a token says to set HF_TOKEN', async () => {
+  const unknown = await trove(['model', 'pull', 'embedding-3b']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /there is no model 'embedding-3b'; choose one of tiny-embedding-a, tiny-embedding-b, tiny-reranker/);
+
+  hub.requireToken('hf_secret');
+  try {
+    const refused = await trove(['model', 'pull', 'tiny-embedding-b'], { TROVE_DATA_DIR: path.join(dir, 'data-token') });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /HF_TOKEN/);
+    const allowed = await trove(['model', 'pull', 'tiny-embedding-b'], { TROVE_DATA_DIR: path.join(dir, 'data-token'), HF_TOKEN: 'hf_secret' });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.doesNotMatch(allowed.stderr + allowed.stdout, /hf_secret/, 'the token is never printed');
+  } finally {
+    hub.requireToken(null);
+  }
+});
