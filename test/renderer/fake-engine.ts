@@ -16,6 +16,7 @@ import type {
   Status,
 } from '../../electron/contract/common/entities.ts';
 import type { ApiEventSource } from '../../electron/contract/common/in-process-api.ts';
+import type { CatalogModel, Hardware, InstalledPackage, ModelsState, SetupTask } from '../../electron/contract/common/model-setup.ts';
 import type { ApiMethod, ApiParsedParams, ApiResult } from '../../electron/contract/common/api-methods.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
@@ -54,20 +55,157 @@ function pageSvg(): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="320" viewBox="0 0 240 320"><rect width="240" height="320" fill="#fbfbfd"/><rect x="28" y="18" width="120" height="9" rx="3" fill="#6a6a78"/>${lines}<rect x="28" y="230" width="184" height="64" rx="4" fill="#dfe6ff"/></svg>`;
 }
 
+const GIB = 1024 ** 3;
+
+/** The tokenizer and config files every Qwen3-VL repo carries besides its weights. */
+const SIDE_FILES = [
+  { path: 'config.json', bytes: 1_652 },
+  { path: 'tokenizer.json', bytes: 11_422_654 },
+  { path: 'tokenizer_config.json', bytes: 5_445 },
+  { path: 'preprocessor_config.json', bytes: 628 },
+];
+const SHARDS_8B = [4_998_056_552, 4_915_962_464, 4_915_962_496, 1_459_698_112].map((bytes, i) => ({ path: `model-0000${i + 1}-of-00004.safetensors`, bytes }));
+const MEMORY_2B = { fp32: 11_194_482_688, fp16: 8_256_897_024, int8: 6_209_897_984, int4: 5_527_275_008 };
+const MEMORY_8B = { fp32: 36_874_142_656, fp16: 25_075_172_288, int8: 15_038_679_488, int4: 11_674_323_392 };
+const GPU_FP16 = { cuda: 'fp16', dml: 'fp16', coreml: 'fp16', webgpu: 'fp16' } as const;
+
+function catalogModel(m: Omit<CatalogModel, 'downloadBytes'>): CatalogModel {
+  return { ...m, downloadBytes: m.files.reduce((sum, f) => sum + f.bytes, 0) };
+}
+
+/** The four official checkpoints with the engine catalog's figures: the 8B ones do not fit a 12 GB GPU. */
+export const FAKE_CATALOG: CatalogModel[] = [
+  catalogModel({
+    id: 'embedding-2b',
+    kind: 'embedding',
+    repo: 'Qwen/Qwen3-VL-Embedding-2B',
+    revision: '9f2f7e710d6d81056aa5c0a4f04764fec6bb7bda',
+    title: 'Qwen3-VL-Embedding 2B',
+    files: [{ path: 'model.safetensors', bytes: 4_255_140_312 }, ...SIDE_FILES],
+    dims: 2048,
+    precisionByProvider: { ...GPU_FP16, cpu: 'fp32' },
+    memoryBytes: MEMORY_2B,
+    speed: 'About 1 full-size photo a second on a mid-range GPU; short texts are much faster.',
+    summary: 'Finds photos, videos, documents and text from a description; the right size for most computers.',
+  }),
+  catalogModel({
+    id: 'embedding-8b',
+    kind: 'embedding',
+    repo: 'Qwen/Qwen3-VL-Embedding-8B',
+    revision: '2c4565515e0f265c6511776e7193b22c0968ddc7',
+    title: 'Qwen3-VL-Embedding 8B',
+    files: [...SHARDS_8B, ...SIDE_FILES],
+    dims: 4096,
+    precisionByProvider: { ...GPU_FP16, cpu: 'int8' },
+    memoryBytes: MEMORY_8B,
+    speed: 'About 3 times slower than the 2B model on the same hardware.',
+    summary: 'The most accurate search; needs a large GPU (or a Mac with a lot of memory).',
+  }),
+  catalogModel({
+    id: 'reranker-2b',
+    kind: 'reranker',
+    repo: 'Qwen/Qwen3-VL-Reranker-2B',
+    revision: '4bd860ac4f15ad1897a214615cccc700f8f71818',
+    title: 'Qwen3-VL-Reranker 2B',
+    files: [{ path: 'model.safetensors', bytes: 4_255_140_312 }, ...SIDE_FILES],
+    dims: null,
+    precisionByProvider: { ...GPU_FP16, cpu: 'fp32' },
+    memoryBytes: MEMORY_2B,
+    speed: 'Well under a second for 20 text results on a GPU.',
+    summary: 'Re-checks the top search results against your words to put the best ones first.',
+  }),
+  catalogModel({
+    id: 'reranker-8b',
+    kind: 'reranker',
+    repo: 'Qwen/Qwen3-VL-Reranker-8B',
+    revision: 'b212dc8c91a8164aef1ea2de9c1a867611e75c04',
+    title: 'Qwen3-VL-Reranker 8B',
+    files: [...SHARDS_8B, ...SIDE_FILES],
+    dims: null,
+    precisionByProvider: { ...GPU_FP16, cpu: 'int8' },
+    memoryBytes: MEMORY_8B,
+    speed: 'About 3 times slower than the 2B reranker on the same hardware.',
+    summary: 'The most accurate re-checking of results; needs a large GPU.',
+  }),
+];
+
+function tooBig(title: string): string {
+  return `${title} at fp16 needs about 23 GB of GPU memory, more than the 11 GB Trove allows itself of the GPU’s 12 GB.`;
+}
+
+export const FAKE_HARDWARE: Hardware = {
+  gpus: [{ name: 'NVIDIA GeForce RTX 4070', memoryBytes: 12 * GIB }],
+  ramBytes: 32 * GIB,
+  freeDiskBytes: 120 * GIB,
+  executionProvider: 'cuda',
+};
+
+/** The package a catalog model builds into (what the engine would list under its models folder). */
+export function fakePackage(catalogId: string, precision: string, active: boolean): InstalledPackage {
+  const model = FAKE_CATALOG.find((m) => m.id === catalogId)!;
+  // Built packages are about the checkpoint's size at fp16 (it ships bf16), half that at int8.
+  const bytesPerWeight = precision === 'fp32' ? 2 : precision === 'fp16' ? 1 : precision === 'int8' ? 0.6 : 0.4;
+  return {
+    id: `${catalogId}-${precision}`,
+    kind: model.kind,
+    catalogId,
+    name: `${model.title} (${precision})`,
+    precision,
+    sizeBytes: Math.round(model.downloadBytes * bytesPerWeight),
+    active,
+  };
+}
+
+export interface FakeEngineOptions {
+  /** 'installed' (default): the 2B embedding and reranker are active; 'none': a fresh install. */
+  models?: 'installed' | 'none';
+  /** More packages on disk besides the active ones. */
+  extraPackages?: InstalledPackage[];
+  hardware?: Partial<Hardware>;
+  offline?: boolean;
+}
+
 /**
  * `libraryDir` holds the files the media routes serve; `shownRoot` is the folder the user adds and
  * sees in paths (a realistic one, so screenshots do not show a temp folder).
  */
-export function createFakeEngine(libraryDir: string, shownRoot: string) {
+export function createFakeEngine(libraryDir: string, shownRoot: string, options: FakeEngineOptions = {}) {
   const calls: RecordedCall[] = [];
   const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
   const roots: Root[] = [];
-  let model: ModelStatus = {
-    embedding: { name: 'Qwen3-VL-Embedding-2B', dims: 2048, precision: 'fp16' },
-    reranker: { name: 'Qwen3-VL-Reranker-2B', precision: 'fp16' },
-    executionProvider: 'cuda: NVIDIA GeForce RTX 4070 (12 GB)',
-    statement: 'Qwen3-VL-Embedding-2B and Qwen3-VL-Reranker-2B on the GPU (CUDA).',
+  /** Set by setModel: what status.get says about the model, instead of what models.state implies. */
+  let modelOverride: ModelStatus | null = null;
+  let models: ModelsState = {
+    catalog: FAKE_CATALOG,
+    hardware: { ...FAKE_HARDWARE, ...options.hardware },
+    recommendation: {
+      embedding: 'embedding-2b',
+      reranker: 'reranker-2b',
+      precision: 'int8',
+      reason:
+        'Trove runs on NVIDIA GeForce RTX 4070 (cuda); the 2B embedding model and the 2B reranker at int8 fit in its 12 GB of GPU memory; at fp16 they would need about 13 GB, more than the 11 GB Trove allows itself of the GPU’s 12 GB.',
+    },
+    // The engine's verdicts (recommend-models.ts fitsOn) for a 12 GB GPU: the 8B models need more.
+    fits: {
+      'embedding-2b': { fits: true, reason: null },
+      'embedding-8b': { fits: false, reason: tooBig('Qwen3-VL-Embedding 8B') },
+      'reranker-2b': { fits: true, reason: null },
+      'reranker-8b': { fits: false, reason: tooBig('Qwen3-VL-Reranker 8B') },
+    },
+    installed: [
+      ...(options.models === 'none' ? [] : [fakePackage('embedding-2b', 'fp16', true), fakePackage('reranker-2b', 'fp16', true)]),
+      ...(options.extraPackages ?? []),
+    ],
+    backend: { type: 'local' },
+    task: null,
+    switching: null,
+    declined: false,
+    offline: options.offline ?? false,
   };
+  /** The precision the task in flight builds at (the engine's choice for CUDA unless asked). */
+  let taskPrecision = 'fp16';
+  /** How many items a model switch re-embeds. */
+  const SWITCH_TOTAL = 5000;
   let progress: IndexingProgress = {
     state: 'idle',
     files: counts(0, 0),
@@ -111,6 +249,46 @@ export function createFakeEngine(libraryDir: string, shownRoot: string) {
     for (const l of listeners.get(event) ?? []) (l as (p: ApiEventPayload<E>) => void)(payload);
   }
 
+  function titleOf(pkg: InstalledPackage): string {
+    return FAKE_CATALOG.find((m) => m.id === pkg.catalogId)?.title ?? pkg.name;
+  }
+
+  /** What status.get says about the model follows models.state, unless a test set it outright. */
+  function modelStatus(): ModelStatus {
+    if (modelOverride) return modelOverride;
+    if (models.backend.type === 'remote') {
+      const { url, embeddingModel, rerankerModel } = models.backend;
+      return {
+        embedding: { name: embeddingModel, dims: 2048, precision: 'remote' },
+        reranker: rerankerModel ? { name: rerankerModel, precision: 'remote' } : null,
+        executionProvider: `remote: ${url}`,
+        statement: `Embedding and reranking on ${url}.`,
+      };
+    }
+    const embedding = models.installed.find((p) => p.kind === 'embedding' && p.active);
+    const reranker = models.installed.find((p) => p.kind === 'reranker' && p.active);
+    if (!embedding) {
+      return { embedding: null, reranker: null, executionProvider: null, statement: 'No search model yet: keyword search only.' };
+    }
+    const dims = FAKE_CATALOG.find((m) => m.id === embedding.catalogId)?.dims ?? 2048;
+    return {
+      embedding: { name: titleOf(embedding), dims, precision: embedding.precision },
+      reranker: reranker ? { name: titleOf(reranker), precision: reranker.precision } : null,
+      executionProvider: 'cuda: NVIDIA GeForce RTX 4070 (12 GB)',
+      statement: `${[embedding, reranker].filter((p) => p !== undefined).map(titleOf).join(' and ')} on the GPU (CUDA).`,
+    };
+  }
+
+  function setModels(next: ModelsState, statusChanged = false): void {
+    models = next;
+    emit('models.changed', models);
+    if (statusChanged) emit('model.changed', { statement: modelStatus().statement });
+  }
+
+  function running(): boolean {
+    return models.task !== null && ['queued', 'downloading', 'building', 'activating'].includes(models.task.phase);
+  }
+
   function status(): Status {
     return {
       files: progress.files,
@@ -118,7 +296,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string) {
       vectors: progress.files.indexed * 2,
       ann: { count: progress.files.indexed * 2 },
       indexing: progress,
-      model,
+      model: modelStatus(),
       dataDir: '/home/ada/.local/share/trove',
       diskBytes: 734_003_200,
     };
@@ -159,6 +337,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string) {
         throw new ApiError('unavailable', message);
       }
       const pool = request.filters.kinds ? library.filter((it) => request.filters.kinds!.includes(it.kind)) : library;
+      const model = modelStatus();
       const sources: SearchResult['sources'] = model.embedding ? ['semantic', 'keyword', 'reranked'] : ['keyword'];
       const ranked = pool.map((it, i) => toResult(it, scores[i] ?? 0.05, sources)).filter((r) => r.score >= request.cutoff);
       if (request.sort === 'date') ranked.sort((a, b) => b.date - a.date);
@@ -188,6 +367,57 @@ export function createFakeEngine(libraryDir: string, shownRoot: string) {
     ]),
     'files.open': record('files.open', () => ({ ok: true as const })),
     'files.reveal': record('files.reveal', () => ({ ok: true as const })),
+    'models.state': record('models.state', () => models),
+    'models.install': record('models.install', ({ embedding, reranker, precision, source }) => {
+      if (running()) throw new ApiError('invalid-params', 'A model is already being set up. Cancel it first.');
+      if (source.type === 'hub' && models.offline) {
+        throw new ApiError('unavailable', 'Trove is offline (TROVE_OFFLINE is set), so nothing is downloaded. Use files you already have.');
+      }
+      const ids = [embedding, reranker].filter((id) => id !== null);
+      if (ids.length === 0) throw new ApiError('invalid-params', 'Choose a model to install.');
+      const unknown = ids.find((id) => !FAKE_CATALOG.some((m) => m.id === id));
+      if (unknown) throw new ApiError('invalid-params', `'${unknown}' is not a model Trove knows.`);
+      const total = ids.reduce((sum, id) => sum + FAKE_CATALOG.find((m) => m.id === id)!.downloadBytes, 0);
+      const task: SetupTask = { models: ids, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+      taskPrecision = precision ?? 'fp16';
+      setModels({ ...models, task, declined: false });
+      return models;
+    }),
+    'models.cancel': record('models.cancel', () => {
+      if (running()) setModels({ ...models, task: { ...models.task!, phase: 'cancelled', step: 'Cancelled', bytesPerSecond: 0, etaSeconds: null } });
+      return models;
+    }),
+    'models.decline': record('models.decline', () => {
+      setModels({ ...models, declined: true });
+      return models;
+    }),
+    'models.activate': record('models.activate', ({ id }) => {
+      const pkg = models.installed.find((p) => p.id === id);
+      if (!pkg) throw new ApiError('not-found', `no installed model '${id}'`);
+      if (pkg.active) return models;
+      const active = models.installed.find((p) => p.kind === pkg.kind && p.active);
+      // A new embedding model re-embeds the library first (the switch names packages by name, as the
+      // engine's does); a reranker switches at once.
+      if (pkg.kind === 'embedding' && active) setModels({ ...models, switching: { from: active.name, to: pkg.name, done: 0, total: SWITCH_TOTAL } });
+      else setModels({ ...models, installed: models.installed.map((p) => (p.kind === pkg.kind ? { ...p, active: p.id === id } : p)) }, true);
+      return models;
+    }),
+    'models.remove': record('models.remove', ({ id }) => {
+      const pkg = models.installed.find((p) => p.id === id);
+      if (!pkg) throw new ApiError('not-found', `no installed model '${id}'`);
+      if (pkg.active || models.switching?.to === pkg.name) throw new ApiError('invalid-params', `${pkg.name} is in use; activate another model first.`);
+      setModels({ ...models, installed: models.installed.filter((p) => p.id !== id) });
+      return models;
+    }),
+    'models.useRemote': record('models.useRemote', ({ url, embeddingModel, rerankerModel }) => {
+      if (url.includes('unreachable')) throw new ApiError('unavailable', `Could not reach ${url}: connection refused. Check the address and that the server is running.`);
+      setModels({ ...models, backend: { type: 'remote', url, embeddingModel, rerankerModel } }, true);
+      return models;
+    }),
+    'models.useLocal': record('models.useLocal', () => {
+      setModels({ ...models, backend: { type: 'local' } }, true);
+      return models;
+    }),
   } satisfies ApiHandlers;
 
   const events: ApiEventSource = {
@@ -225,8 +455,48 @@ export function createFakeEngine(libraryDir: string, shownRoot: string) {
       failNextSearch = message;
     },
     setModel(next: ModelStatus) {
-      model = next;
+      modelOverride = next;
       emit('model.changed', { statement: next.statement });
+    },
+    /** A folder the user added earlier (a restart after step 1). */
+    seedRoot(path: string) {
+      roots.push({ id: roots.length + 1, path, include: [], exclude: [], present: true, addedAt: BASE_DATE });
+    },
+    models: {
+      get state(): ModelsState {
+        return models;
+      },
+      /** The scripted setup task, moved on by the test: progress, then done or failed. */
+      progress(patch: Partial<SetupTask>) {
+        if (!models.task) throw new Error('no task to move on: install first');
+        setModels({ ...models, task: { ...models.task, ...patch } });
+      },
+      /** The task's models are built and active; the task stays, as 'done', the way the engine keeps it. */
+      done() {
+        const task = models.task;
+        if (!task) throw new Error('no task to finish');
+        const built = task.models.map((id) => fakePackage(id, taskPrecision, true));
+        const kinds = new Set(built.map((p) => p.kind));
+        const kept = models.installed.filter((p) => !built.some((b) => b.id === p.id)).map((p) => (kinds.has(p.kind) ? { ...p, active: false } : p));
+        setModels(
+          { ...models, installed: [...kept, ...built], task: { ...task, phase: 'done', step: 'Ready', bytesPerSecond: 0, etaSeconds: null, fraction: 1 } },
+          true,
+        );
+      },
+      fail(error: string) {
+        if (!models.task) throw new Error('no task to fail');
+        setModels({ ...models, task: { ...models.task, phase: 'failed', error, bytesPerSecond: 0, etaSeconds: null } });
+      },
+      switchProgress(done: number) {
+        if (!models.switching) throw new Error('no switch in progress');
+        setModels({ ...models, switching: { ...models.switching, done } });
+      },
+      /** The re-embed completed: the new package becomes active, the old one stays installed. */
+      finishSwitch() {
+        const to = models.switching?.to;
+        if (!to) throw new Error('no switch in progress');
+        setModels({ ...models, switching: null, installed: models.installed.map((p) => (p.kind === 'embedding' ? { ...p, active: p.name === to } : p)) }, true);
+      },
     },
     counts,
   };

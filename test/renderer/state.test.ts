@@ -1,13 +1,18 @@
 // The renderer's pure parts under Node: the reducer's rules (a slow answer never replaces a newer
-// one), the query → SearchRequest mapping checked against the contract's own schema, and the
-// helpers that mark query words and format numbers.
+// one, the first-run flow derived from roots and models.state), the query → SearchRequest mapping
+// checked against the contract's own schema, and the helpers that mark query words, read the
+// model fit and format numbers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { searchRequest, type SearchResponse } from '../../electron/contract/common/entities.ts';
-import { emptyQuery, hasQuery, initialState, reduce, type AppState } from '../../renderer/src/state/app-state.ts';
+import { searchRequest, type SearchResponse, type Status } from '../../electron/contract/common/entities.ts';
+import { installRequest, type ModelsState } from '../../electron/contract/common/model-setup.ts';
+import { emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
+import { retryRequest } from '../../renderer/src/state/models.ts';
+import { hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
+import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage } from './fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
 import { highlightRuns, queryTerms } from '../../renderer/src/lib/highlight.ts';
-import { formatBytes, formatDuration, formatTimestamp, fromDateInput, toDateInput } from '../../renderer/src/lib/format.ts';
+import { formatByteRate, formatBytes, formatDuration, formatEta, formatTimestamp, fromDateInput, toDateInput } from '../../renderer/src/lib/format.ts';
 
 function response(names: string[]): SearchResponse {
   return {
@@ -113,4 +118,107 @@ test('numbers read calmly: durations, bytes, timestamps, and dates that survive 
   assert.equal(toDateInput(end), '2025-07-14');
   assert.equal(end - start, 24 * 3600 * 1000 - 1);
   assert.equal(fromDateInput('', 'start'), null);
+});
+
+/** A models.state as an engine without any model would answer it (the fake engine's catalog). */
+function freshModels(patch: Partial<ModelsState> = {}): ModelsState {
+  return {
+    catalog: FAKE_CATALOG,
+    hardware: FAKE_HARDWARE,
+    recommendation: { embedding: 'embedding-2b', reranker: 'reranker-2b', precision: 'int8', reason: 'fits' },
+    fits: { 'embedding-8b': { fits: false, reason: 'too big' } },
+    installed: [],
+    backend: { type: 'local' },
+    task: null,
+    switching: null,
+    declined: false,
+    offline: false,
+    ...patch,
+  };
+}
+
+function statusWith(model: Status['model']): Status {
+  const files = { total: 0, indexed: 0, pending: 0, failed: 0 };
+  return {
+    files,
+    items: 0,
+    vectors: 0,
+    ann: { count: 0 },
+    indexing: { state: 'idle', files, byKind: { image: files, video: files, pdf: files, text: files, document: files }, rate: 0, etaSeconds: null, current: null },
+    model,
+    dataDir: '/d',
+    diskBytes: 0,
+  };
+}
+
+const NO_MODEL: Status['model'] = { embedding: null, reranker: null, executionProvider: null, statement: 'none' };
+const ROOT = { id: 1, path: '/p', include: [], exclude: [], present: true, addedAt: 0 };
+
+test('the welcome follows roots and models.state: folders → model → indexing, and stays out of the way after', () => {
+  let s: AppState = initialState('system');
+  assert.equal(welcomeStage(s), 'loading', 'nothing known yet');
+  s = reduce(s, { type: 'roots/ready', roots: [] });
+  assert.equal(welcomeStage(s), 'folders');
+  s = reduce(s, { type: 'roots/ready', roots: [ROOT] });
+  assert.equal(welcomeStage(s), 'loading', 'folders known, models and status not yet: no flash of the search page');
+  s = reduce(s, { type: 'status/ready', status: statusWith(NO_MODEL) });
+  s = reduce(s, { type: 'models/ready', models: freshModels() });
+  assert.equal(welcomeStage(s), 'model');
+  // A download in flight is still step 2 (the engine's task is the truth, not the page).
+  s = reduce(s, { type: 'models/ready', models: freshModels({ task: { models: ['embedding-2b'], phase: 'downloading', step: '', bytes: { done: 1, total: 2 }, bytesPerSecond: 1, etaSeconds: 1, fraction: 0, error: null } }) });
+  assert.equal(welcomeStage(s), 'model');
+  s = reduce(s, { type: 'models/ready', models: freshModels({ installed: [fakePackage('embedding-2b', 'int8', true)] }) });
+  assert.equal(welcomeStage(s), 'indexing', 'after the model arrives, step 3 follows instead of the page jumping away');
+  s = reduce(s, { type: 'welcome/finish' });
+  assert.equal(welcomeStage(s), null);
+});
+
+test('the welcome does not ask for a model when one is in use, declined, remote, or models.* is missing', () => {
+  const base = reduce(reduce(initialState('system'), { type: 'roots/ready', roots: [ROOT] }), { type: 'status/ready', status: statusWith(NO_MODEL) });
+  assert.equal(welcomeStage(reduce(base, { type: 'models/ready', models: freshModels({ declined: true }) })), null);
+  assert.equal(welcomeStage(reduce(base, { type: 'models/ready', models: freshModels({ backend: { type: 'remote', url: 'http://x', embeddingModel: 'e', rerankerModel: null } }) })), null);
+  assert.equal(welcomeStage(reduce(base, { type: 'models/error', message: "unknown API method 'models.state'" })), null, 'an older engine: the flow steps aside');
+  // An engine started with --model DIR: the package lives outside the models folder, status.get knows it.
+  const withFlagModel = reduce(base, { type: 'status/ready', status: statusWith({ ...NO_MODEL, embedding: { name: 'x', dims: 8, precision: 'fp32' } }) });
+  const after = reduce(withFlagModel, { type: 'models/ready', models: freshModels() });
+  assert.equal(welcomeStage(after), null);
+  assert.equal(after.welcome.modelStepSeen, false, 'so step 3 is not owed either');
+  // Once the user left the flow, a later install (which clears "declined") does not pull them back.
+  const left = reduce(reduce(base, { type: 'models/ready', models: freshModels() }), { type: 'welcome/finish' });
+  assert.equal(welcomeStage(left), null);
+});
+
+test('Retry after a restart rebuilds the request from the task’s catalog ids, and gives up on folder names', () => {
+  const task = (models: string[]): NonNullable<ModelsState['task']> => ({ models, phase: 'failed', step: '', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: 'x' });
+  const models = freshModels();
+  assert.deepEqual(retryRequest(models, task(['reranker-2b', 'embedding-8b'])), { embedding: 'embedding-8b', reranker: 'reranker-2b', source: { type: 'hub' } });
+  assert.deepEqual(retryRequest(models, task(['reranker-2b'])), { embedding: null, reranker: 'reranker-2b', source: { type: 'hub' } });
+  assert.equal(retryRequest(models, task(['my-checkpoint-folder'])), null);
+  assert.ok(installRequest.safeParse(retryRequest(models, task(['embedding-2b']))).success, 'the contract accepts it');
+});
+
+test('the picker takes the engine’s verdict on what fits, and words the hardware line', () => {
+  const models = freshModels();
+  const big = modelFit(models, FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);
+  assert.deepEqual([big.fits, big.reason, big.precision], [false, 'too big', 'fp16']);
+  const small = modelFit(models, FAKE_CATALOG.find((m) => m.id === 'embedding-2b')!);
+  assert.deepEqual([small.fits, small.reason, small.memoryBytes], [true, null, 8_256_897_024], 'no verdict: offered (the install checks again)');
+  const onCpu = modelFit(freshModels({ hardware: { ...FAKE_HARDWARE, executionProvider: 'cpu' } }), FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);
+  assert.equal(onCpu.precision, 'int8', 'the precision built for the execution provider');
+
+  assert.equal(hardwareLine(FAKE_HARDWARE), 'NVIDIA GeForce RTX 4070, 12 GB · runs on CUDA');
+  assert.equal(hardwareLine({ gpus: [], ramBytes: 16 * 1024 ** 3, freeDiskBytes: null, executionProvider: 'cpu' }), 'No GPU found · 16 GB of memory · runs on the CPU');
+  assert.equal(
+    hardwareLine({ gpus: [{ name: 'Apple M3 Pro', memoryBytes: 12 * 1024 ** 3 }], ramBytes: 18 * 1024 ** 3, freeDiskBytes: null, executionProvider: 'coreml' }),
+    'Apple M3 Pro · 18 GB of memory · runs on Core ML',
+    'unified memory: the RAM is what counts',
+  );
+});
+
+test('download numbers read as people say them: MB/s and “about 3 min”', () => {
+  assert.equal(formatByteRate(24 * 1024 * 1024), '24 MB/s');
+  assert.equal(formatByteRate(0), '—');
+  assert.equal(formatEta(170), 'about 3 min');
+  assert.equal(formatEta(20), 'less than a minute');
+  assert.equal(formatEta(null), '—');
 });

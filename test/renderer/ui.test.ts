@@ -4,21 +4,15 @@
 // → open → drop and paste an image → light and dark themes → keyword-only notice. The engine is
 // faked on purpose: this proves the UI and its wire format, not search quality.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
+import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine } from './fake-engine.ts';
-
-const REPO = new URL('../../', import.meta.url).pathname;
-const CHROMIUM = process.env.TROVE_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = join(REPO, 'artifacts', 'screenshots');
-/** Set to refresh the README's screenshots (docs/screenshots/*.png) from this run. */
-const UPDATE_DOCS = process.env.TROVE_UPDATE_DOCS_SCREENSHOTS === '1';
-const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (install Debian's chromium or set TROVE_CHROMIUM)`;
+import { buildRenderer, launchChromium, pageErrors as collectPageErrors, shoot, skip, waitForCall as waitForEngineCall, waitUntil } from './ui-harness.ts';
 
 /** The folder the user adds in the journey (the fake engine serves files from a temp folder). */
 const SHOWN_ROOT = '/home/ada/Pictures';
@@ -36,15 +30,10 @@ before(async () => {
   const outDir = join(work, 'dist');
   const libraryDir = join(work, 'Pictures');
   mkdirSync(libraryDir);
-  await build({ configFile: join(REPO, 'renderer/vite.config.ts'), build: { outDir, emptyOutDir: true }, logLevel: 'warn' });
+  await buildRenderer(outDir);
   engine = createFakeEngine(libraryDir, SHOWN_ROOT);
   server = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -53,41 +42,14 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function shoot(page: Page, name: string, forDocs = false): Promise<void> {
-  // Steady pictures: no toast over the content, no colour transition caught halfway.
-  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
-  await page.evaluate(`Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished))`);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-  if (forDocs && UPDATE_DOCS) {
-    mkdirSync(join(REPO, 'docs/screenshots'), { recursive: true });
-    await page.screenshot({ path: join(REPO, 'docs/screenshots', `${name}.png`) });
-  }
-}
-
-/** Polls the fake engine's call log (calls arrive over HTTP, after the UI's debounce). */
-async function waitForCall(method: Parameters<typeof engine.callsOf>[0], matches: (params: Record<string, unknown>) => boolean, what: string) {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const found = engine.callsOf(method).find((c) => matches(c.params as Record<string, unknown>));
-    if (found) return found.params as Record<string, unknown>;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`the UI never called ${method} with ${what}; calls: ${JSON.stringify(engine.callsOf(method)).slice(0, 600)}`);
+function waitForCall(method: ApiMethod, matches: (params: Record<string, unknown>) => boolean, what: string) {
+  return waitForEngineCall(engine, method, matches, what);
 }
 
 /**
  * Dispatches a synthetic drop (on the search bar) or paste (in the box) carrying a PNG File, as the
  * browser would for a real one. Written as browser source: the Node project has no DOM types.
  */
-async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
 async function sendImage(page: Page, selector: string, how: 'drop' | 'paste', name: string) {
   await page.evaluate(`(() => {
     const bytes = Uint8Array.from(atob(${JSON.stringify(PNG_BASE64)}), (c) => c.charCodeAt(0));
@@ -105,11 +67,7 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()} at ${m.location().url}`);
-  });
+  const pageErrors = collectPageErrors(page);
   await page.goto(server.url);
 
   // First run: no folders yet, so the welcome asks for one.

@@ -23,6 +23,9 @@ const PATHS = {
   retry: 'M4 12a8 8 0 1 0 2.3-5.7M4 4v5h5',
   check: 'M5 12l5 5 9-10',
   drive: 'M3 14h18v5H3zM5 14l2-8h10l2 8M7 17h.01',
+  download: 'M12 4v11m-4-4 4 4 4-4M5 20h14',
+  cloud: 'M7 18a4 4 0 0 1-.5-7.97A6 6 0 0 1 18 9a4.5 4.5 0 0 1-.5 9z',
+  chip: 'M8 8h8v8H8zM10 4v4m4-4v4m-4 8v4m4-4v4M4 10h4m-4 4h4m8-4h4m-4 4h4',
 } as const;
 
 export type IconName = keyof typeof PATHS;

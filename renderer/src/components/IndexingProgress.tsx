@@ -28,10 +28,10 @@ export function stateLabel(p: Progress): string {
   }
 }
 
-export function ProgressBar({ fraction, label }: { fraction: number; label: string }) {
+export function ProgressBar({ fraction, label, valueText }: { fraction: number; label: string; valueText?: string }) {
   const percent = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
   return (
-    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} aria-valuetext={valueText}>
       <div className="progress__fill" style={{ width: `${percent}%` }} />
     </div>
   );
@@ -86,6 +86,40 @@ function Failures() {
   );
 }
 
+/** The whole library in one card: state, bar, rate, time left, the file being read. Also step 3 of the welcome. */
+export function OverallProgress({ progress }: { progress: Progress }) {
+  return (
+    <section className="card" aria-labelledby="overall-title" data-testid="indexing-overall">
+      <header className="card__header">
+        <h2 id="overall-title">{stateLabel(progress)}</h2>
+        <span className="muted">
+          {formatCount(progress.files.indexed + progress.files.failed)} of {formatCount(progress.files.total)} files
+        </span>
+      </header>
+      <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" />
+      <dl className="stats">
+        <div>
+          <dt>Rate</dt>
+          <dd>{formatRate(progress.rate)}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd>{progress.etaSeconds === null || progress.files.pending === 0 ? '—' : formatDuration(progress.etaSeconds)}</dd>
+        </div>
+        <div>
+          <dt>Failed</dt>
+          <dd>{formatCount(progress.files.failed)}</dd>
+        </div>
+      </dl>
+      {progress.current && (
+        <p className="muted truncate" title={progress.current}>
+          Now: {progress.current}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function IndexingProgressView() {
   const controller = useController();
   const progress = useAppState((s) => s.progress);
@@ -116,34 +150,7 @@ export function IndexingProgressView() {
         <EmptyState icon="folder" title="Nothing to index yet" action={<button type="button" className="button button--primary" onClick={() => controller.setView('folders')}>Add a folder</button>} />
       ) : (
         <>
-          <section className="card" aria-labelledby="overall-title" data-testid="indexing-overall">
-            <header className="card__header">
-              <h2 id="overall-title">{stateLabel(progress)}</h2>
-              <span className="muted">
-                {formatCount(progress.files.indexed + progress.files.failed)} of {formatCount(progress.files.total)} files
-              </span>
-            </header>
-            <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" />
-            <dl className="stats">
-              <div>
-                <dt>Rate</dt>
-                <dd>{formatRate(progress.rate)}</dd>
-              </div>
-              <div>
-                <dt>Time left</dt>
-                <dd>{progress.etaSeconds === null || progress.files.pending === 0 ? '—' : formatDuration(progress.etaSeconds)}</dd>
-              </div>
-              <div>
-                <dt>Failed</dt>
-                <dd>{formatCount(progress.files.failed)}</dd>
-              </div>
-            </dl>
-            {progress.current && (
-              <p className="muted truncate" title={progress.current}>
-                Now: {progress.current}
-              </p>
-            )}
-          </section>
+          <OverallProgress progress={progress} />
           <section className="card" aria-labelledby="kinds-title">
             <header className="card__header">
               <h2 id="kinds-title">By kind</h2>

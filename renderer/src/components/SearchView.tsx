@@ -1,14 +1,19 @@
 // Search: the box and filters on top, results in the middle, the preview on the right. Each state
 // of the results area says what is happening and what to do.
-import { current, hasQuery } from '../state/app-state.ts';
+import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
+import { taskRunning } from '../state/models.ts';
+import { MODEL_SETUP_HEADING_ID } from './ModelsSettings.tsx';
 import { EmptyState } from './EmptyState.tsx';
+import { Icon } from './Icon.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { FilterBar, ResultOptions } from './FilterBar.tsx';
 import { PreviewPane } from './PreviewPane.tsx';
 import { RESULTS_GRID_ID, ResultsGrid } from './ResultsGrid.tsx';
 import { MOD_KEY_LABEL, SearchBar } from './SearchBar.tsx';
-import { ResultsSkeleton } from './Skeleton.tsx';
+import { LinesSkeleton, ResultsSkeleton } from './Skeleton.tsx';
+import { ProgressBar } from './IndexingProgress.tsx';
+import { phaseLabel, taskFraction, taskProgressText } from './SetupProgress.tsx';
 import { Welcome } from './Welcome.tsx';
 import { formatCount } from '../lib/format.ts';
 
@@ -60,13 +65,45 @@ function Results() {
   );
 }
 
+function showModelSetup(controller: ReturnType<typeof useController>) {
+  controller.setView('settings');
+  // Settings needs a frame to mount before its section exists.
+  requestAnimationFrame(() => {
+    const heading = document.getElementById(MODEL_SETUP_HEADING_ID);
+    heading?.scrollIntoView({ block: 'start' });
+    heading?.focus();
+  });
+}
+
+/** Without a model, search is keyword-only: say so, show the download if one runs, offer the setup. */
 function ModelNotice() {
+  const controller = useController();
   const status = useAppState((s) => current(s.status));
-  if (!status || status.model.embedding) return null;
+  const models = useAppState((s) => current(s.models));
+  if (!status || status.model.embedding || models?.backend.type === 'remote') return null;
+  const task = models?.task ?? null;
   return (
-    <div className="banner banner--info" role="status" data-testid="keyword-only-notice">
-      <strong>Keyword search only until the model is ready.</strong>
-      <span className="banner__detail">{status.model.statement} Semantic search starts by itself once it is.</span>
+    <div className="banner banner--info model-notice" role="status" data-testid="keyword-only-notice">
+      <div className="banner__text">
+        <strong>Keyword search only until the model is ready.</strong>
+        <span className="banner__detail">
+          {models ? 'Trove searches names, paths and text now.' : status.model.statement} Semantic search starts by itself once the model is ready.
+        </span>
+        {taskRunning(task) && (
+          <span className="model-notice__task" data-testid="notice-task">
+            <span>
+              {phaseLabel(task.phase)}: {taskProgressText(task)}
+            </span>
+            <ProgressBar fraction={taskFraction(task)} label={task.phase === 'building' ? 'Model build' : 'Model download'} valueText={taskProgressText(task)} />
+          </span>
+        )}
+        {task?.phase === 'failed' && <span className="banner__detail">Setting up the model failed: {task.error}</span>}
+      </div>
+      {models && !taskRunning(task) && (
+        <button type="button" className="button button--small" onClick={() => showModelSetup(controller)}>
+          <Icon name="download" /> Set up the search model
+        </button>
+      )}
     </div>
   );
 }
@@ -76,6 +113,7 @@ export function SearchView() {
   const previewOpen = useAppState((s) => s.preview.itemId !== null && !s.preview.quickLook);
   const status = useAppState((s) => current(s.status));
   const rootList = current(roots);
+  const stage = useAppState(welcomeStage);
   const controller = useController();
 
   if (roots.phase === 'error' && !rootList) {
@@ -85,7 +123,9 @@ export function SearchView() {
       </div>
     );
   }
-  if (rootList && rootList.length === 0) return <Welcome />;
+  if (stage !== null && stage !== 'loading') return <Welcome stage={stage} />;
+  // Folders known, models.state not yet: a moment's placeholder rather than a flash of the search page.
+  if (stage === 'loading' && rootList) return <div className="view-pad"><LinesSkeleton /></div>;
 
   return (
     <div className={`search-view${previewOpen ? ' search-view--with-preview' : ''}`}>

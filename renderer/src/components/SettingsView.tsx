@@ -1,9 +1,11 @@
-// What runs where: the model, its precision, the device, where data lives and how much disk it
-// uses, and the theme.
+// What runs where: the models (ModelsSettings), where data lives and how much disk it uses, and
+// the theme.
 import { formatBytes, formatCount } from '../lib/format.ts';
 import { current, type ThemeChoice } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { ModelsSettings } from './ModelsSettings.tsx';
+import { SettingsRow } from './SettingsRow.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
 
 const THEMES: { value: ThemeChoice; label: string }[] = [
@@ -11,15 +13,6 @@ const THEMES: { value: ThemeChoice; label: string }[] = [
   { value: 'light', label: 'Light' },
   { value: 'dark', label: 'Dark' },
 ];
-
-function Row({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div className="settings-row">
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </div>
-  );
-}
 
 export function SettingsView() {
   const controller = useController();
@@ -55,24 +48,7 @@ export function SettingsView() {
 
       {statusState.phase === 'error' && <ErrorBanner title="Could not read the engine's status" message={statusState.message} onRetry={() => void controller.refreshStatus()} />}
 
-      <section className="card" aria-labelledby="model-title" data-testid="settings-model">
-        <header className="card__header">
-          <h2 id="model-title">Model</h2>
-        </header>
-        {!status ? (
-          <LinesSkeleton lines={4} />
-        ) : (
-          <dl className="settings-list">
-            <Row label="Embedding">
-              {status.model.embedding ? `${status.model.embedding.name} · ${status.model.embedding.dims} dims` : 'None yet: keyword search only'}
-            </Row>
-            <Row label="Precision">{status.model.embedding?.precision ?? '—'}</Row>
-            <Row label="Reranker">{status.model.reranker ? `${status.model.reranker.name} · ${status.model.reranker.precision}` : 'None: results are not reranked'}</Row>
-            <Row label="Runs on">{status.model.executionProvider ?? '—'}</Row>
-            <Row label="Status">{status.model.statement}</Row>
-          </dl>
-        )}
-      </section>
+      <ModelsSettings />
 
       <section className="card" aria-labelledby="storage-title">
         <header className="card__header">
@@ -82,17 +58,17 @@ export function SettingsView() {
           <LinesSkeleton lines={3} />
         ) : (
           <dl className="settings-list">
-            <Row label="Data folder">
+            <SettingsRow label="Data folder">
               <code className="mono">{status.dataDir}</code>
-            </Row>
-            <Row label="Disk use">{formatBytes(status.diskBytes)}</Row>
-            <Row label="Files">
+            </SettingsRow>
+            <SettingsRow label="Disk use">{formatBytes(status.diskBytes)}</SettingsRow>
+            <SettingsRow label="Files">
               {formatCount(status.files.indexed)} indexed of {formatCount(status.files.total)}
               {status.files.failed > 0 && `, ${formatCount(status.files.failed)} failed`}
-            </Row>
-            <Row label="Searchable items">
+            </SettingsRow>
+            <SettingsRow label="Searchable items">
               {formatCount(status.items)} ({formatCount(status.vectors)} with vectors)
-            </Row>
+            </SettingsRow>
           </dl>
         )}
       </section>

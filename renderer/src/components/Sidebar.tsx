@@ -1,8 +1,10 @@
-// Navigation, and a small always-visible indexing indicator that leads to the details.
+// Navigation, a small always-visible indexing indicator that leads to the details, and a badge
+// while the models run on an inference server.
 import { current, type View } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { Icon, type IconName } from './Icon.tsx';
 import { doneFraction, ProgressBar, stateLabel } from './IndexingProgress.tsx';
+import { RemoteBadge } from './RemoteBackend.tsx';
 import { MOD_KEY_LABEL } from './SearchBar.tsx';
 
 const NAV: { view: View; label: string; icon: IconName; key: string }[] = [
@@ -57,6 +59,7 @@ export function Sidebar() {
         ))}
       </ul>
       <div className="sidebar__footer">
+        <RemoteBadge />
         <IndexingIndicator />
       </div>
     </nav>

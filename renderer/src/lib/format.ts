@@ -27,6 +27,17 @@ export function formatDuration(seconds: number): string {
   return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }
 
+/** Transfer speed: "24 MB/s". */
+export function formatByteRate(bytesPerSecond: number): string {
+  return bytesPerSecond <= 0 ? '—' : `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Time left as people say it: "about 3 min", "less than a minute". */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '—';
+  return seconds < 60 ? 'less than a minute' : `about ${formatDuration(seconds)}`;
+}
+
 export function formatRate(filesPerSecond: number): string {
   if (filesPerSecond <= 0) return '—';
   if (filesPerSecond < 1) return `${(filesPerSecond * 60).toFixed(0)} files/min`;

@@ -10,6 +10,8 @@ import type {
   SearchResponse,
   Status,
 } from '../../../electron/contract/common/entities.ts';
+import type { ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import { modelStepNeeded } from './models.ts';
 
 export type View = 'search' | 'folders' | 'indexing' | 'settings';
 export type ThemeChoice = 'system' | 'light' | 'dark';
@@ -67,6 +69,20 @@ export interface Toast {
 /** The live link to the engine's events: 'lost' after it dropped, until it is back. */
 export type Link = 'up' | 'lost';
 
+/**
+ * The first-run flow's own memory, for this session only: everything else it shows is derived from
+ * roots and models.state. `modelStepSeen` keeps the welcome up after the model arrives, so step 3
+ * (indexing) follows step 2 instead of the page jumping away; `finished`: the user left the flow
+ * ("Start searching" or "Not now").
+ */
+export interface WelcomeState {
+  modelStepSeen: boolean;
+  finished: boolean;
+}
+
+/** Which part of the welcome to show: null for none (the search view), 'loading' while unknown. */
+export type WelcomeStage = 'loading' | 'folders' | 'model' | 'indexing' | null;
+
 export interface AppState {
   view: View;
   link: Link;
@@ -75,6 +91,9 @@ export interface AppState {
   roots: Loadable<Root[]>;
   progress: IndexingProgress | null;
   failures: Loadable<FileFailure[]>;
+  /** Catalog, hardware, installed packages, the setup task and model switch (models.state + models.changed). */
+  models: Loadable<ModelsState>;
+  welcome: WelcomeState;
   query: Query;
   search: SearchState;
   /** Index into the visible results of the keyboard/mouse selection. */
@@ -107,6 +126,8 @@ export function initialState(theme: ThemeChoice): AppState {
     roots: { phase: 'idle' },
     progress: null,
     failures: { phase: 'idle' },
+    models: { phase: 'idle' },
+    welcome: { modelStepSeen: false, finished: false },
     query: emptyQuery,
     search: { seq: 0, limit: DEFAULT_PAGE_SIZE, result: { phase: 'idle' } },
     selectedIndex: -1,
@@ -132,6 +153,30 @@ export function current<T>(l: Loadable<T>): T | null {
   }
 }
 
+/** Settled: a value, or an error (an engine without models.* answers with one: the flow then steps aside). */
+function known<T>(l: Loadable<T>): boolean {
+  return l.phase === 'ready' || l.phase === 'error' || current(l) !== null;
+}
+
+export function welcomeStage(state: AppState): WelcomeStage {
+  const roots = current(state.roots);
+  if (roots === null) return 'loading';
+  if (roots.length === 0) return 'folders';
+  if (!known(state.models) || !known(state.status)) return 'loading';
+  // Once the user has left the flow ("Not now", "Start searching"), the model is set up from Settings
+  // and the search page says how it goes; the welcome does not come back for it this session.
+  if (state.welcome.finished) return null;
+  if (modelStepNeeded(current(state.models), current(state.status))) return 'model';
+  return state.welcome.modelStepSeen ? 'indexing' : null;
+}
+
+/** Remembers that the model step was owed once its inputs are known (see WelcomeState). */
+function noteModelStep(state: AppState): AppState {
+  if (state.welcome.modelStepSeen || !known(state.status)) return state;
+  if (!modelStepNeeded(current(state.models), current(state.status))) return state;
+  return { ...state, welcome: { ...state.welcome, modelStepSeen: true } };
+}
+
 export function loading<T>(l: Loadable<T>): Loadable<T> {
   return { phase: 'loading', previous: current(l) };
 }
@@ -150,6 +195,10 @@ export type Action =
   | { type: 'failures/loading' }
   | { type: 'failures/ready'; failures: FileFailure[] }
   | { type: 'failures/error'; message: string }
+  | { type: 'models/loading' }
+  | { type: 'models/ready'; models: ModelsState }
+  | { type: 'models/error'; message: string }
+  | { type: 'welcome/finish' }
   | { type: 'query/patch'; patch: Partial<Query> }
   | { type: 'query/reset' }
   | { type: 'search/start'; seq: number; limit: number }
@@ -176,9 +225,9 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, status: loading(state.status) };
     case 'status/ready':
       // status.get carries the indexing state too; it seeds the progress view before any event.
-      return { ...state, status: { phase: 'ready', value: action.status }, progress: state.progress ?? action.status.indexing };
+      return noteModelStep({ ...state, status: { phase: 'ready', value: action.status }, progress: state.progress ?? action.status.indexing });
     case 'status/error':
-      return { ...state, status: { phase: 'error', message: action.message, previous: current(state.status) } };
+      return noteModelStep({ ...state, status: { phase: 'error', message: action.message, previous: current(state.status) } });
     case 'roots/loading':
       return { ...state, roots: loading(state.roots) };
     case 'roots/ready':
@@ -193,6 +242,14 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, failures: { phase: 'ready', value: action.failures } };
     case 'failures/error':
       return { ...state, failures: { phase: 'error', message: action.message, previous: current(state.failures) } };
+    case 'models/loading':
+      return { ...state, models: loading(state.models) };
+    case 'models/ready':
+      return noteModelStep({ ...state, models: { phase: 'ready', value: action.models } });
+    case 'models/error':
+      return { ...state, models: { phase: 'error', message: action.message, previous: current(state.models) } };
+    case 'welcome/finish':
+      return { ...state, welcome: { ...state.welcome, finished: true } };
     case 'query/patch':
       return { ...state, query: { ...state.query, ...action.patch } };
     case 'query/reset':

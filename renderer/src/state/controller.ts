@@ -1,7 +1,10 @@
 // The only place the UI talks to the engine. Each method calls the TroveApi and turns the answer
 // (or the error) into store actions; components call these and read state, nothing else.
+import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
+import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, hasQuery, type Query, type ThemeChoice, type View } from './app-state.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type Query, type ThemeChoice, type View } from './app-state.ts';
+import { retryRequest } from './models.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
@@ -24,6 +27,12 @@ export function loadTheme(): ThemeChoice {
 }
 
 export type Controller = ReturnType<typeof createController>;
+
+/** What status.get reports about the model changes only when one of these does. */
+function modelsKey(models: ModelsState): string {
+  const active = models.installed.filter((p) => p.active).map((p) => p.id);
+  return JSON.stringify([active, models.backend, models.switching === null]);
+}
 
 export function createController(
   api: TroveApi,
@@ -67,6 +76,41 @@ export function createController(
       dispatch({ type: 'failures/error', message: messageOf(e) });
     }
   }
+
+  async function refreshModels() {
+    dispatch({ type: 'models/loading' });
+    try {
+      dispatch({ type: 'models/ready', models: await api.call('models.state', {}) });
+    } catch (e) {
+      dispatch({ type: 'models/error', message: messageOf(e) });
+    }
+  }
+
+  /** Applies a models state (an answer or a models.changed event); the status follows a real change. */
+  function applyModels(models: ModelsState) {
+    const before = current(store.getState().models);
+    dispatch({ type: 'models/ready', models });
+    if (before && modelsKey(before) !== modelsKey(models)) void refreshStatus();
+  }
+
+  /** Runs a models.* call; returns the error message for a form to show, or null. */
+  async function modelsCall(run: () => Promise<ModelsState>): Promise<string | null> {
+    try {
+      applyModels(await run());
+      return null;
+    } catch (e) {
+      return messageOf(e);
+    }
+  }
+
+  async function modelsAction(label: string, run: () => Promise<ModelsState>, done?: string) {
+    const failure = await modelsCall(run);
+    if (failure) toast(`${label}: ${failure}`, 'error');
+    else if (done) toast(done);
+  }
+
+  /** The last install asked for in this session, so Retry repeats it exactly (folders included). */
+  let lastInstall: ApiParams<'models.install'> | null = null;
 
   async function runSearch(limit = DEFAULT_PAGE_SIZE) {
     clearTimeout(searchTimer);
@@ -122,6 +166,7 @@ export function createController(
     refreshStatus,
     refreshRoots,
     refreshFailures,
+    refreshModels,
     runSearch,
     updateQuery,
     showMore() {
@@ -147,7 +192,10 @@ export function createController(
     setView(view: View) {
       dispatch({ type: 'view', view });
       if (view === 'indexing') void refreshFailures();
-      if (view === 'settings') void refreshStatus();
+      if (view === 'settings') {
+        void refreshStatus();
+        void refreshModels();
+      }
     },
     setTheme(theme: ThemeChoice) {
       try {
@@ -179,6 +227,34 @@ export function createController(
     resumeIndexing: () => act('Could not resume', () => api.call('indexing.resume', {})),
     openFile: (itemId: number) => act('Could not open the file', () => api.call('files.open', { itemId })),
     revealFile: (itemId: number) => act('Could not show the file', () => api.call('files.reveal', { itemId })),
+
+    /** Download (or take from folders), build and activate; returns an error message or null. */
+    installModels(request: ApiParams<'models.install'>): Promise<string | null> {
+      lastInstall = request;
+      return modelsCall(() => api.call('models.install', request));
+    },
+    /** Starts the failed task again: this session's request, else the task's catalog models. */
+    retrySetup(): Promise<string | null> {
+      const models = current(store.getState().models);
+      const request = lastInstall ?? (models?.task ? retryRequest(models, models.task) : null);
+      if (!request) return Promise.resolve('Choose the model again: this task cannot be repeated as it was.');
+      return modelsCall(() => api.call('models.install', request));
+    },
+    cancelSetup: () => modelsAction('Could not cancel', () => api.call('models.cancel', {})),
+    async declineModels() {
+      const failure = await modelsCall(() => api.call('models.decline', {}));
+      if (failure) toast(`Could not skip the model: ${failure}`, 'error');
+      else dispatch({ type: 'welcome/finish' });
+    },
+    activateModel: (id: string) => modelsAction('Could not switch models', () => api.call('models.activate', { id })),
+    removeModel: (id: string, name: string) =>
+      modelsAction('Could not remove the model', () => api.call('models.remove', { id }), `Removed ${name}.`),
+    /** Returns an error message for the form (the engine checks the server first), or null. */
+    useRemote: (settings: RemoteBackendSettings) => modelsCall(() => api.call('models.useRemote', settings)),
+    useLocal: () => modelsAction('Could not switch back to this computer', () => api.call('models.useLocal', {}), 'Models run on this computer again.'),
+    finishWelcome() {
+      dispatch({ type: 'welcome/finish' });
+    },
     copyPath: (path: string) =>
       act('Could not copy the path', () => navigator.clipboard.writeText(path), 'Path copied'),
 
@@ -192,6 +268,7 @@ export function createController(
           if (connected && wasConnected) {
             void refreshStatus();
             void refreshRoots();
+            void refreshModels();
           }
           if (connected) wasConnected = true;
         }),
@@ -199,9 +276,11 @@ export function createController(
         api.on('roots.changed', (roots) => dispatch({ type: 'roots/ready', roots })),
         api.on('library.changed', () => void refreshStatus()),
         api.on('model.changed', () => void refreshStatus()),
+        api.on('models.changed', applyModels),
       ];
       void refreshStatus();
       void refreshRoots();
+      void refreshModels();
       return () => offs.forEach((off) => off());
     },
   };

@@ -1,0 +1,175 @@
+// Settings → Models: what runs now (and a switch in progress), the installed packages with Activate
+// and Remove, where the models run (this computer or an inference server), and getting another one.
+import { useState } from 'react';
+import type { Status } from '../../../electron/contract/common/entities.ts';
+import type { InstalledPackage, ModelSwitch, ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import { formatBytes, formatCount } from '../lib/format.ts';
+import { current } from '../state/app-state.ts';
+import { useAppState, useController } from '../state/context.tsx';
+import { findPackage, modelName } from '../state/models.ts';
+import { ErrorBanner } from './ErrorBanner.tsx';
+import { Icon } from './Icon.tsx';
+import { ProgressBar } from './IndexingProgress.tsx';
+import { ModelSetup } from './ModelSetup.tsx';
+import { RemoteForm, RemoteStatement } from './RemoteBackend.tsx';
+import { SettingsRow } from './SettingsRow.tsx';
+import { LinesSkeleton } from './Skeleton.tsx';
+
+export const MODEL_SETUP_HEADING_ID = 'get-model-title';
+
+function SwitchProgress({ models, change }: { models: ModelsState; change: ModelSwitch }) {
+  const to = modelName(models, change.to);
+  const from = modelName(models, change.from);
+  const text = `Re-embedding ${formatCount(change.done)} of ${formatCount(change.total)} with ${to} — search uses ${from} until it finishes.`;
+  return (
+    <div className="switch-progress" data-testid="switch-progress">
+      <p role="status">{text}</p>
+      <ProgressBar fraction={change.total === 0 ? 0 : change.done / change.total} label={`Re-embedding with ${to}`} valueText={`${formatCount(change.done)} of ${formatCount(change.total)}`} />
+    </div>
+  );
+}
+
+function ActiveModels({ status, models }: { status: Status | null; models: ModelsState | null }) {
+  if (!status) return <LinesSkeleton lines={4} />;
+  const remote = models?.backend.type === 'remote' ? models.backend : null;
+  return (
+    <>
+      {remote && <RemoteStatement backend={remote} />}
+      <dl className="settings-list">
+        <SettingsRow label="Embedding">
+          {status.model.embedding ? `${status.model.embedding.name} · ${status.model.embedding.dims} dims` : remote ? remote.embeddingModel : 'None yet: keyword search only'}
+        </SettingsRow>
+        <SettingsRow label="Precision">{status.model.embedding?.precision ?? '—'}</SettingsRow>
+        <SettingsRow label="Reranker">
+          {status.model.reranker ? `${status.model.reranker.name} · ${status.model.reranker.precision}` : (remote?.rerankerModel ?? 'None: results are not reranked')}
+        </SettingsRow>
+        <SettingsRow label="Runs on">{remote ? `Inference server at ${remote.url}` : (status.model.executionProvider ?? '—')}</SettingsRow>
+        <SettingsRow label="Status">{status.model.statement}</SettingsRow>
+      </dl>
+      {models?.switching && <SwitchProgress models={models} change={models.switching} />}
+    </>
+  );
+}
+
+function PackageRow({ pkg, models }: { pkg: InstalledPackage; models: ModelsState }) {
+  const controller = useController();
+  const [confirming, setConfirming] = useState(false);
+  const switchingTo = models.switching !== null && findPackage(models, models.switching.to)?.id === pkg.id;
+  return (
+    <li className="package-row" data-testid="package-row" data-package={pkg.id}>
+      <Icon name="chip" size={20} />
+      <div className="package-row__body">
+        <span className="package-row__name">{pkg.name}</span>
+        <span className="muted package-row__meta">
+          {pkg.kind === 'embedding' ? 'Search model' : 'Reranker'} · {pkg.precision} · {formatBytes(pkg.sizeBytes)}
+        </span>
+      </div>
+      {pkg.active ? (
+        <span className="pill pill--success">In use</span>
+      ) : switchingTo ? (
+        <span className="pill pill--accent">Switching…</span>
+      ) : confirming ? (
+        <span className="root-row__confirm">
+          <span className="muted">Delete this model from disk?</span>
+          <button type="button" className="button button--danger button--small" onClick={() => void controller.removeModel(pkg.id, pkg.name)}>
+            Remove
+          </button>
+          <button type="button" className="button button--small" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </span>
+      ) : (
+        <span className="package-row__actions">
+          <button type="button" className="button button--small" aria-label={`Activate ${pkg.name}`} onClick={() => void controller.activateModel(pkg.id)}>
+            Activate
+          </button>
+          <button type="button" className="icon-button" aria-label={`Remove ${pkg.name}`} onClick={() => setConfirming(true)}>
+            <Icon name="trash" />
+          </button>
+        </span>
+      )}
+    </li>
+  );
+}
+
+function Backend({ models }: { models: ModelsState }) {
+  const controller = useController();
+  const [editing, setEditing] = useState(false);
+  const remote = models.backend.type === 'remote' ? models.backend : null;
+  return (
+    <section className="card" aria-labelledby="backend-title" data-testid="settings-backend">
+      <header className="card__header">
+        <h2 id="backend-title">Where the models run</h2>
+      </header>
+      <div className="segmented" role="radiogroup" aria-label="Where the models run">
+        <button type="button" role="radio" aria-checked={!remote} className={`segmented__option${remote ? '' : ' segmented__option--on'}`} onClick={() => remote && void controller.useLocal()}>
+          This computer
+        </button>
+        <button type="button" role="radio" aria-checked={remote !== null} className={`segmented__option${remote ? ' segmented__option--on' : ''}`} onClick={() => setEditing(true)}>
+          Inference server
+        </button>
+      </div>
+      {remote && !editing && (
+        <>
+          <p>
+            Models run on <code className="mono">{remote.url}</code>: file contents are sent there (see above).
+          </p>
+          <div className="form-actions">
+            <button type="button" className="button button--small" onClick={() => setEditing(true)}>
+              Change server
+            </button>
+          </div>
+        </>
+      )}
+      {!remote && !editing && <p className="muted">Models run on this computer. Nothing leaves it.</p>}
+      {editing && <RemoteForm initial={remote} onCancel={() => setEditing(false)} onDone={() => setEditing(false)} />}
+    </section>
+  );
+}
+
+export function ModelsSettings() {
+  const controller = useController();
+  const status = useAppState((s) => current(s.status));
+  const modelsState = useAppState((s) => s.models);
+  const models = current(modelsState);
+
+  return (
+    <>
+      <section className="card" aria-labelledby="model-title" data-testid="settings-model">
+        <header className="card__header">
+          <h2 id="model-title">Models</h2>
+        </header>
+        {modelsState.phase === 'error' && <ErrorBanner title="Could not read the models" message={modelsState.message} onRetry={() => void controller.refreshModels()} />}
+        <ActiveModels status={status} models={models} />
+      </section>
+
+      {models && (
+        <>
+          <section className="card" aria-labelledby="installed-title" data-testid="installed-models">
+            <header className="card__header">
+              <h2 id="installed-title">Installed models</h2>
+            </header>
+            {models.installed.length === 0 ? (
+              <p className="muted">None yet.</p>
+            ) : (
+              <ul className="package-list">
+                {models.installed.map((pkg) => (
+                  <PackageRow key={pkg.id} pkg={pkg} models={models} />
+                ))}
+              </ul>
+            )}
+          </section>
+
+          <Backend models={models} />
+
+          <section className="card" aria-labelledby={MODEL_SETUP_HEADING_ID} data-testid="settings-get-model">
+            <header className="card__header">
+              <h2 id={MODEL_SETUP_HEADING_ID} tabIndex={-1}>{models.installed.length === 0 ? 'Set up the search model' : 'Install another model'}</h2>
+            </header>
+            <ModelSetup models={models} place="settings" />
+          </section>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+// What the UI reads out of models.state: which package is active, whether a task is in flight, what
+// the first-run flow should show, and how to retry a task. Pure functions of the state, so the
+// flow resumes after a restart exactly where the engine says it is.
+import type { Status } from '../../../electron/contract/common/entities.ts';
+import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
+import type {
+  CatalogModel,
+  InstalledPackage,
+  ModelsState,
+  SetupTask,
+} from '../../../electron/contract/common/model-setup.ts';
+
+/** The task phases during which work goes on (and Cancel makes sense). */
+const RUNNING_PHASES: ReadonlySet<SetupTask['phase']> = new Set(['queued', 'downloading', 'building', 'activating']);
+
+export type RunningTask = SetupTask & { phase: 'queued' | 'downloading' | 'building' | 'activating' };
+
+export function taskRunning(task: SetupTask | null): task is RunningTask {
+  return task !== null && RUNNING_PHASES.has(task.phase);
+}
+
+export function activePackage(models: ModelsState, kind: InstalledPackage['kind']): InstalledPackage | null {
+  return models.installed.find((p) => p.kind === kind && p.active) ?? null;
+}
+
+export function catalogEntry(models: ModelsState, id: string | null): CatalogModel | null {
+  return id === null ? null : (models.catalog.find((m) => m.id === id) ?? null);
+}
+
+/** The installed package a reference names: its id, or its name (what a model switch reports). */
+export function findPackage(models: ModelsState, ref: string): InstalledPackage | null {
+  return models.installed.find((p) => p.id === ref) ?? models.installed.find((p) => p.name === ref) ?? null;
+}
+
+/** A package (id or name) or catalog id as people read it: the catalog title when known, else as given. */
+export function modelName(models: ModelsState, ref: string): string {
+  const pkg = findPackage(models, ref);
+  return catalogEntry(models, pkg?.catalogId ?? ref)?.title ?? pkg?.name ?? ref;
+}
+
+/**
+ * Semantic search has what it needs: an active embedding package, an inference server, or (for an
+ * engine started with `--model DIR`, whose package lives outside the models folder) a model in use.
+ */
+export function hasSearchModel(models: ModelsState, status: Status | null): boolean {
+  return models.backend.type === 'remote' || activePackage(models, 'embedding') !== null || status?.model.embedding != null;
+}
+
+/** The first-run model step is owed: no model, and the user has not said "not now". */
+export function modelStepNeeded(models: ModelsState | null, status: Status | null): boolean {
+  return models !== null && !models.declined && !hasSearchModel(models, status);
+}
+
+/**
+ * The install request that restarts `task`: the catalog ids it worked on, by kind, from the hub.
+ * Null when the task is not made of catalog models (folders given by hand cannot be re-derived).
+ */
+export function retryRequest(models: ModelsState, task: SetupTask): ApiParams<'models.install'> | null {
+  const entries = task.models.map((id) => catalogEntry(models, id));
+  if (entries.length === 0 || entries.some((e) => e === null)) return null;
+  const embedding = entries.find((e) => e!.kind === 'embedding')?.id ?? null;
+  const reranker = entries.find((e) => e!.kind === 'reranker')?.id ?? null;
+  return { embedding, reranker, source: { type: 'hub' } };
+}
