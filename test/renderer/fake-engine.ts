@@ -368,7 +368,8 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     'files.open': record('files.open', () => ({ ok: true as const })),
     'files.reveal': record('files.reveal', () => ({ ok: true as const })),
     'models.state': record('models.state', () => models),
-    'models.install': record('models.install', ({ embedding, reranker, precision, source }) => {
+    'models.install': record('models.install', (request) => {
+      const { embedding, reranker, precision, source } = request;
       if (running()) throw new ApiError('invalid-params', 'A model is already being set up. Cancel it first.');
       if (source.type === 'hub' && models.offline) {
         throw new ApiError('unavailable', 'Trove is offline (TROVE_OFFLINE is set), so nothing is downloaded. Use files you already have.');
@@ -378,7 +379,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       const unknown = ids.find((id) => !FAKE_CATALOG.some((m) => m.id === id));
       if (unknown) throw new ApiError('invalid-params', `'${unknown}' is not a model Trove knows.`);
       const total = ids.reduce((sum, id) => sum + FAKE_CATALOG.find((m) => m.id === id)!.downloadBytes, 0);
-      const task: SetupTask = { models: ids, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+      const task: SetupTask = { models: ids, request, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
       taskPrecision = precision ?? 'fp16';
       setModels({ ...models, task, declined: false });
       return models;

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import { searchRequest, type SearchResponse, type Status } from '../../electron/contract/common/entities.ts';
 import { installRequest, type ModelsState } from '../../electron/contract/common/model-setup.ts';
 import { emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
-import { retryRequest } from '../../renderer/src/state/models.ts';
 import { hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
 import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage } from './fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
@@ -165,7 +164,7 @@ test('the welcome follows roots and models.state: folders → model → indexing
   s = reduce(s, { type: 'models/ready', models: freshModels() });
   assert.equal(welcomeStage(s), 'model');
   // A download in flight is still step 2 (the engine's task is the truth, not the page).
-  s = reduce(s, { type: 'models/ready', models: freshModels({ task: { models: ['embedding-2b'], phase: 'downloading', step: '', bytes: { done: 1, total: 2 }, bytesPerSecond: 1, etaSeconds: 1, fraction: 0, error: null } }) });
+  s = reduce(s, { type: 'models/ready', models: freshModels({ task: { models: ['embedding-2b'], request: { embedding: 'embedding-2b', reranker: null, precision: null, source: { type: 'hub' } }, phase: 'downloading', step: '', bytes: { done: 1, total: 2 }, bytesPerSecond: 1, etaSeconds: 1, fraction: 0, error: null } }) });
   assert.equal(welcomeStage(s), 'model');
   s = reduce(s, { type: 'models/ready', models: freshModels({ installed: [fakePackage('embedding-2b', 'int8', true)] }) });
   assert.equal(welcomeStage(s), 'indexing', 'after the model arrives, step 3 follows instead of the page jumping away');
@@ -186,15 +185,6 @@ test('the welcome does not ask for a model when one is in use, declined, remote,
   // Once the user left the flow, a later install (which clears "declined") does not pull them back.
   const left = reduce(reduce(base, { type: 'models/ready', models: freshModels() }), { type: 'welcome/finish' });
   assert.equal(welcomeStage(left), null);
-});
-
-test('Retry after a restart rebuilds the request from the task’s catalog ids, and gives up on folder names', () => {
-  const task = (models: string[]): NonNullable<ModelsState['task']> => ({ models, phase: 'failed', step: '', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: 'x' });
-  const models = freshModels();
-  assert.deepEqual(retryRequest(models, task(['reranker-2b', 'embedding-8b'])), { embedding: 'embedding-8b', reranker: 'reranker-2b', source: { type: 'hub' } });
-  assert.deepEqual(retryRequest(models, task(['reranker-2b'])), { embedding: null, reranker: 'reranker-2b', source: { type: 'hub' } });
-  assert.equal(retryRequest(models, task(['my-checkpoint-folder'])), null);
-  assert.ok(installRequest.safeParse(retryRequest(models, task(['embedding-2b']))).success, 'the contract accepts it');
 });
 
 test('the picker takes the engine’s verdict on what fits, and words the hardware line', () => {

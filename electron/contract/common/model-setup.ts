@@ -83,12 +83,34 @@ export const modelBackend = z.discriminatedUnion('type', [
 ]);
 export type ModelBackend = z.infer<typeof modelBackend>;
 
+/** Where the checkpoint files come from. */
+export const modelSource = z.discriminatedUnion('type', [
+  /** The Hugging Face hub (HF_ENDPOINT and HF_TOKEN honoured), reusing an existing HF cache. */
+  z.object({ type: z.literal('hub') }),
+  /** Checkpoint folders already on this machine, per catalog id. */
+  z.object({ type: z.literal('folders'), folders: z.record(z.string(), z.string().min(1)) }),
+]);
+export type ModelSource = z.infer<typeof modelSource>;
+
+export const installRequest = z.object({
+  /** Catalog id of the embedding model, or null to keep the current one. */
+  embedding: z.string().nullable(),
+  /** Catalog id of the reranker, or null for none / keep the current one. */
+  reranker: z.string().nullable().default(null),
+  /** Override the precision chosen for this machine's execution provider. */
+  precision: packagePrecision.nullable().default(null),
+  source: modelSource.default({ type: 'hub' }),
+});
+export type InstallRequest = z.infer<typeof installRequest>;
+
 export const SETUP_PHASES = ['queued', 'downloading', 'building', 'activating', 'done', 'failed', 'cancelled'] as const;
 
 /** The download → build → activate task; it survives a restart and resumes where it stopped. */
 export const setupTask = z.object({
-  /** Catalog ids (or folder names for "files I already have"), in the order they are worked on. */
+  /** Catalog ids, in the order they are worked on. */
   models: z.array(z.string()),
+  /** The request that started it: a Retry sends it again (the source included). */
+  request: installRequest,
   phase: z.enum(SETUP_PHASES),
   /** What is being done now, in words ("Downloading model-00001-of-00002.safetensors"). */
   step: z.string(),
@@ -105,6 +127,7 @@ export type SetupTask = z.infer<typeof setupTask>;
 
 /** A model switch in progress: the library is re-embedded with `to` while search uses `from`. */
 export const modelSwitch = z.object({
+  /** Display names of the two models (a package's repo, or "model on server"). */
   from: z.string(),
   to: z.string(),
   done: z.number().int().nonnegative(),
@@ -133,22 +156,3 @@ export const modelsState = z.object({
 });
 export type ModelsState = z.infer<typeof modelsState>;
 
-/** Where the checkpoint files come from. */
-export const modelSource = z.discriminatedUnion('type', [
-  /** The Hugging Face hub (HF_ENDPOINT and HF_TOKEN honoured), reusing an existing HF cache. */
-  z.object({ type: z.literal('hub') }),
-  /** Checkpoint folders already on this machine, per catalog id. */
-  z.object({ type: z.literal('folders'), folders: z.record(z.string(), z.string().min(1)) }),
-]);
-export type ModelSource = z.infer<typeof modelSource>;
-
-export const installRequest = z.object({
-  /** Catalog id of the embedding model, or null to keep the current one. */
-  embedding: z.string().nullable(),
-  /** Catalog id of the reranker, or null for none / keep the current one. */
-  reranker: z.string().nullable().default(null),
-  /** Override the precision chosen for this machine's execution provider. */
-  precision: packagePrecision.nullable().default(null),
-  source: modelSource.default({ type: 'hub' }),
-});
-export type InstallRequest = z.infer<typeof installRequest>;

@@ -4,7 +4,6 @@ import type { ApiParams } from '../../../electron/contract/common/api-methods.ts
 import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type Query, type ThemeChoice, type View } from './app-state.ts';
-import { retryRequest } from './models.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
@@ -236,7 +235,8 @@ export function createController(
     /** Starts the failed task again: this session's request, else the task's catalog models. */
     retrySetup(): Promise<string | null> {
       const models = current(store.getState().models);
-      const request = lastInstall ?? (models?.task ? retryRequest(models, models.task) : null);
+      // The task carries the request that started it, so Retry works after a restart too.
+      const request = lastInstall ?? models?.task?.request ?? null;
       if (!request) return Promise.resolve('Choose the model again: this task cannot be repeated as it was.');
       return modelsCall(() => api.call('models.install', request));
     },

@@ -51,14 +51,3 @@ export function modelStepNeeded(models: ModelsState | null, status: Status | nul
   return models !== null && !models.declined && !hasSearchModel(models, status);
 }
 
-/**
- * The install request that restarts `task`: the catalog ids it worked on, by kind, from the hub.
- * Null when the task is not made of catalog models (folders given by hand cannot be re-derived).
- */
-export function retryRequest(models: ModelsState, task: SetupTask): ApiParams<'models.install'> | null {
-  const entries = task.models.map((id) => catalogEntry(models, id));
-  if (entries.length === 0 || entries.some((e) => e === null)) return null;
-  const embedding = entries.find((e) => e!.kind === 'embedding')?.id ?? null;
-  const reranker = entries.find((e) => e!.kind === 'reranker')?.id ?? null;
-  return { embedding, reranker, source: { type: 'hub' } };
-}

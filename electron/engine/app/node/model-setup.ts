@@ -63,7 +63,7 @@ function sameRef(a: ModelRef | null | undefined, b: ModelRef | null | undefined)
 
 function emptyTask(request: InstallRequest): SetupTask {
   const models = [request.embedding, request.reranker].filter((m): m is string => m !== null);
-  return { models, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+  return { models, request, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
 }
 
 export class ModelSetup {
