@@ -68,6 +68,20 @@ async function until(engine: TroveEngine, done: (s: ModelsState) => boolean, wha
   });
 }
 
+/**
+ * Polls status.get until `done` holds. Unlike engine.idle() (which wakes an indexer that has
+ * pending files), this proves the engine gets there by itself, as in the app.
+ */
+async function untilStatus(engine: TroveEngine, done: (s: Status) => boolean, what: string, timeoutMs = 90_000): Promise<Status> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await call<Status>(engine, 'status.get');
+    if (done(status)) return status;
+    if (Date.now() > deadline) assert.fail(`the engine did not get to ${what} by itself: ${JSON.stringify(status.files)}, ${status.vectors} vectors of ${status.items} items`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 const taskEnded = (s: ModelsState) => s.task !== null && ['done', 'failed', 'cancelled'].includes(s.task.phase);
 
 async function makeLibrary(folder: string): Promise<void> {
@@ -128,8 +142,7 @@ test('first run: keyword search before the model, then install from the hub, vec
     );
     assert.equal(existsSync(path.join(dataDir, 'models', 'downloads', 'trove-test--Tiny-Embedding-A')), false, 'the download is removed once built');
 
-    await engine.idle();
-    const after = await call<Status>(engine, 'status.get');
+    const after = await untilStatus(engine, (s) => s.files.pending === 0 && s.vectors > 0 && s.vectors === s.items, 'vectors for every item');
     assert.ok(after.model.embedding && after.model.reranker, after.model.statement);
     assert.equal(after.vectors, after.items, 'every item gained a vector once the model arrived');
     assert.equal(after.ann.count, after.vectors);

@@ -357,13 +357,16 @@ export class ModelSetup {
     const current = models.embedder;
     if (!current || current.modelId === loaded.modelId || store.vectors.count(current.modelId) === 0) {
       await this.abandonSwitch();
-      await this.options.withIndexerPaused(() => models.setEmbedder(loaded));
+      // Requeued while paused, so the indexer's resume finds the files.
+      await this.options.withIndexerPaused(async () => {
+        await models.setEmbedder(loaded);
+        requeueFilesWithoutVectors(store, loaded.modelId);
+      });
       if (current && current.modelId !== loaded.modelId) store.dropModel(current.modelId);
       this.settings.embedding = ref;
       this.settings.switchingTo = null;
       if (ref.type === 'package') this.settings.local.embedding = ref.dir;
       this.save();
-      requeueFilesWithoutVectors(store, loaded.modelId);
       this.options.wakeIndexer();
       this.modelChanged();
       return;
@@ -419,7 +422,9 @@ export class ModelSetup {
     const promoted = await this.options.withIndexerPaused(async () => {
       const progress = this.backfill.progress();
       if (progress && progress.done < progress.total && this.backfill.hasCandidates()) return null;
-      return { previous: await models.promoteTarget() };
+      const previous = await models.promoteTarget();
+      requeueFilesWithoutVectors(store, models.embedder!.modelId);
+      return { previous };
     });
     if (!promoted) {
       this.backfill.wake();
@@ -432,7 +437,6 @@ export class ModelSetup {
     this.settings.switchingTo = null;
     if (now.ref.type === 'package') this.settings.local.embedding = now.ref.dir;
     this.save();
-    requeueFilesWithoutVectors(store, now.modelId);
     this.options.wakeIndexer();
     this.modelChanged();
   }
