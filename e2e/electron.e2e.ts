@@ -119,7 +119,12 @@ async function journey(app: ElectronApplication, fixture: { folder: string; coun
   // Add the fixture folder through the UI.
   const pathInput = page.getByTestId('folder-path-input').first();
   if (!(await pathInput.isVisible().catch(() => false))) await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Folders' }).click();
-  await pathInput.fill(fixture.folder, { timeout: STEP_TIMEOUT_MS });
+  // The desktop app offers the system's folder chooser; it is answered here as a user would answer it.
+  await app.evaluate(({ dialog }, folder) => {
+    dialog.showOpenDialog = (async () => ({ canceled: false, filePaths: [folder] })) as typeof dialog.showOpenDialog;
+  }, fixture.folder);
+  await page.getByRole('button', { name: 'Choose…' }).first().click({ timeout: STEP_TIMEOUT_MS });
+  await check((await pathInput.inputValue()) === fixture.folder, `the folder chooser's answer fills the path field (it holds '${await pathInput.inputValue()}')`);
   await page.getByRole('button', { name: /Add folder/ }).first().click();
   await page.getByText(fixture.folder).first().waitFor({ timeout: STEP_TIMEOUT_MS });
   await shot(page, '02-folder-added');

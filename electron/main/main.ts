@@ -263,6 +263,12 @@ function registerIpc(): void {
       rootPaths,
       openPath: (file) => shell.openPath(file),
       showItemInFolder: (file) => shell.showItemInFolder(file),
+      pickFolder: async (title) => {
+        const options = { title: title ?? 'Choose a folder', properties: ['openDirectory' as const, 'createDirectory' as const] };
+        const owner = BrowserWindow.fromWebContents(event.sender);
+        const answer = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+        return answer.canceled ? null : (answer.filePaths[0] ?? null);
+      },
     });
     // Everything else is validated on receipt in the engine host (dispatchApiCall).
     return handledByShell ?? engine.call(method, params);

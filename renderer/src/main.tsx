@@ -35,7 +35,7 @@ if (!outcome.ok) {
   const controller = createController(connection.api, store, connection.onConnectionChange);
   createRoot(container).render(
     <StrictMode>
-      <ServicesProvider services={{ store, controller, mediaUrl: connection.mediaUrl }}>
+      <ServicesProvider services={{ store, controller, mediaUrl: connection.mediaUrl, desktop: connection.transport === 'ipc' }}>
         <App />
       </ServicesProvider>
     </StrictMode>,

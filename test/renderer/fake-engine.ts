@@ -367,6 +367,9 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     ]),
     'files.open': record('files.open', () => ({ ok: true as const })),
     'files.reveal': record('files.reveal', () => ({ ok: true as const })),
+    'dialog.pickFolder': record('dialog.pickFolder', () => {
+      throw new ApiError('unavailable', 'choosing a folder from a dialog needs the desktop app; type the folder path instead');
+    }),
     'models.state': record('models.state', () => models),
     'models.install': record('models.install', (request) => {
       const { embedding, reranker, precision, source } = request;

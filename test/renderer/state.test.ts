@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { searchRequest, type SearchResponse, type Status } from '../../electron/contract/common/entities.ts';
-import { installRequest, type ModelsState } from '../../electron/contract/common/model-setup.ts';
+import type { ModelsState } from '../../electron/contract/common/model-setup.ts';
 import { emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
 import { hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
 import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage } from './fake-engine.ts';

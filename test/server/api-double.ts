@@ -104,6 +104,9 @@ export function createApiDouble(): { handlers: ApiHandlers; roots: Root[]; pause
     'files.failures': async ({ limit, offset }) => [{ fileId: 9, path: `/broken-${limit}-${offset}.png`, kind: 'image', error: 'truncated PNG', at: 1 }],
     'files.open': async () => ({ ok: true }),
     'files.reveal': async () => ({ ok: true }),
+    'dialog.pickFolder': async () => {
+      throw new ApiError('unavailable', 'choosing a folder from a dialog needs the desktop app; type the folder path instead');
+    },
     'models.state': async () => modelsStateFixture(),
     'models.install': async () => modelsStateFixture(),
     'models.cancel': async () => modelsStateFixture(),

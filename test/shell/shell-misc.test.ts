@@ -46,10 +46,26 @@ function deps(overrides: Partial<ShellMethodDeps> = {}) {
       return '';
     },
     showItemInFolder: (p) => void calls.push(`reveal ${p}`),
+    pickFolder: async (title) => {
+      calls.push(`pick ${title ?? ''}`);
+      return title === 'cancel' ? null : photos;
+    },
     ...overrides,
   };
   return { d, calls };
 }
+
+test('dialog.pickFolder answers the chosen folder, null when cancelled, and a failed chooser as an error', async () => {
+  const { d, calls } = deps();
+  assert.deepEqual(await runShellMethod('dialog.pickFolder', { title: 'Add a folder' }, d), { ok: true, result: { path: photos } });
+  assert.deepEqual(await runShellMethod('dialog.pickFolder', { title: 'cancel' }, d), { ok: true, result: { path: null } });
+  assert.deepEqual(calls, ['pick Add a folder', 'pick cancel']);
+  const bad = await runShellMethod('dialog.pickFolder', { title: 42 }, d);
+  assert.equal(bad?.ok === false && bad.error.code, 'invalid-params');
+  const broken = deps({ pickFolder: async () => Promise.reject(new Error('no display')) });
+  const failed = await runShellMethod('dialog.pickFolder', {}, broken.d);
+  assert.ok(failed?.ok === false && /folder chooser failed: no display/.test(failed.error.message));
+});
 
 test('files.open and files.reveal act on indexed files inside a root only', async () => {
   const { d, calls } = deps();

@@ -27,6 +27,11 @@ export const API_METHODS = {
   'files.open': { params: z.object({ itemId: z.number().int() }), result: ok },
   /** Show the file in the system file manager. */
   'files.reveal': { params: z.object({ itemId: z.number().int() }), result: ok },
+  /**
+   * The system's folder chooser (the desktop app only: the shell answers it; the engine and
+   * `trove serve` refuse with 'unavailable', and the browser UI asks for a path instead).
+   */
+  'dialog.pickFolder': { params: z.object({ title: z.string().max(200).optional() }), result: z.object({ path: z.string().nullable() }) },
   /** The model catalog, this machine's hardware and recommendation, installed packages, the task in flight. */
   'models.state': { params: none, result: modelsState },
   /** Download (or take from folders), build and activate models in the background; progress arrives as `models.changed`. */

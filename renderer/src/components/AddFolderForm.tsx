@@ -1,7 +1,8 @@
-// Adding a folder by its path. In the browser a path is all we can ask for; the Electron shell
-// will add a native "Choose…" button that fills the same field.
+// Adding a folder by its path. In the browser a path is all we can ask for; in the desktop app a
+// "Choose…" button opens the system's folder chooser and fills the same field.
 import { useId, useState, type FormEvent } from 'react';
 import { useController } from '../state/context.tsx';
+import { ChooseFolderButton } from './ChooseFolderButton.tsx';
 import { Icon } from './Icon.tsx';
 
 function patterns(text: string): string[] {
@@ -58,6 +59,7 @@ export function AddFolderForm({ autoFocus = false, compact = false }: { autoFocu
           spellCheck={false}
           data-testid="folder-path-input"
         />
+        <ChooseFolderButton title="Add a folder to Trove" onChosen={setPath} />
         <button type="submit" className="button button--primary" disabled={busy}>
           <Icon name="plus" /> {busy ? 'Adding…' : 'Add folder'}
         </button>

@@ -8,6 +8,7 @@ import { formatBytes } from '../lib/format.ts';
 import { modelFit } from '../lib/model-fit.ts';
 import { useController } from '../state/context.tsx';
 import { activePackage } from '../state/models.ts';
+import { ChooseFolderButton } from './ChooseFolderButton.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 
 type Kind = CatalogModel['kind'];
@@ -169,6 +170,7 @@ export function FoldersForm({ models, onBack }: { models: ModelsState; onBack: (
             aria-describedby={error ? `${id}-error` : undefined}
             spellCheck={false}
           />
+          <ChooseFolderButton title={`The ${m.title} checkpoint folder`} onChosen={(chosen) => setFolders({ ...folders, [m.id]: chosen })} />
         </label>
       ))}
       {error && (

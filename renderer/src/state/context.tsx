@@ -9,6 +9,8 @@ export interface AppServices {
   store: Store;
   controller: Controller;
   mediaUrl: MediaUrlBuilder;
+  /** Running in the desktop app (IPC to the shell): native dialogs are there to use. */
+  desktop: boolean;
 }
 
 const ServicesContext = createContext<AppServices | null>(null);

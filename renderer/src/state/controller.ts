@@ -226,6 +226,15 @@ export function createController(
     resumeIndexing: () => act('Could not resume', () => api.call('indexing.resume', {})),
     openFile: (itemId: number) => act('Could not open the file', () => api.call('files.open', { itemId })),
     revealFile: (itemId: number) => act('Could not show the file', () => api.call('files.reveal', { itemId })),
+    /** The system's folder chooser (desktop app); null when cancelled or unavailable. */
+    async pickFolder(title: string): Promise<string | null> {
+      try {
+        return (await api.call('dialog.pickFolder', { title })).path;
+      } catch (e) {
+        toast(`Could not open the folder chooser: ${messageOf(e)}`, 'error');
+        return null;
+      }
+    },
 
     /** Download (or take from folders), build and activate; returns an error message or null. */
     installModels(request: ApiParams<'models.install'>): Promise<string | null> {

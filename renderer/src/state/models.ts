@@ -2,7 +2,6 @@
 // the first-run flow should show, and how to retry a task. Pure functions of the state, so the
 // flow resumes after a restart exactly where the engine says it is.
 import type { Status } from '../../../electron/contract/common/entities.ts';
-import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
 import type {
   CatalogModel,
   InstalledPackage,

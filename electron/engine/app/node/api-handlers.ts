@@ -102,6 +102,9 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
     'files.failures': async (p) => store.files.failures(p.offset + p.limit).slice(p.offset),
     'files.open': (p) => open(p.itemId, false),
     'files.reveal': (p) => open(p.itemId, true),
+    'dialog.pickFolder': async () => {
+      throw new ApiError('unavailable', 'choosing a folder from a dialog needs the desktop app; type the folder path instead');
+    },
     'models.state': () => setup.state(),
     'models.install': (p) => changeModels(() => setup.install(p)),
     'models.cancel': () => changeModels(() => setup.cancel()),
