@@ -274,6 +274,38 @@ test('a cancelled download keeps its bytes and resumes; a failed one says why an
   }
 });
 
+test('an install cut by a restart resumes by itself at the next start, continuing the download where it stopped', async () => {
+  const dataDir = path.join(dir, 'data-resume-install');
+  let engine = await open(dataDir);
+  try {
+    hub.slow('model.safetensors', 4096, 30);
+    await call(engine, 'models.install', { embedding: 'tiny-embedding-a' });
+    await until(engine, (s) => s.task?.phase === 'downloading' && (s.task.step.includes('model.safetensors') || s.task.bytes.done > 0), 'the download to start');
+    // Some of the weights have arrived before the "crash".
+    const start = Date.now();
+    while (!hub.fileRequests('model.safetensors').some((r) => r.bytesSent > 64 * 1024) && Date.now() - start < 60_000) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await engine.close();
+  }
+  const settings = JSON.parse(await readFile(path.join(dataDir, 'models', 'settings.json'), 'utf8'));
+  assert.equal(settings.task?.phase, 'downloading', 'the task in flight is remembered');
+  hub.reset();
+
+  engine = await open(dataDir);
+  try {
+    const resumed = await call<ModelsState>(engine, 'models.state');
+    assert.ok(resumed.task && resumed.task.phase !== 'done', 'the task is running again without being asked');
+    const done = await until(engine, taskEnded, 'the resumed install');
+    assert.equal(done.task?.phase, 'done', done.task?.error ?? '');
+    const weights = hub.fileRequests('model.safetensors');
+    assert.ok(weights.length > 0 && weights.every((r) => r.range?.startsWith('bytes=') && !r.range.startsWith('bytes=0-')), `the weights were resumed with a Range, not fetched again (${JSON.stringify(weights.map((r) => r.range))})`);
+    await untilStatus(engine, (s) => s.model.embedding !== null, 'the model in use');
+  } finally {
+    hub.reset();
+    await engine.close();
+  }
+});
+
 test('offline mode refuses to download and says what to do; a checkpoint folder works offline', async () => {
   const engine = await open(path.join(dir, 'data-offline'), {}, { TROVE_OFFLINE: '1' });
   try {
