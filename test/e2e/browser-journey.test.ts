@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build } from 'vite';
 import { startFakeHub } from '../support/fake-hub-server.ts';
@@ -190,13 +190,8 @@ async function stopServe(): Promise<void> {
   assert.equal(exitCode, 0, `trove serve exited with ${exitCode} after SIGINT; stderr: ${serveStderr}`);
 }
 
-/** The names on the result cards, best first. */
-function resultNames(page: Page): Promise<string[]> {
-  return page.getByTestId('result-card').locator('.result-card__name').allInnerTexts();
-}
-
-// Normally 20–35 s on 2 cores; the limit leaves room for a loaded CI machine.
-test('a user indexes a folder and searches it by text and by image in a real browser against trove serve', { timeout: 150_000 }, async () => {
+/** A light 1280×800 page whose uncaught errors and console errors/warnings are collected. */
+async function newWatchedPage(): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
@@ -205,6 +200,17 @@ test('a user indexes a folder and searches it by text and by image in a real bro
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()} at ${m.location().url}`);
   });
+  return { context, page, pageErrors };
+}
+
+/** The names on the result cards, best first. */
+function resultNames(page: Page): Promise<string[]> {
+  return page.getByTestId('result-card').locator('.result-card__name').allInnerTexts();
+}
+
+// Normally 20–35 s on 2 cores; the limit leaves room for a loaded CI machine.
+test('a user indexes a folder and searches it by text and by image in a real browser against trove serve', { timeout: 150_000 }, async () => {
+  const { context, page, pageErrors } = await newWatchedPage();
   try {
     await firstRun(page, await startServe(false));
     assert.deepEqual(pageErrors, [], 'no uncaught errors or console errors/warnings in the page (first run)');
@@ -232,14 +238,7 @@ test('a user indexes a folder and searches it by text and by image in a real bro
 test('a new user gets the recommended model from the hub in the welcome flow, searching by keyword meanwhile', { timeout: 240_000 }, async () => {
   const catalog = await makeTinyCatalog(join(work, 'catalog'));
   const hub = await startFakeHub({ repos: catalog.repos });
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
-  context.setDefaultTimeout(20_000);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()} at ${m.location().url}`);
-  });
+  const { context, page, pageErrors } = await newWatchedPage();
   try {
     // The tiny files download in a blink; slowed down, the progress is there to be seen.
     hub.slow('model.safetensors', 64 * 1024, 40);

@@ -9,6 +9,7 @@ import { EmptyState } from './EmptyState.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
+import { ConfirmRemove } from './ConfirmRemove.tsx';
 
 function RootRow({ root }: { root: Root }) {
   const controller = useController();
@@ -28,15 +29,7 @@ function RootRow({ root }: { root: Root }) {
       </div>
       {!root.present && <span className="pill pill--warning">Missing</span>}
       {confirming ? (
-        <span className="root-row__confirm">
-          <span className="muted">Remove from Trove? Files stay on disk.</span>
-          <button type="button" className="button button--danger button--small" onClick={() => void controller.removeRoot(root.id, root.path)}>
-            Remove
-          </button>
-          <button type="button" className="button button--small" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </span>
+        <ConfirmRemove question="Remove from Trove? Files stay on disk." onRemove={() => void controller.removeRoot(root.id, root.path)} onCancel={() => setConfirming(false)} />
       ) : (
         <button type="button" className="icon-button" aria-label={`Remove ${root.path}`} onClick={() => setConfirming(true)}>
           <Icon name="trash" />

@@ -10,6 +10,7 @@ import { useController } from '../state/context.tsx';
 import { activePackage } from '../state/models.ts';
 import { ChooseFolderButton } from './ChooseFolderButton.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { FormFooter } from './FormFooter.tsx';
 
 type Kind = CatalogModel['kind'];
 
@@ -173,19 +174,7 @@ export function FoldersForm({ models, onBack }: { models: ModelsState; onBack: (
           <ChooseFolderButton title={`The ${m.title} checkpoint folder`} onChosen={(chosen) => setFolders({ ...folders, [m.id]: chosen })} />
         </label>
       ))}
-      {error && (
-        <p id={`${id}-error`} className="field__error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="button button--primary" disabled={busy}>
-          {busy ? 'Starting…' : 'Set up from these folders'}
-        </button>
-        <button type="button" className="button button--ghost" onClick={onBack}>
-          Back
-        </button>
-      </div>
+      <FormFooter errorId={`${id}-error`} error={error} busy={busy} submitLabel="Set up from these folders" busyLabel="Starting…" onBack={onBack} />
     </form>
   );
 }

@@ -14,6 +14,7 @@ import { ModelSetup } from './ModelSetup.tsx';
 import { RemoteForm, RemoteStatement } from './RemoteBackend.tsx';
 import { SettingsRow } from './SettingsRow.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
+import { ConfirmRemove } from './ConfirmRemove.tsx';
 
 export const MODEL_SETUP_HEADING_ID = 'get-model-title';
 
@@ -69,15 +70,7 @@ function PackageRow({ pkg, models }: { pkg: InstalledPackage; models: ModelsStat
       ) : switchingTo ? (
         <span className="pill pill--accent">Switching…</span>
       ) : confirming ? (
-        <span className="root-row__confirm">
-          <span className="muted">Delete this model from disk?</span>
-          <button type="button" className="button button--danger button--small" onClick={() => void controller.removeModel(pkg.id, pkg.name)}>
-            Remove
-          </button>
-          <button type="button" className="button button--small" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </span>
+        <ConfirmRemove question="Delete this model from disk?" onRemove={() => void controller.removeModel(pkg.id, pkg.name)} onCancel={() => setConfirming(false)} />
       ) : (
         <span className="package-row__actions">
           <button type="button" className="button button--small" aria-label={`Activate ${pkg.name}`} onClick={() => void controller.activateModel(pkg.id)}>

@@ -6,6 +6,7 @@ import type { ModelBackend } from '../../../electron/contract/common/model-setup
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { Icon } from './Icon.tsx';
+import { FormFooter } from './FormFooter.tsx';
 
 type Remote = Extract<ModelBackend, { type: 'remote' }>;
 
@@ -141,19 +142,7 @@ export function RemoteForm({ initial, onCancel, onDone }: { initial?: Remote | n
         <span className="field__label">API key (optional)</span>
         <input className="input input--mono" type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
       </label>
-      {error && (
-        <p id={`${id}-error`} className="field__error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="button button--primary" disabled={busy}>
-          {busy ? 'Checking the server…' : 'Use this server'}
-        </button>
-        <button type="button" className="button button--ghost" onClick={onCancel}>
-          Back
-        </button>
-      </div>
+      <FormFooter errorId={`${id}-error`} error={error} busy={busy} submitLabel="Use this server" busyLabel="Checking the server…" onBack={onCancel} />
     </form>
   );
 }

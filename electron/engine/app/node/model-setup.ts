@@ -420,7 +420,7 @@ export class ModelSetup {
     if (!models.target || this.closed) return;
     // Files committed since the backfill looked have only the old model's vectors: finish those first.
     const promoted = await this.options.withIndexerPaused(async () => {
-      const progress = this.backfill.progress();
+      const progress = this.backfill.progress(0);
       if (progress && progress.done < progress.total && this.backfill.hasCandidates()) return null;
       const previous = await models.promoteTarget();
       requeueFilesWithoutVectors(store, models.embedder!.modelId);

@@ -17,6 +17,8 @@ import { prepareFile } from './file-items.ts';
 const BATCH_INPUTS = 16;
 /** Files looked at per pass. */
 const FILES_PER_PASS = 8;
+/** How long a progress count is reused (the UI asks up to four times a second). */
+const PROGRESS_MAX_AGE_MS = 1000;
 
 export interface BackfillProgress {
   /** Items that have an active-model vector and already one from the target. */
@@ -54,6 +56,7 @@ export class VectorBackfill {
   /** Files whose target embedding failed this session (with why); they are not retried until restart. */
   private readonly skipped = new Map<number, string>();
   private wakeRequested = false;
+  private counted: { key: string; at: number; value: BackfillProgress } | null = null;
 
   constructor(private readonly options: VectorBackfillOptions) {}
 
@@ -75,12 +78,18 @@ export class VectorBackfill {
       });
   }
 
-  /** Counts for the progress display. */
-  progress(): BackfillProgress | null {
+  /**
+   * Counts for the progress display. A count over every vector costs tens of milliseconds on a
+   * large library and the UI asks a few times a second, so an answer is reused for a moment.
+   */
+  progress(maxAgeMs = PROGRESS_MAX_AGE_MS): BackfillProgress | null {
     const { models, store } = this.options;
     const active = models.embedder;
     const target = models.target;
     if (!active || !target) return null;
+    const key = `${active.modelId}:${target.modelId}`;
+    const cached = this.counted;
+    if (cached && cached.key === key && Date.now() - cached.at <= maxAgeMs) return cached.value;
     const row = store.db
       .prepare<{ total: number; done: number }>(
         `SELECT count(*) AS total, count(t.item_id) AS done FROM vectors a
@@ -88,7 +97,9 @@ export class VectorBackfill {
           WHERE a.model_id = ?`,
       )
       .get(target.modelId, active.modelId)!;
-    return { done: row.done, total: row.total };
+    const value = { done: row.done, total: row.total };
+    this.counted = { key, at: Date.now(), value };
+    return value;
   }
 
   /** Whether any file still has items to re-embed (files skipped this session excluded). */
