@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { parsePdfDate } from '../../electron/engine/extract/node/pdf-date.ts';
-import { PDF_RENDER_DPI, PdfExtractError, pdfPageRenderSize, preparePdfFile } from '../../electron/engine/extract/node/pdf-extract.ts';
-import type { PreparedFile } from '../../electron/engine/extract/node/prepared-file.ts';
+import { openPdfPages, PDF_RENDER_DPI, PdfExtractError, pdfPageImagesRendered, pdfPageRenderSize, preparePdfFile } from '../../electron/engine/extract/node/pdf-extract.ts';
+import { completeDeferredItems, type PreparedFile } from '../../electron/engine/extract/node/prepared-file.ts';
 import { smartResize } from '../../electron/engine/models/common/smart-resize.ts';
 import { preprocessImage } from '../../electron/engine/models/node/image-preprocess.ts';
 import { handWrittenPdf, type HandPage } from './pdf-fixtures.ts';
@@ -35,7 +35,9 @@ async function withPdf<T>(bytes: Buffer, run: (file: string) => Promise<T>): Pro
   }
 }
 
-const prepare = (file: string, options?: Parameters<typeof preparePdfFile>[1]): Promise<PreparedFile> => preparePdfFile({ path: file, kind: 'pdf', mtimeMs: 1_000 }, options);
+/** Extracts the PDF and draws every page (as the indexer does a few pages at a time). */
+const prepare = async (file: string, options?: Parameters<typeof preparePdfFile>[1]): Promise<PreparedFile> =>
+  completeDeferredItems(await preparePdfFile({ path: file, kind: 'pdf', mtimeMs: 1_000 }, options), () => openPdfPages(file), { embed: true });
 
 function pageImage(prepared: PreparedFile, index: number): Buffer {
   const image = prepared.items[index]!.embed?.images?.[0];
@@ -95,6 +97,34 @@ test('text page: one page item, text layer, rendered at exactly smart_resize of 
   const thumbMeta = await sharp(Buffer.from(thumb.bytes)).metadata();
   assert.deepEqual([thumbMeta.format, thumbMeta.width, thumbMeta.height], ['webp', thumb.width, thumb.height]);
   assert.deepEqual([thumb.width, thumb.height], [247, 320], 'the page aspect (612:792), longest side 320');
+});
+
+test('extraction draws no page: pages are deferred items, drawn one at a time on demand', async () => {
+  const pages = Array.from({ length: 6 }, (_, i): HandPage => ({ width: 300, height: 200, content: `BT /F1 12 Tf 10 100 Td (leaf ${i + 1}) Tj ET` }));
+  await withPdf(handWrittenPdf(pages), async (file) => {
+    const before = pdfPageImagesRendered();
+    const listed = await preparePdfFile({ path: file, kind: 'pdf', mtimeMs: 1_000 });
+    assert.equal(pdfPageImagesRendered(), before, 'listing the pages draws none');
+    assert.ok(listed.items.every((i) => i.deferred && i.embed === null && i.item.text === null && !i.item.thumbnail));
+    const source = await openPdfPages(file);
+    try {
+      const fourth = await source.complete(listed.items[3]!.item, { embed: true });
+      assert.equal(pdfPageImagesRendered(), before + 1, 'one page asked for, one page drawn');
+      assert.match(fourth.text ?? '', /leaf 4/);
+      assert.ok(Buffer.isBuffer(fourth.embed?.images?.[0]) && fourth.thumbnail && fourth.problem === null);
+      // Without a model only the thumbnail is made, drawn straight at its size.
+      const display = await source.complete(listed.items[3]!.item, { embed: false });
+      assert.equal(pdfPageImagesRendered(), before + 1);
+      assert.equal(display.embed, null);
+      assert.deepEqual([display.thumbnail?.width, display.thumbnail?.height], [fourth.thumbnail!.width, fourth.thumbnail!.height]);
+      assert.equal(display.text, fourth.text);
+    } finally {
+      source.close();
+    }
+    // Drawn all at once, the pages equal what drawing them one by one gives.
+    const all = await prepare(file);
+    assert.deepEqual(all.items.map((i) => i.item.text), pages.map((_, i) => `leaf ${i + 1}`));
+  });
 });
 
 test('rotated page renders upright at the rotated size', async () => {

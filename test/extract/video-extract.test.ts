@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,6 +14,7 @@ import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
 import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
 import { planMomentWindows, prepareVideoFile } from '../../electron/engine/extract/node/video-extract.ts';
 import type { PreparedFile } from '../../electron/engine/extract/node/prepared-file.ts';
+import { CHARACTER_ESTIMATE_TOKENIZER, prepareFile } from '../../electron/engine/jobs/node/file-items.ts';
 
 const { ffmpeg } = await locateFfmpeg();
 const dir = mkdtempSync(path.join(tmpdir(), 'trove-video-extract-'));
@@ -171,4 +172,52 @@ test('moment windows: fewest equal windows no longer than the target, none for s
   assert.ok(long.every((w, i) => w.end - w.start <= 16 && (i === 0 ? w.start === 0 : w.start === long[i - 1].end)));
   assert.equal(long.at(-1)!.end, 3600.04);
   assert.throws(() => planMomentWindows(10, 0), /positive/);
+});
+
+test('an extraction that is stopped (the per-file timeout) kills its ffmpeg child instead of leaving it running', { skip: process.platform === 'win32', timeout: 120_000 }, async () => {
+  // A video file whose content points at a pipe nobody writes to (an ffconcat list, which ffmpeg
+  // recognises by content): ffprobe opens the pipe and waits for bytes forever, as a decoder stuck
+  // on a stalled network disk would.
+  const own = mkdtempSync(path.join(tmpdir(), 'trove-video-stalled-'));
+  const fifo = path.join(own, 'stalled.fifo');
+  execFileSync('mkfifo', [fifo]);
+  writeFileSync(path.join(own, 'stalled.mp4'), 'ffconcat version 1.0\nfile stalled.fifo\n');
+  const controller = new AbortController();
+  let settled = false;
+  const work = prepareFile({ path: path.join(own, 'stalled.mp4'), kind: 'video', mtimeMs: 0 }, CHARACTER_ESTIMATE_TOKENIZER, { signal: controller.signal });
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  // Opening the write end without blocking succeeds only once a reader (ffprobe) has the pipe open.
+  let writer: number | null = null;
+  while (writer === null && !settled) {
+    try {
+      writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    if (writer === null) assert.fail(`ffprobe never opened the pipe: ${await work.then(String, String)}`);
+    controller.abort(new Error('reading stalled.mp4 took longer than 1 s'));
+    // Stopped by the abort itself (not by ffprobe's own 60 s limit, which would come much later).
+    await assert.rejects(work, (e: Error) => e.name === 'AbortError');
+    // With the reader gone a write fails with EPIPE; a reader still running would take the byte.
+    let outcome = '';
+    for (let tries = 0; tries < 100 && outcome !== 'EPIPE'; tries++) {
+      try {
+        writeSync(writer, 'x');
+        outcome = 'written';
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } catch (error) {
+        outcome = String((error as NodeJS.ErrnoException).code);
+      }
+    }
+    assert.equal(outcome, 'EPIPE', 'ffprobe still has the pipe open after the extraction was stopped');
+  } finally {
+    if (writer !== null) closeSync(writer);
+    rmSync(own, { recursive: true, force: true });
+  }
 });

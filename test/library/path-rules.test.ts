@@ -16,6 +16,11 @@ test('file kinds by extension, case-insensitive; unknown is null', () => {
   assert.equal(fileKindOf('.bashrc'), null, 'a leading dot is not an extension');
   assert.equal(extensionOf('C:\\photos\\x.HEIC'), 'heic');
   assert.equal(extensionOf('dir.d/file'), '');
+  // On Linux and macOS a backslash is part of a name, not a folder separator.
+  assert.equal(fileKindOf('/home/ada/a\\b.jpg'), 'image');
+  assert.equal(fileKindOf('notes\\.txt'), 'text', 'a dot after a backslash is still the extension dot');
+  assert.equal(extensionOf('C:\\photos.d\\file'), '', 'Windows: a dot in a folder name is no extension');
+  assert.equal(fileKindOf('odd.jpg\\'), null);
 });
 
 test('glob: *, **, ?, sets, braces, anchoring', () => {

@@ -12,6 +12,7 @@ export interface EngineOptions {
   readonly rerankerModel?: string | null;
   /** Watch the roots for changes (the app and `trove serve`); false for one-shot CLI runs. */
   readonly watch?: boolean;
+  readonly fileTimeoutMs?: number; // per-file extraction limit, default DEFAULT_FILE_TIMEOUT_MS (120 s); tests shorten it
 }
 
 export interface EngineMedia {

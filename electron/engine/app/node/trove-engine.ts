@@ -98,6 +98,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
   const indexer = new Indexer({
     store,
     models,
+    fileTimeoutMs: options.fileTimeoutMs,
     onRound: ({ indexed }) => {
       if (indexed) emit('library.changed', { indexed, removed: 0 });
     },

@@ -1,6 +1,11 @@
 // PDF → one item per page: the page as the embedder sees it (an image, so scans and slides work)
 // plus its text layer for keyword search and snippets. See docs/pdfs.md.
 //
+// Pages are deferred items: extraction only opens the document, checks that its pages load and
+// lists them; each page is drawn (text, thumbnail, model image) by `openPdfPages` when the indexer
+// is about to embed it, so a 2,000-page PDF never holds more than a few pages' pixels and is
+// indexed in slices that share the queue with other files.
+//
 // Each page is rendered by MuPDF straight to the size smart_resize picks for it, so the embedder's
 // own decode → smart_resize → resize chain finds nothing to resize (the Pillow-exact resize returns
 // the image unchanged): no wasted pixels, no second resample, and at most 1,843,200 RGB pixels per
@@ -11,7 +16,7 @@ import sharp from 'sharp';
 import type { FileKind } from '../../../contract/common/entities.ts';
 import { smartResize } from '../../models/common/smart-resize.ts';
 import { DEFAULT_THUMBNAIL_SIZE } from './image-extract.ts';
-import type { PreparedFile, PreparedItem } from './prepared-file.ts';
+import type { CompletedItem, DeferredItems, PreparedFile, PreparedItem } from './prepared-file.ts';
 import { parsePdfDate } from './pdf-date.ts';
 
 /**
@@ -32,8 +37,6 @@ export interface PreparePdfOptions {
   readonly maxPages?: number;
   /** Checked between pages: an aborted extraction stops with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** Longest side of each page thumbnail (default 320). */
-  readonly thumbnailSize?: number;
 }
 
 export class PdfExtractError extends Error {
@@ -84,7 +87,7 @@ export interface RenderedPdfPage {
   /** 1-based. */
   readonly page: number;
   readonly text: string;
-  /** PNG, exactly `width × height` = smart_resize of the page at PDF_RENDER_DPI; null when the page cannot be embedded. */
+  /** PNG, exactly `width × height` = smart_resize of the page at PDF_RENDER_DPI; null when the page cannot be embedded or was drawn for display only. */
   readonly png: Buffer | null;
   readonly width: number;
   readonly height: number;
@@ -93,69 +96,117 @@ export interface RenderedPdfPage {
   readonly problem: string | null;
 }
 
+export interface RenderPdfPageOptions {
+  /** Longest side of the thumbnail (default 320). */
+  readonly thumbnailSize?: number;
+  /** Draw the model's image too (default true); false draws only the thumbnail, at its own size. */
+  readonly embed?: boolean;
+}
+
+/** The page could not even be loaded (known at extraction: `preparePdfFile` loads every page). */
+export class PdfPageLoadError extends Error {
+  override readonly name = 'PdfPageLoadError';
+}
+
+let pageImagesRendered = 0;
+
+/** Model-size page images drawn in this process so far: tests compare it with the pages embedded. */
+export function pdfPageImagesRendered(): number {
+  return pageImagesRendered;
+}
+
+type PageGeometry = { readonly problem: null; readonly bounds: Mupdf.Rect; readonly widthPt: number; readonly heightPt: number; readonly target: [number, number] } | { readonly problem: string };
+
+/** The page box and the model's pixel size for it, or why the page cannot be embedded. */
+function pageGeometry(page: Mupdf.Page, index: number): PageGeometry {
+  const bounds = page.getBounds();
+  const widthPt = bounds[2] - bounds[0];
+  const heightPt = bounds[3] - bounds[1];
+  if (!(widthPt > 0 && heightPt > 0)) return { problem: `page ${index + 1} has an empty page box` };
+  try {
+    return { problem: null, bounds, widthPt, heightPt, target: pdfPageRenderSize(widthPt, heightPt).target };
+  } catch (error) {
+    // smart_resize refuses aspect ratios over 200 (a strip of tape, not a page).
+    return { problem: `page ${index + 1}: ${firstLine(error)}` };
+  }
+}
+
+function loadPage(doc: Mupdf.Document, index: number): Mupdf.Page {
+  try {
+    return doc.loadPage(index);
+  } catch (error) {
+    throw new PdfPageLoadError(`page ${index + 1}: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+/** Draws the page box onto white paper of exactly `width × height` RGB pixels (no row padding). */
+function drawPage(mupdf: typeof Mupdf, page: Mupdf.Page, bounds: Mupdf.Rect, width: number, height: number): Buffer {
+  // Scale each axis separately so the page box lands exactly on the target pixels (as the
+  // reference's resize of a 144-DPI render would stretch it), and move the box's corner to 0,0.
+  const sx = width / (bounds[2] - bounds[0]);
+  const sy = height / (bounds[3] - bounds[1]);
+  const matrix: Mupdf.Matrix = [sx, 0, 0, sy, -bounds[0] * sx, -bounds[1] * sy];
+  const pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, width, height], false);
+  try {
+    pixmap.clear(255); // white paper: PDF pages have no background of their own
+    const device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
+    try {
+      page.run(device, matrix);
+      device.close();
+    } finally {
+      device.destroy();
+    }
+    const stride = pixmap.getStride();
+    const view = pixmap.getPixels();
+    // Copy out of the WebAssembly heap (the pixmap is freed below), dropping any row padding.
+    const pixels = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y += 1) pixels.set(view.subarray(y * stride, y * stride + width * 3), y * width * 3);
+    return pixels;
+  } finally {
+    pixmap.destroy();
+  }
+}
+
 /**
- * Renders one page (0-based `index`) for the embedder. Synchronous MuPDF work is one page long,
- * so callers that yield between pages keep the event loop responsive.
+ * Draws one page (0-based `index`): its text layer, thumbnail and, unless `embed: false`, the
+ * model's image. Synchronous MuPDF work is one page long, so callers that yield between pages keep
+ * the event loop responsive. Throws PdfPageLoadError when the page does not load.
  */
-export async function renderPdfPage(mupdf: typeof Mupdf, doc: Mupdf.Document, index: number, thumbnailSize = DEFAULT_THUMBNAIL_SIZE): Promise<RenderedPdfPage> {
-  const page = doc.loadPage(index);
+export async function renderPdfPage(mupdf: typeof Mupdf, doc: Mupdf.Document, index: number, options: RenderPdfPageOptions = {}): Promise<RenderedPdfPage> {
+  const embed = options.embed ?? true;
+  const page = loadPage(doc, index);
   let text = '';
   let pixels: Buffer;
   let width: number;
   let height: number;
-  let bounds: Mupdf.Rect;
+  let thumbHeight: number;
+  let thumbWidth: number;
   try {
     try {
       text = page.toStructuredText('preserve-whitespace').asText().trim();
     } catch {
       // A page whose text cannot be extracted may still render; it is then found by its picture.
     }
-    bounds = page.getBounds();
-    const [x0, y0, x1, y1] = bounds;
-    const widthPt = x1 - x0;
-    const heightPt = y1 - y0;
-    if (!(widthPt > 0 && heightPt > 0)) {
-      return { page: index + 1, text, png: null, width: 0, height: 0, thumbnail: null, problem: `page ${index + 1} has an empty page box` };
-    }
-    try {
-      [height, width] = pdfPageRenderSize(widthPt, heightPt).target;
-    } catch (error) {
-      // smart_resize refuses aspect ratios over 200 (a strip of tape, not a page).
-      return { page: index + 1, text, png: null, width: 0, height: 0, thumbnail: null, problem: `page ${index + 1}: ${firstLine(error)}` };
-    }
-    // Scale each axis separately so the page box lands exactly on the target pixels (as the
-    // reference's resize of a 144-DPI render would stretch it), and move the box's corner to 0,0.
-    const sx = width / widthPt;
-    const sy = height / heightPt;
-    const matrix: Mupdf.Matrix = [sx, 0, 0, sy, -x0 * sx, -y0 * sy];
-    const pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, width, height], false);
-    try {
-      pixmap.clear(255); // white paper: PDF pages have no background of their own
-      const device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
-      try {
-        page.run(device, matrix);
-        device.close();
-      } finally {
-        device.destroy();
-      }
-      const stride = pixmap.getStride();
-      const view = pixmap.getPixels();
-      // Copy out of the WebAssembly heap (the pixmap is freed below), dropping any row padding.
-      pixels = Buffer.alloc(width * height * 3);
-      for (let y = 0; y < height; y += 1) pixels.set(view.subarray(y * stride, y * stride + width * 3), y * width * 3);
-    } finally {
-      pixmap.destroy();
-    }
+    const geometry = pageGeometry(page, index);
+    if (geometry.problem !== null) return { page: index + 1, text, png: null, width: 0, height: 0, thumbnail: null, problem: geometry.problem };
+    [thumbHeight, thumbWidth] = thumbnailSizeOf(geometry.widthPt, geometry.heightPt, options.thumbnailSize ?? DEFAULT_THUMBNAIL_SIZE);
+    // Without a model only the thumbnail is needed: drawn straight at its size, a fraction of the work.
+    [height, width] = embed ? geometry.target : [thumbHeight, thumbWidth];
+    pixels = drawPage(mupdf, page, geometry.bounds, width, height);
   } finally {
     page.destroy();
   }
   const raw = { raw: { width, height, channels: 3 as const } };
-  const [thumbHeight, thumbWidth] = thumbnailSizeOf(bounds[2] - bounds[0], bounds[3] - bounds[1], thumbnailSize);
+  if (!embed) {
+    const thumb = await sharp(pixels, raw).webp({ quality: 80 }).toBuffer({ resolveWithObject: true });
+    return { page: index + 1, text, png: null, width, height, thumbnail: { mime: 'image/webp', width: thumb.info.width, height: thumb.info.height, bytes: thumb.data }, problem: null };
+  }
   // sharp encodes on libuv's thread pool, off the event loop; level 6 is its default and ≈ 3× faster than 9 for ≈ 5 % more bytes.
   const [png, thumb] = await Promise.all([
     sharp(pixels, raw).png({ compressionLevel: 6 }).toBuffer(),
     sharp(pixels, raw).resize(thumbWidth, thumbHeight, { fit: 'fill' }).webp({ quality: 80 }).toBuffer({ resolveWithObject: true }),
   ]);
+  pageImagesRendered += 1;
   return {
     page: index + 1,
     text,
@@ -179,18 +230,19 @@ function metaOf(doc: Mupdf.Document, key: string): string | null {
 /** Lets timers, I/O and other files' work run between pages (MuPDF itself is synchronous). */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function preparePdfFile(file: { path: string; kind: FileKind; mtimeMs: number }, options: PreparePdfOptions = {}): Promise<PreparedFile> {
-  const maxPages = options.maxPages ?? DEFAULT_MAX_PDF_PAGES;
-  const what = `PDF '${file.path}'`;
+/** Opens a PDF for reading its pages, or throws a PdfExtractError that says what to do. */
+async function openPdf(filePath: string, signal: AbortSignal | undefined): Promise<{ mupdf: typeof Mupdf; doc: Mupdf.Document; pageCount: number }> {
+  const what = `PDF '${filePath}'`;
   let bytes: Buffer;
   try {
-    bytes = await readFile(file.path);
+    bytes = await readFile(filePath, { signal });
   } catch (error) {
+    signal?.throwIfAborted();
     throw new PdfExtractError(`Cannot read ${what}: ${firstLine(error)}. Check that the file exists and is readable.`);
   }
   if (bytes.length === 0) throw new PdfExtractError(`${what} is empty (0 bytes); it was not saved completely. Copy it again from its source.`);
   const mupdf = await loadMupdf();
-  options.signal?.throwIfAborted();
+  signal?.throwIfAborted();
   mupdfWarnings = [];
   let doc: Mupdf.Document;
   try {
@@ -213,6 +265,24 @@ export async function preparePdfFile(file: { path: string; kind: FileKind; mtime
       const why = mupdfWarnings.length > 0 ? ` (${mupdfWarnings[0]})` : '';
       throw new PdfExtractError(`${what} has no readable pages${why}. The file is damaged or empty; re-save or re-export it.`);
     }
+    return { mupdf, doc, pageCount };
+  } catch (error) {
+    doc.destroy();
+    throw error;
+  }
+}
+
+/**
+ * Lists a PDF's pages as deferred items (no page is drawn here; `openPdfPages` draws them) with the
+ * file's metadata. Every page is loaded once to find the ones that cannot be embedded (unloadable,
+ * empty or strip-shaped page boxes; ≈ 0.04 ms a page), so the note is complete and a file none of
+ * whose pages load is refused now rather than after its pages were queued.
+ */
+export async function preparePdfFile(file: { path: string; kind: FileKind; mtimeMs: number }, options: PreparePdfOptions = {}): Promise<PreparedFile> {
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PDF_PAGES;
+  const what = `PDF '${file.path}'`;
+  const { mupdf, doc, pageCount } = await openPdf(file.path, options.signal);
+  try {
     const repaired = doc instanceof mupdf.PDFDocument && doc.wasRepaired();
     const encryption = metaOf(doc, mupdf.Document.META_ENCRYPTION);
     const created = parsePdfDate(metaOf(doc, mupdf.Document.META_INFO_CREATIONDATE));
@@ -222,23 +292,24 @@ export async function preparePdfFile(file: { path: string; kind: FileKind; mtime
     const problems: string[] = [];
     let unreadablePages = 0;
     for (let index = 0; index < indexed; index += 1) {
-      options.signal?.throwIfAborted();
-      if (index > 0) await yieldToEventLoop();
-      let rendered: RenderedPdfPage;
-      try {
-        rendered = await renderPdfPage(mupdf, doc, index, options.thumbnailSize);
-      } catch (error) {
-        // One broken page should not cost the other pages: keep it findable by name.
-        problems.push(`page ${index + 1}: ${firstLine(error)}`);
-        unreadablePages += 1;
-        items.push({ item: { kind: 'page', locator: { type: 'page', page: index + 1 }, text: null, date }, embed: null });
-        continue;
+      if (index % 256 === 0) {
+        options.signal?.throwIfAborted();
+        if (index > 0) await yieldToEventLoop();
       }
-      if (rendered.problem) problems.push(rendered.problem);
-      items.push({
-        item: { kind: 'page', locator: { type: 'page', page: rendered.page }, text: rendered.text || null, date, thumbnail: rendered.thumbnail },
-        embed: rendered.png ? { images: [rendered.png] } : null,
-      });
+      try {
+        const page = loadPage(doc, index);
+        try {
+          const geometry = pageGeometry(page, index);
+          if (geometry.problem !== null) problems.push(geometry.problem);
+        } finally {
+          page.destroy();
+        }
+      } catch (error) {
+        // One broken page should not cost the other pages: it stays findable by name.
+        problems.push(error instanceof PdfPageLoadError ? error.message : `page ${index + 1}: ${firstLine(error)}`);
+        unreadablePages += 1;
+      }
+      items.push({ item: { kind: 'page', locator: { type: 'page', page: index + 1 }, text: null, date }, embed: null, deferred: true });
     }
     if (unreadablePages === indexed) {
       // Pages that load but cannot be embedded (odd shapes) stay findable by their text; a file
@@ -265,4 +336,33 @@ export async function preparePdfFile(file: { path: string; kind: FileKind; mtime
   } finally {
     doc.destroy();
   }
+}
+
+/**
+ * Opens a PDF to draw its page items one at a time (see `preparePdfFile`). A page that fails is
+ * returned as a problem, never thrown: the other pages go on. Close it to free the document.
+ */
+export async function openPdfPages(filePath: string, options: { readonly signal?: AbortSignal; readonly thumbnailSize?: number } = {}): Promise<DeferredItems> {
+  const { mupdf, doc } = await openPdf(filePath, options.signal);
+  let open = true;
+  return {
+    async complete(item, { embed }): Promise<CompletedItem> {
+      if (!open) throw new Error(`PDF '${filePath}' was closed before page ${JSON.stringify(item.locator)} was drawn`);
+      if (item.kind !== 'page' || item.locator.type !== 'page') throw new Error(`PDF '${filePath}' has only page items, not ${item.kind} ${JSON.stringify(item.locator)}`);
+      const page = item.locator.page;
+      try {
+        const rendered = await renderPdfPage(mupdf, doc, page - 1, { thumbnailSize: options.thumbnailSize, embed });
+        return { text: rendered.text || null, thumbnail: rendered.thumbnail, embed: rendered.png ? { images: [rendered.png] } : null, problem: rendered.problem, unforeseen: false };
+      } catch (error) {
+        // A page that does not load was already counted at extraction; one that loads but cannot be drawn was not.
+        const problem = error instanceof PdfPageLoadError ? error.message : `page ${page}: ${firstLine(error)}`;
+        return { text: null, thumbnail: null, embed: null, problem, unforeseen: !(error instanceof PdfPageLoadError) };
+      }
+    },
+    close(): void {
+      if (!open) return;
+      open = false;
+      doc.destroy();
+    },
+  };
 }

@@ -16,10 +16,12 @@
 // When sharp cannot open the file (HEIC where libvips has no HEVC decoder), exifr reads the file
 // itself. Orientation is reported, never applied: the model input is not rotated (spec §2.1).
 // Nothing here throws: a photo without metadata is normal.
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import exifr from 'exifr';
 import sharp from 'sharp';
-import { extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../../models/node/image-decode.ts';
+import { decodeBmp, isBmp } from './bmp-decode.ts';
+import { DEFAULT_THUMBNAIL_SIZE, extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
 import type { PreparedFile } from './prepared-file.ts';
 
 export interface PhotoMetadata {
@@ -249,6 +251,7 @@ async function extractImageExplained(filePath: string): Promise<ExtractedImage> 
  * the date taken when the photo has one, else the file's mtime.
  */
 export async function prepareImageFile(file: { path: string; mtimeMs: number }): Promise<PreparedFile> {
+  if (await startsLikeBmp(file.path)) return prepareBmpFile(file);
   const [image, photo] = await Promise.all([extractImageExplained(file.path), readPhotoMetadata(file.path)]);
   const thumbnail = { mime: image.thumbnail.mime, width: image.thumbnail.width, height: image.thumbnail.height, bytes: image.thumbnail.data };
   const date = photo.dateTaken ?? file.mtimeMs;
@@ -269,5 +272,45 @@ export async function prepareImageFile(file: { path: string; mtimeMs: number }):
     items: [{ item: { kind: 'image', locator: { type: 'whole' }, date, thumbnail }, embed: { images: [file.path] } }],
     dateTaken: photo.dateTaken,
     metadata,
+  };
+}
+
+async function startsLikeBmp(filePath: string): Promise<boolean> {
+  try {
+    const handle = await open(filePath, 'r');
+    try {
+      const head = Buffer.alloc(18);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return isBmp(head.subarray(0, bytesRead));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // the usual path reports why the file cannot be read
+  }
+}
+
+/**
+ * A BMP (by content, whatever its extension): decoded by bmp-decode.ts, since neither sharp here
+ * nor the embedder's decoder reads BMP. The model input is a lossless PNG of the same pixels, so
+ * the embedder sees exactly what Pillow would; BMP carries no photo metadata.
+ */
+async function prepareBmpFile(file: { path: string; mtimeMs: number }): Promise<PreparedFile> {
+  let bmp;
+  try {
+    bmp = decodeBmp(await readFile(file.path), DEFAULT_MAX_INPUT_PIXELS);
+  } catch (error) {
+    throw new ImageExtractError(`Cannot decode BMP image '${file.path}': ${error instanceof Error ? error.message : String(error)}. Re-save it as PNG to index it.`);
+  }
+  const raw = { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } };
+  const [png, thumb] = await Promise.all([
+    sharp(bmp.data, raw).png({ compressionLevel: 6 }).toBuffer(),
+    sharp(bmp.data, raw).resize(DEFAULT_THUMBNAIL_SIZE, DEFAULT_THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer({ resolveWithObject: true }),
+  ]);
+  const thumbnail = { mime: 'image/webp', width: thumb.info.width, height: thumb.info.height, bytes: thumb.data };
+  return {
+    items: [{ item: { kind: 'image', locator: { type: 'whole' }, date: file.mtimeMs, thumbnail }, embed: { images: [png] } }],
+    dateTaken: null,
+    metadata: { width: bmp.width, height: bmp.height, format: 'bmp', camera: null, lens: null, gps: null, orientation: null },
   };
 }

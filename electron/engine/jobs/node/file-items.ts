@@ -6,13 +6,13 @@ import type { FileKind } from '../../../contract/common/entities.ts';
 import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { textChunkFile } from '../../extract/node/text-items.ts';
 import { extractText } from '../../extract/node/text-extract.ts';
-import { preparePdfFile } from '../../extract/node/pdf-extract.ts';
+import { openPdfPages, preparePdfFile } from '../../extract/node/pdf-extract.ts';
 import { prepareDocumentFile } from '../../extract/node/document-extract.ts';
 import { prepareImageFile } from '../../extract/node/photo-metadata.ts';
 import { prepareVideoFile } from '../../extract/node/video-extract.ts';
-import type { PreparedFile } from '../../extract/node/prepared-file.ts';
+import { completeDeferredItems, type DeferredItems, type PreparedFile } from '../../extract/node/prepared-file.ts';
 
-export type { PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
+export type { CompletedItem, DeferredItems, PreparedFile, PreparedItem } from '../../extract/node/prepared-file.ts';
 
 /**
  * Without an embedding model there is no model tokenizer; chunks are then cut by an estimate of
@@ -23,8 +23,33 @@ export const CHARACTER_ESTIMATE_TOKENIZER: ChunkTokenizer = {
   encodeText: (text) => new Array<number>(Math.ceil(text.length / 4)).fill(0),
 };
 
+type FileRef = { readonly path: string; readonly kind: FileKind; readonly mtimeMs: number };
 
-export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs: number }, tokenizer: ChunkTokenizer): Promise<PreparedFile> {
+export interface PrepareFileOptions {
+  /** Aborting stops the extraction (a child decoder is killed, a PDF stops between pages). */
+  readonly signal?: AbortSignal;
+  /**
+   * Items made on demand (PDF pages): 'defer' leaves them to `openDeferredItems` (the indexer draws
+   * each page just before embedding it); 'embed' completes them with their embed inputs (every
+   * page's pixels in memory at once: ≈ 0.5 MB a page); 'display' with text and thumbnails only
+   * (nothing to embed them with). Default 'embed'.
+   */
+  readonly deferred?: 'defer' | 'embed' | 'display';
+}
+
+/** Kinds whose items may be deferred: their staged items are resumed without extracting the file again. */
+export function hasDeferredItems(kind: FileKind): boolean {
+  return kind === 'pdf';
+}
+
+/** Opens a file to complete its deferred items; close it when done. */
+export function openDeferredItems(file: FileRef, options: { signal?: AbortSignal } = {}): Promise<DeferredItems> {
+  if (file.kind === 'pdf') return openPdfPages(file.path, options);
+  return Promise.reject(new Error(`${file.kind} files have no deferred items ('${file.path}')`));
+}
+
+export async function prepareFile(file: FileRef, tokenizer: ChunkTokenizer, options: PrepareFileOptions = {}): Promise<PreparedFile> {
+  const { signal } = options;
   const date = file.mtimeMs;
   switch (file.kind) {
     case 'image':
@@ -33,11 +58,14 @@ export async function prepareFile(file: { path: string; kind: FileKind; mtimeMs:
       const extracted = await extractText(file.path);
       return textChunkFile(extracted.text, tokenizer, date, { encoding: extracted.encoding, note: extracted.note });
     }
-    case 'pdf':
-      return preparePdfFile(file);
+    case 'pdf': {
+      const prepared = await preparePdfFile(file, { signal });
+      const mode = options.deferred ?? 'embed';
+      return mode === 'defer' ? prepared : completeDeferredItems(prepared, () => openDeferredItems(file, { signal }), { embed: mode === 'embed', signal });
+    }
     case 'document':
       return prepareDocumentFile(file, tokenizer);
     case 'video':
-      return prepareVideoFile(file);
+      return prepareVideoFile(file, { signal });
   }
 }

@@ -10,36 +10,56 @@
 // a kill an `embedded` file is committed from its staging without being read again, and an
 // `extracted` one is re-extracted but embeds only the items without a staged vector: the only
 // work a kill can cost twice is the one embed call in flight (≤ EMBED_BATCH_INPUTS inputs).
+// Deferred items (PDF pages) are drawn only just before their embed call and at most
+// `pagesPerRound` of a file per round: a 2,000-page PDF stays `extracted` across rounds, sharing
+// each with other files, and is committed (from its staging) once every page is settled.
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
+import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
+import { noteWithProblem } from '../../extract/node/prepared-file.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Int8Vector } from '../../store/node/vector-codec.ts';
 import type { FileRecord } from '../../store/node/files-repo.ts';
 import { StaleFileError, type IndexedItem } from '../../store/node/indexed-file-writer.ts';
+import type { NewItem } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
-import type { EngineModels } from './engine-models.ts';
-import { CHARACTER_ESTIMATE_TOKENIZER, prepareFile, type PreparedFile } from './file-items.ts';
+import { CHARACTER_ESTIMATE_TOKENIZER, hasDeferredItems, openDeferredItems, prepareFile, type DeferredItems, type PreparedFile } from './file-items.ts';
 import { RateMeter } from './progress-meter.ts';
 
 /** Files per round: enough to fill a model batch, few enough that pause and close answer quickly. */
 export const DEFAULT_ROUND_SIZE = 8;
 /** Inputs per embed call: the runtime batches inside a call; 16 keeps one call's memory small. */
 export const EMBED_BATCH_INPUTS = 16;
-/** Extraction (decode, thumbnail, read, chunk) of one file; a file that hangs a decoder fails. */
+/** Extraction (decode, thumbnail, read, chunk) of one file, or drawing one PDF page; a file that hangs a decoder fails. */
 export const DEFAULT_FILE_TIMEOUT_MS = 120_000;
+/**
+ * Deferred items (PDF pages) one file contributes to a round: one embed call's worth, so a long
+ * PDF takes a slot of every round until it is done instead of the whole queue for an hour.
+ */
+export const DEFAULT_PAGES_PER_ROUND = EMBED_BATCH_INPUTS;
 /** Embedding time allowed per input (the real 2B model on a CPU needs seconds per image). */
 export const EMBED_TIMEOUT_PER_INPUT_MS = 60_000;
 export const SAVE_ANN_EVERY_MS = 30_000;
 /** A file picked this many times in one session without reaching indexed/failed is failed. */
 const MAX_PICKS = 4;
 
+/** What the indexer needs of the models (EngineModels has it): the active embedder and its embed call. */
+export interface IndexerModels {
+  readonly embedder: { readonly modelId: number; readonly tokenizer: ChunkTokenizer } | null;
+  embed(inputs: readonly EmbedInput[], options?: { signal?: AbortSignal }): Promise<Float32Array[]>;
+}
+
 export interface IndexerOptions {
   readonly store: Store;
-  readonly models: EngineModels;
+  readonly models: IndexerModels;
   readonly concurrency?: number;
   readonly roundSize?: number;
   readonly fileTimeoutMs?: number;
+  /** Deferred items (PDF pages) drawn and embedded per file per round (default DEFAULT_PAGES_PER_ROUND). */
+  readonly pagesPerRound?: number;
+  /** Replaces the extractors (tests inject one that hangs); default `prepareFile`. */
+  readonly extract?: typeof prepareFile;
   /** After each round: files committed and failed (the library changed). */
   readonly onRound: (outcome: { indexed: number; failed: number }) => void;
   /** Progress changed (state, current file); the caller coalesces the events. */
@@ -52,8 +72,25 @@ interface Prepared {
   readonly prepared: PreparedFile;
   /** Per item: its int8 vector (staged by an earlier run or embedded in this one); undefined after a failed embed. */
   vectors?: (Int8Vector | null)[];
+  /** Per item: a deferred item was drawn for this model (embedded, or found not embeddable), in this run or before. */
+  readonly settled: boolean[];
+  /** Deferred items settled in this round: the file is moving, even if not done. */
+  settledNow: number;
   /** The items came from the staging journal (the file was `embedded`): nothing to extract or embed. */
   readonly fromJournal?: boolean;
+  /** Committed from the staging, where drawn pages left their text and thumbnails. */
+  readonly commitFromStaging?: boolean;
+  /** Its staging vanished mid-round (the file changed or was removed): drop this round's work on it. */
+  stale?: boolean;
+}
+
+interface EmbedJob {
+  readonly owner: Prepared;
+  readonly index: number;
+  /** What to embed; for a deferred item only while it is drawn (between drawing and its embed call). */
+  input: EmbedInput | null;
+  /** A drawn deferred item's text and thumbnail, staged with its vector. */
+  content: Pick<NewItem, 'text' | 'thumbnail'> | null;
 }
 
 function reasonOf(error: unknown): string {
@@ -61,13 +98,7 @@ function reasonOf(error: unknown): string {
   return message || 'indexing failed without a message; try again or report the file';
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s; the file may be huge or damaged — check it, then rescan`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
+const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 async function mapBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -125,11 +156,13 @@ export class Indexer {
   private readonly concurrency: number;
   private readonly roundSize: number;
   private readonly fileTimeoutMs: number;
+  private readonly pagesPerRound: number;
 
   constructor(private readonly options: IndexerOptions) {
     this.concurrency = options.concurrency ?? 4;
     this.roundSize = options.roundSize ?? DEFAULT_ROUND_SIZE;
     this.fileTimeoutMs = options.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
+    this.pagesPerRound = Math.max(1, options.pagesPerRound ?? DEFAULT_PAGES_PER_ROUND);
   }
 
   get state(): Exclude<IndexingProgress['state'], 'scanning'> {
@@ -175,7 +208,7 @@ export class Indexer {
     this.options.onActivity();
   }
 
-  /** Waits for the loop to stop (the round in flight is cancelled at its next model call). */
+  /** Waits for the loop to stop (extraction and the model call in flight are cancelled). */
   async close(): Promise<void> {
     this.closed = true;
     this.abort.abort(new Error('Trove is closing'));
@@ -204,6 +237,40 @@ export class Indexer {
     }
   }
 
+  /**
+   * Runs one file's extraction (or one page's drawing) with the per-file time limit. On timeout the
+   * work's signal is aborted, so it is abandoned, not left running: decoder children are killed, a
+   * PDF stops between pages, and nothing more is written for the file. Closing the indexer ends it
+   * at once too.
+   */
+  private async withFileTimeout<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const timedOut = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, timedOut.signal]);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`${what} took longer than ${duration(this.fileTimeoutMs)}; the file may be huge or damaged, or its disk stopped answering — check it, then rescan`);
+        timedOut.abort(error);
+        reject(error);
+      }, this.fileTimeoutMs);
+      onAbort = () => reject(signal.reason as Error);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([work(signal), stopped]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Every item done: embedded (or nothing to embed), and every deferred item settled. */
+  private isComplete(p: Prepared): boolean {
+    return p.prepared.items.every((pi, i) => (pi.deferred ? p.settled[i] : !pi.embed || p.vectors?.[i]));
+  }
+
   private async runRound(files: FileRecord[]): Promise<void> {
     const { store, models } = this.options;
     let failed = 0;
@@ -221,11 +288,13 @@ export class Indexer {
 
     const prepared = (
       await mapBounded(live, this.concurrency, async (file): Promise<Prepared | null> => {
+        if (this.closed) return null;
         this.current = file.path;
         this.options.onActivity();
         try {
-          return await withTimeout(this.prepareJournaled(file, tokenizer), this.fileTimeoutMs, `reading ${file.path}`);
+          return await this.withFileTimeout(`reading ${file.path}`, (signal) => this.prepareJournaled(file, tokenizer, signal));
         } catch (error) {
+          if (this.closed) return null; // stopped, not failed: it resumes at the next start
           this.markFailed(file, reasonOf(error));
           failed += 1;
           this.rate.record();
@@ -241,12 +310,25 @@ export class Indexer {
 
     for (const p of prepared) {
       if (this.closed) break;
+      if (p.stale) continue; // changed or removed meanwhile: it is pending again (or gone)
       if (models.embedder && !p.vectors) continue; // failed while embedding (already marked)
-      const items: IndexedItem[] = p.prepared.items.map((pi, i) => ({ ...pi.item, vector: p.vectors?.[i] ?? null }));
+      if (models.embedder && !this.isComplete(p)) {
+        // A long PDF: more pages next round. Moving files are not "picked without finishing".
+        if (p.settledNow > 0) this.picks.delete(p.file.id);
+        continue;
+      }
       try {
-        // Metadata first: a kill between the two writes must not leave an indexed file without
-        // its date taken (an indexed file is never prepared again). Journaled files wrote it at staging.
-        if (!p.fromJournal) store.files.setMetadata(p.file.id, p.prepared.dateTaken, p.prepared.metadata);
+        let items: IndexedItem[];
+        if (p.commitFromStaging && models.embedder) {
+          const staged = store.staging.load(p.file.id, p.fingerprint, models.embedder.modelId);
+          if (!staged) continue; // its staging was cleared: the file changed and is pending again
+          items = staged.items;
+        } else {
+          items = p.prepared.items.map((pi, i) => ({ ...pi.item, vector: p.vectors?.[i] ?? null }));
+          // Metadata first: a kill between the two writes must not leave an indexed file without
+          // its date taken (an indexed file is never prepared again). Journaled files wrote it at staging.
+          if (!models.embedder) store.files.setMetadata(p.file.id, p.prepared.dateTaken, p.prepared.metadata);
+        }
         store.commitIndexedFile({ fileId: p.file.id, modelId: models.embedder?.modelId ?? null, fingerprint: p.fingerprint, items });
         this.picks.delete(p.file.id);
         indexed += 1;
@@ -263,47 +345,65 @@ export class Indexer {
   }
 
   /**
-   * Fingerprints and extracts a file, resuming from the staging journal when an earlier run (killed
-   * or closed) left work for this very content: an `embedded` file is taken whole from staging; an
-   * `extracted` one is extracted again (the embed inputs are not journaled) and keeps its staged
-   * vectors. Fresh extractions are staged before any embedding starts.
+   * Fingerprints and extracts a file, resuming from the staging journal when an earlier round or
+   * run left work for this very content: an `embedded` file is taken whole from staging; a file
+   * with deferred items (a PDF) resumes from its staged pages without being extracted again; any
+   * other `extracted` file is extracted again (the embed inputs are not journaled) and keeps its
+   * staged vectors. Fresh extractions are staged before any embedding starts.
    */
-  private async prepareJournaled(file: FileRecord, tokenizer: typeof CHARACTER_ESTIMATE_TOKENIZER): Promise<Prepared> {
+  private async prepareJournaled(file: FileRecord, tokenizer: ChunkTokenizer, signal: AbortSignal): Promise<Prepared> {
     const { store, models } = this.options;
+    const extract = this.options.extract ?? prepareFile;
     const fingerprint = await fingerprintFile(file.path);
+    signal.throwIfAborted();
     const modelId = models.embedder?.modelId;
-    if (modelId === undefined) return { file, fingerprint, prepared: await prepareFile(file, tokenizer) };
-    const staged = store.staging.load(file.id, fingerprint, modelId);
+    if (modelId === undefined) {
+      // No model, no journal: deferred items get their text and thumbnails now, in one go.
+      const prepared = await extract(file, tokenizer, { signal, deferred: 'display' });
+      return { file, fingerprint, prepared, settled: [], settledNow: 0 };
+    }
+    const staged = store.staging.progress(file.id, fingerprint, modelId);
     // Vectors staged under another model (the package changed between runs) are not this model's work.
     const otherModelVectors = store.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND codes IS NOT NULL AND model_id != ?').pluck().get(file.id, modelId) as number;
-    if (staged && file.status === 'embedded' && otherModelVectors === 0) {
-      return {
-        file,
-        fingerprint,
-        fromJournal: true,
-        prepared: { items: staged.items.map((item) => ({ item, embed: null })), dateTaken: null, metadata: {} },
-        vectors: staged.items.map((item) => item.vector ?? null),
-      };
-    }
-    const prepared = await prepareFile(file, tokenizer);
+    const fromStaging = (journal: typeof staged & object, fromJournal: boolean): Prepared => ({
+      file,
+      fingerprint,
+      fromJournal,
+      commitFromStaging: true,
+      prepared: {
+        items: journal.items.map((s) => ({ item: { kind: s.kind, locator: s.locator, date: s.date }, embed: null, deferred: !fromJournal })),
+        dateTaken: null,
+        metadata: {},
+      },
+      vectors: journal.items.map((s) => s.vector ?? null),
+      settled: journal.items.map((s) => s.settled),
+      settledNow: 0,
+    });
+    if (staged && file.status === 'embedded' && otherModelVectors === 0) return fromStaging(staged, true);
+    // Deferred items are drawn from the file when they are embedded, so this content's staged
+    // pages are all there is to resume from: the file is not extracted again (once per round).
+    if (staged && hasDeferredItems(file.kind)) return fromStaging(staged, false);
+    const prepared = await extract(file, tokenizer, { signal, deferred: 'defer' });
+    signal.throwIfAborted(); // timed out meanwhile: it is already failed; stage nothing
+    const commitFromStaging = prepared.items.some((pi) => pi.deferred);
     const sameItems =
       staged !== null &&
       staged.items.length === prepared.items.length &&
       staged.items.every((s, i) => s.kind === prepared.items[i]!.item.kind && JSON.stringify(s.locator) === JSON.stringify(prepared.items[i]!.item.locator));
-    if (sameItems) return { file, fingerprint, prepared, vectors: staged.items.map((item) => item.vector ?? null) };
+    if (sameItems) return { file, fingerprint, prepared, commitFromStaging, vectors: staged.items.map((s) => s.vector ?? null), settled: staged.items.map((s) => s.settled), settledNow: 0 };
     store.files.setMetadata(file.id, prepared.dateTaken, prepared.metadata);
     store.staging.stageExtracted(
       file.id,
       fingerprint,
       prepared.items.map((pi) => pi.item),
     );
-    return { file, fingerprint, prepared, vectors: prepared.items.map(() => null) };
+    return { file, fingerprint, prepared, commitFromStaging, vectors: prepared.items.map(() => null), settled: prepared.items.map(() => false), settledNow: 0 };
   }
 
   /**
-   * Files whose every embeddable item now has a staged vector move to `embedded`, so a kill before
-   * their commit resumes without reading them again. Guarded by the staging's fingerprint: a file
-   * that changed meanwhile lost its staging and stays `pending`.
+   * Files whose every embeddable item now has a staged vector (and every deferred item is settled)
+   * move to `embedded`, so a kill before their commit resumes without reading them again. Guarded
+   * by the staging's fingerprint: a file that changed meanwhile lost its staging and stays `pending`.
    */
   private markEmbedded(prepared: readonly Prepared[]): void {
     const { db } = this.options.store;
@@ -312,17 +412,20 @@ export class Indexer {
          AND EXISTS (SELECT 1 FROM staged_items WHERE file_id = ? AND fingerprint = ?)`,
     );
     for (const p of prepared) {
-      if (p.fromJournal || !p.vectors) continue;
-      const complete = p.prepared.items.every((pi, i) => !pi.embed || p.vectors![i]);
-      if (complete) mark.run(Date.now(), p.file.id, p.file.id, p.fingerprint);
+      if (p.fromJournal || !p.vectors || p.stale) continue;
+      if (this.isComplete(p)) mark.run(Date.now(), p.file.id, p.file.id, p.fingerprint);
     }
   }
 
-  /** Journals one embedded vector; false when the file's staging is gone (changed or removed meanwhile). */
-  private stageVector(p: Prepared, index: number, vector: Int8Vector): boolean {
+  /**
+   * Journals one embedded vector (with a drawn page's text and thumbnail); false when the file's
+   * staging is gone (changed or removed meanwhile).
+   */
+  private stageVector(p: Prepared, index: number, vector: Int8Vector, content: EmbedJob['content']): boolean {
     const modelId = this.options.models.embedder?.modelId;
     if (modelId === undefined) return false;
     try {
+      if (content) this.options.store.staging.completeItem(p.file.id, index, content);
       this.options.store.staging.stageVector(p.file.id, index, modelId, vector);
       return true;
     } catch {
@@ -330,31 +433,115 @@ export class Indexer {
     }
   }
 
-  /** Embeds every item of the round without a vector in batched calls; on a failed batch, isolates the bad file. */
+  /**
+   * Draws the deferred items of `slice` (their files are opened on first use), so their pixels
+   * exist only from here until their embed call returns. An item with nothing to embed is settled
+   * at once. A file that cannot be opened or drawn in time fails. Returns the jobs ready to embed.
+   */
+  private async drawDeferred(slice: readonly EmbedJob[], sources: Map<Prepared, Promise<DeferredItems>>): Promise<EmbedJob[]> {
+    const { store, models } = this.options;
+    const modelId = models.embedder!.modelId;
+    const ready: EmbedJob[] = [];
+    for (const job of slice) {
+      const p = job.owner;
+      if (!p.vectors || p.stale || this.closed) continue; // its file failed or changed meanwhile
+      const { item, deferred } = p.prepared.items[job.index]!;
+      if (!deferred) {
+        ready.push(job);
+        continue;
+      }
+      this.current = p.file.path;
+      let done;
+      try {
+        done = await this.withFileTimeout(`drawing ${JSON.stringify(item.locator)} of ${p.file.path}`, async (signal) => {
+          let source = sources.get(p);
+          if (!source) sources.set(p, (source = openDeferredItems(p.file, { signal })));
+          return (await source).complete(item, { embed: true });
+        });
+      } catch (error) {
+        if (this.closed) return [];
+        p.vectors = undefined;
+        this.markFailed(p.file, reasonOf(error));
+        this.rate.record();
+        continue;
+      }
+      if (done.embed) {
+        job.input = done.embed;
+        job.content = { text: done.text, thumbnail: done.thumbnail };
+        ready.push(job);
+        continue;
+      }
+      // Drawn, nothing to embed (a strip-shaped or broken page): journal it so it is never drawn again.
+      try {
+        store.db.transaction(() => {
+          store.staging.completeItem(p.file.id, job.index, { text: done.text, thumbnail: done.thumbnail });
+          store.staging.settleItem(p.file.id, job.index, modelId);
+          if (done.unforeseen && done.problem) {
+            const row = store.files.get(p.file.id);
+            if (row) store.files.setMetadata(p.file.id, row.dateTaken, { ...row.metadata, note: noteWithProblem(row.metadata.note, done.problem) });
+          }
+        })();
+        p.settled[job.index] = true;
+        p.settledNow += 1;
+      } catch {
+        p.stale = true; // its staging is gone: the file changed or was removed
+      }
+    }
+    return ready;
+  }
+
+  /**
+   * Embeds every item of the round without a vector in batched calls (at most `pagesPerRound`
+   * deferred items per file, each drawn just before its call); on a failed batch, isolates the bad file.
+   */
   private async embedRound(prepared: Prepared[]): Promise<void> {
-    const jobs: { owner: Prepared; index: number; input: EmbedInput }[] = [];
+    const jobs: EmbedJob[] = [];
     for (const p of prepared) {
       p.vectors ??= p.prepared.items.map(() => null);
+      let deferred = 0;
       p.prepared.items.forEach((pi, index) => {
-        if (pi.embed && !p.vectors![index]) jobs.push({ owner: p, index, input: pi.embed });
+        if (pi.deferred) {
+          if (!p.settled[index] && deferred < this.pagesPerRound) {
+            deferred += 1;
+            jobs.push({ owner: p, index, input: null, content: null });
+          }
+        } else if (pi.embed && !p.vectors![index]) jobs.push({ owner: p, index, input: pi.embed, content: null });
       });
     }
-    const embedJobs = async (batch: typeof jobs): Promise<void> => {
+    const sources = new Map<Prepared, Promise<DeferredItems>>();
+    const embedJobs = async (batch: readonly EmbedJob[]): Promise<void> => {
       for (let at = 0; at < batch.length; at += EMBED_BATCH_INPUTS) {
-        const slice = batch.slice(at, at + EMBED_BATCH_INPUTS);
-        const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(EMBED_TIMEOUT_PER_INPUT_MS * slice.length)]);
-        const vectors = await this.options.models.embed(
-          slice.map((j) => j.input),
-          { signal },
-        );
-        // Journaled as soon as the call returns, so a kill after it never pays for it again.
-        this.options.store.db.transaction(() => {
-          slice.forEach((j, i) => {
-            const vector = int8Encode(l2Normalize(vectors[i]!));
-            j.owner.vectors![j.index] = vector;
-            this.stageVector(j.owner, j.index, vector);
-          });
-        })();
+        const ready = await this.drawDeferred(batch.slice(at, at + EMBED_BATCH_INPUTS), sources);
+        if (ready.length === 0) continue;
+        try {
+          const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(EMBED_TIMEOUT_PER_INPUT_MS * ready.length)]);
+          const vectors = await this.options.models.embed(
+            ready.map((j) => j.input!),
+            { signal },
+          );
+          // Journaled as soon as the call returns, so a kill after it never pays for it again.
+          this.options.store.db.transaction(() => {
+            ready.forEach((j, i) => {
+              const vector = int8Encode(l2Normalize(vectors[i]!));
+              const owner = j.owner;
+              owner.vectors![j.index] = vector;
+              // Its staging is gone: the file changed (pending again) or was removed; drop its round.
+              if (!this.stageVector(owner, j.index, vector, j.content)) owner.stale = true;
+              if (owner.prepared.items[j.index]!.deferred) {
+                owner.settled[j.index] = true;
+                owner.settledNow += 1;
+              }
+            });
+          })();
+        } finally {
+          // A drawn page's pixels live only until its call returns (or fails; a retry draws it again).
+          for (const j of ready) {
+            if (j.content) {
+              j.input = null;
+              j.content = null;
+            }
+          }
+        }
       }
     };
     try {
@@ -363,8 +550,9 @@ export class Indexer {
       if (this.closed) return;
       // One bad input fails its whole call: embed file by file so only the culprit fails.
       for (const p of prepared) {
+        if (!p.vectors || p.stale) continue;
         try {
-          await embedJobs(jobs.filter((j) => j.owner === p && !p.vectors?.[j.index]));
+          await embedJobs(jobs.filter((j) => j.owner === p && !(p.prepared.items[j.index]!.deferred ? p.settled[j.index] : p.vectors?.[j.index])));
         } catch (error) {
           if (this.closed) return;
           p.vectors = undefined;
@@ -372,6 +560,8 @@ export class Indexer {
           this.rate.record();
         }
       }
+    } finally {
+      for (const source of sources.values()) source.then((s) => s.close(), () => undefined);
     }
   }
 }

@@ -25,11 +25,19 @@ const KIND_BY_EXTENSION: ReadonlyMap<string, FileKind> = new Map(
 /** Extensions (lower case, no dot) of each kind, for the UI's "what is indexed" list. */
 export const EXTENSIONS_BY_KIND = EXTENSIONS;
 
-/** The lower-cased extension of a file name or path, without the dot; '' when there is none (or only a leading dot). */
+/**
+ * The lower-cased extension of a file name or path, without the dot; '' when there is none (or
+ * only a leading dot). Only '/' ends a folder: on Linux and macOS a backslash is an ordinary
+ * name character (`notes\.txt` is a text file). A Windows path still works: its extension
+ * follows the last dot, and a dot in a folder name leaves a backslash in what follows it, which
+ * is no extension.
+ */
 export function extensionOf(pathOrName: string): string {
-  const name = pathOrName.slice(Math.max(pathOrName.lastIndexOf('/'), pathOrName.lastIndexOf('\\')) + 1);
+  const name = pathOrName.slice(pathOrName.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
-  return dot <= 0 ? '' : name.slice(dot + 1).toLowerCase();
+  if (dot <= 0) return '';
+  const extension = name.slice(dot + 1);
+  return extension.includes('\\') ? '' : extension.toLowerCase();
 }
 
 /** The kind Trove indexes a file as, or null: not indexed (that is not a failure). */

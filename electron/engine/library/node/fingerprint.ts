@@ -11,6 +11,7 @@
 // databases) confined to unsampled bytes is missed: a same-size rewrite is then taken as "unchanged"
 // and a move between two such files could pair the wrong ones. Small files have no such gap.
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** Bumped whenever the sampling changes, so stored fingerprints of another scheme never match. */
@@ -47,12 +48,18 @@ export function fingerprintRanges(size: number): { offset: number; length: numbe
 export async function fingerprintFile(filePath: string): Promise<string> {
   let handle;
   try {
-    handle = await open(filePath, 'r');
+    // Non-blocking: a path that became a FIFO after the scan would otherwise wait forever for a
+    // writer, holding one of libuv's four threads. Regular files ignore the flag.
+    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw new FingerprintError(`Cannot open '${filePath}' to fingerprint it: ${(error as Error).message}. Check that it exists and is readable.`);
   }
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      throw new FingerprintError(`'${filePath}' is not a regular file (a pipe, socket or device); Trove reads regular files only. Remove it from the folder or exclude it.`);
+    }
+    const { size } = stat;
     const hash = createHash('sha256');
     hash.update(`${FINGERPRINT_SCHEME}\0${size}\0`);
     const buffer = Buffer.allocUnsafe(Math.min(Math.max(size, 1), EDGE_BYTES));

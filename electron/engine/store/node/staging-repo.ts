@@ -4,6 +4,11 @@
 // resumes at the first page without one), and `writeIndexedFile` moves them into items/vectors
 // and deletes them in the commit transaction. Rows from an older fingerprint are stale: a changed
 // file's staging is cleared by FilesRepo.upsertScanned.
+//
+// Deferred items (PDF pages, drawn only when about to be embedded) are staged without text or
+// thumbnail; `completeItem` fills those in with the item's vector, or `settleItem` records that the
+// item was drawn but cannot be embedded. A row is *settled* for a model when `model_id` is that
+// model: with codes (its vector) or without (nothing to embed).
 import type { Locator } from '../../../contract/common/entities.ts';
 import type { Db } from './database.ts';
 import type { IndexedItem } from './indexed-file-writer.ts';
@@ -31,6 +36,11 @@ export interface StagedFile {
   readonly unembedded: number[];
 }
 
+/** Where each staged item of a file stands, without its text and thumbnail (cheap for 2,000 pages). */
+export interface StagedProgress {
+  readonly items: ReadonlyArray<Pick<IndexedItem, 'kind' | 'locator' | 'date' | 'vector'> & { readonly settled: boolean }>;
+}
+
 export class StagingRepo {
   constructor(private readonly db: Db) {}
 
@@ -50,14 +60,51 @@ export class StagingRepo {
     })();
   }
 
-  /** Records one item's embedding; when every staged item has one, the file moves to `embedded`. */
+  /**
+   * Records one item's embedding; when every staged item is settled for the model (embedded, or
+   * drawn and found not embeddable), the file moves to `embedded`.
+   */
   stageVector(fileId: number, ordinal: number, modelId: number, vector: Int8Vector): void {
     this.db.transaction(() => {
       const r = this.db.prepare('UPDATE staged_items SET model_id = ?, codes = ?, scale = ? WHERE file_id = ? AND ordinal = ?').run(modelId, codesToBlob(vector.codes), vector.scale, fileId, ordinal);
       if (r.changes === 0) throw new Error(`file ${fileId} has no staged item ${ordinal}; stage its extraction first`);
-      const left = this.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND (codes IS NULL OR model_id != ?)').pluck().get(fileId, modelId) as number;
+      const left = this.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND (model_id IS NULL OR model_id != ?)').pluck().get(fileId, modelId) as number;
       if (left === 0) this.db.prepare(`UPDATE files SET status = 'embedded', updated_at = ? WHERE id = ?`).run(Date.now(), fileId);
     })();
+  }
+
+  /** Fills in a deferred item's text and thumbnail (made when it was drawn). */
+  completeItem(fileId: number, ordinal: number, content: Pick<NewItem, 'text' | 'thumbnail'>): void {
+    const t = content.thumbnail ?? null;
+    const r = this.db
+      .prepare('UPDATE staged_items SET text = ?, thumb_mime = ?, thumb_width = ?, thumb_height = ?, thumb = ? WHERE file_id = ? AND ordinal = ?')
+      .run(content.text ?? null, t?.mime ?? null, t?.width ?? null, t?.height ?? null, t?.bytes ?? null, fileId, ordinal);
+    if (r.changes === 0) throw new Error(`file ${fileId} has no staged item ${ordinal}; stage its extraction first`);
+  }
+
+  /** Records that a deferred item was drawn for `modelId` and has nothing to embed (it stays findable by its text). */
+  settleItem(fileId: number, ordinal: number, modelId: number): void {
+    const r = this.db.prepare('UPDATE staged_items SET model_id = ?, codes = NULL, scale = NULL WHERE file_id = ? AND ordinal = ?').run(modelId, fileId, ordinal);
+    if (r.changes === 0) throw new Error(`file ${fileId} has no staged item ${ordinal}; stage its extraction first`);
+  }
+
+  /** Like `load`, without texts and thumbnails: which items are settled for `modelId`, with their vectors. */
+  progress(fileId: number, fingerprint: string, modelId: number): StagedProgress | null {
+    const rows = this.db
+      .prepare<Pick<StagedRow, 'kind' | 'locator_json' | 'date' | 'model_id' | 'codes' | 'scale'>>(
+        'SELECT kind, locator_json, date, model_id, codes, scale FROM staged_items WHERE file_id = ? AND fingerprint = ? ORDER BY ordinal',
+      )
+      .all(fileId, fingerprint);
+    if (rows.length === 0) return null;
+    return {
+      items: rows.map((r) => ({
+        kind: r.kind,
+        locator: JSON.parse(r.locator_json) as Locator,
+        date: r.date,
+        vector: r.codes !== null && r.model_id === modelId && r.scale !== null ? { codes: blobToCodes(r.codes), scale: r.scale } : null,
+        settled: r.model_id === modelId,
+      })),
+    };
   }
 
   /** The staged work for a file made from `fingerprint`, or null when none (or it is stale). */
