@@ -7,6 +7,7 @@
 // items; a cancelled or failed install says what happened and can be retried.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { ApiError, dispatchApiCall } from '../../electron/contract/common/trove-
 import { openTroveEngine, type EngineHooks } from '../../electron/engine/app/node/trove-engine.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { Store } from '../../electron/engine/store/node/store.ts';
+import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 import { startFakeHub, type FakeHub } from '../support/fake-hub-server.ts';
 import { buildModelPackage } from '../../native-models/package/build-package.ts';
 import { FakeVllmServer } from '../support/fake-vllm-server.ts';
@@ -93,6 +95,12 @@ async function makeLibrary(folder: string): Promise<void> {
   }
   await writeFile(path.join(folder, 'lighthouse.md'), '# The keeper\n\nEvery evening the lighthouse keeper polished the lens.\n');
   await writeFile(path.join(folder, 'pancakes.md'), '# Pancakes\n\nWhisk flour, eggs and buttermilk; fry in butter.\n');
+  // A PDF and a video indexed before any model have no vectors at all: they must gain them too.
+  const page = (text: string) => ({ width: 300, height: 200, content: `BT /F1 18 Tf 20 100 Td (${text}) Tj ET` });
+  await writeFile(path.join(folder, 'field-guide.pdf'), handWrittenPdf([page('Puffins nest on cliffs'), page('Gannets dive for mackerel')]));
+  await new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=2:duration=4', '-pix_fmt', 'yuv420p', '-y', path.join(folder, 'clip.mp4')], (e) => (e ? reject(e) : resolve())),
+  );
 }
 
 before(async () => {
@@ -120,7 +128,7 @@ test('first run: keyword search before the model, then install from the hub, vec
     await call(engine, 'roots.add', { path: library });
     await engine.idle();
     const before = await call<Status>(engine, 'status.get');
-    assert.equal(before.files.indexed, 6, 'the library is indexed without a model');
+    assert.equal(before.files.indexed, 8, 'the library is indexed without a model');
     assert.equal(before.vectors, 0);
     assert.equal(before.model.embedding, null);
     const keyword = await call<SearchResponse>(engine, 'search.run', { text: 'lighthouse' });
@@ -179,18 +187,20 @@ test('switching the embedding model re-embeds in the background; search keeps th
     await engine.close();
   }
 
-  // B is installed, but the engine is closed while the switch is under way; it resumes at the next start.
-  engine = await open(dataDir, { observeModelCalls: (kind, n) => void (kind === 'embed' && (embedCalls += n)) });
+  // B is installed, but the engine is closed while the switch is under way (after three files: the
+  // re-embed is held there until the close); it resumes at the next start.
+  const FILES_BEFORE_CLOSE = 3;
+  const holdAfterThree = (filesDone: number, signal: AbortSignal) =>
+    filesDone < FILES_BEFORE_CLOSE ? Promise.resolve() : new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  engine = await open(dataDir, { observeModelCalls: (kind, n) => void (kind === 'embed' && (embedCalls += n)), beforeBackfillFile: holdAfterThree });
   let switchSeen: ModelsState | null = null;
   try {
     await call(engine, 'models.install', { embedding: 'tiny-embedding-b' });
-    switchSeen = await until(engine, (s) => s.switching !== null || (s.task?.phase === 'done' && s.switching === null), 'the switch to start');
+    switchSeen = await until(engine, (s) => s.switching !== null && s.switching.done > 0, 'the switch to start and re-embed a few files');
     const during = await call<Status>(engine, 'status.get');
     assert.match(during.model.embedding?.name ?? '', /Tiny-Embedding-A/, 'search stays on A while B re-embeds');
     const search = await call<SearchResponse>(engine, 'search.run', { text: 'pancakes' });
     assert.ok(search.results.length > 0, 'search answers during the switch');
-    // Let part of the library be re-embedded before the "kill", so the restart has work to skip.
-    switchSeen = await until(engine, (s) => s.switching === null || s.switching.done > 0, 'some items re-embedded');
   } finally {
     await engine.close();
   }

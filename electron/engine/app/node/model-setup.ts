@@ -48,6 +48,8 @@ export interface ModelSetupOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Hub options for tests and mirrors (endpoint, token, free-space probe…). */
   readonly hub?: Partial<DownloadOptions>;
+  /** Tests: see VectorBackfillOptions.beforeFile. */
+  readonly beforeBackfillFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
 }
 
 function reasonOf(error: unknown): string {
@@ -91,6 +93,7 @@ export class ModelSetup {
       indexerBusy: options.indexerBusy,
       onProgress: () => this.events.request(),
       onComplete: () => this.serialise(() => this.completeSwitch()),
+      beforeFile: options.beforeBackfillFile,
     });
     const saved = options.settings.task;
     if (saved?.phase === 'failed') this.task = { ...emptyTask(saved.request), phase: 'failed', step: 'Stopped', error: saved.error };

@@ -24,6 +24,8 @@ export interface EngineHooks {
   readonly hub?: Partial<DownloadOptions>;
   /** The environment the model setup reads (HF_ENDPOINT, HF_TOKEN, offline mode, catalog override). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Tests: awaited before the model switch re-embeds each file, to stop it at a chosen point. */
+  readonly beforeBackfillFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** At most this many progress events a second reach the UI. */
@@ -139,6 +141,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     onModelChanged: (statement) => emit('model.changed', { statement }),
     env: hooks.env,
     hub: hooks.hub,
+    beforeBackfillFile: hooks.beforeBackfillFile,
   });
   const handlers = createApiHandlers({ store, models, indexer, sync, search, setup, progress, rootsChanged });
 

@@ -11,7 +11,7 @@ import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { FileKind } from '../../../contract/common/entities.ts';
 import type { EngineModels } from './engine-models.ts';
-import { prepareFile } from './file-items.ts';
+import { openDeferredItems, prepareFile, type DeferredItems, type PreparedItem } from './file-items.ts';
 
 /** Inputs per embed call, as the indexer uses. */
 const BATCH_INPUTS = 16;
@@ -43,6 +43,8 @@ export interface VectorBackfillOptions {
   readonly onProgress: (progress: BackfillProgress) => void;
   /** Every item with an active-model vector has a target vector and the indexer is idle. */
   readonly onComplete: () => Promise<void>;
+  /** Tests: awaited before each file (the count of files done so far), to stop a switch at a chosen point. */
+  readonly beforeFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
 }
 
 function reasonOf(error: unknown): string {
@@ -57,6 +59,7 @@ export class VectorBackfill {
   private readonly skipped = new Map<number, string>();
   private wakeRequested = false;
   private counted: { key: string; at: number; value: BackfillProgress } | null = null;
+  private filesDone = 0;
 
   constructor(private readonly options: VectorBackfillOptions) {}
 
@@ -154,7 +157,9 @@ export class VectorBackfill {
       for (const file of files) {
         if (this.closed || models.target !== target) return;
         try {
+          await this.options.beforeFile?.(this.filesDone, this.abort.signal);
           await this.backfillFile(file, active.modelId, target.modelId);
+          this.filesDone += 1;
         } catch (error) {
           if (this.closed || models.target !== target) return;
           this.skipped.set(file.id, reasonOf(error));
@@ -174,7 +179,12 @@ export class VectorBackfill {
       this.skipped.set(file.id, 'changed on disk; indexed again first');
       return;
     }
-    const prepared = await prepareFile({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer);
+    // Deferred items (PDF pages) are drawn batch by batch just before they are embedded, as the
+    // indexer does, so a 2,000-page PDF never holds every page's pixels at once.
+    const prepared = await prepareFile({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer, {
+      deferred: 'defer',
+      signal: this.abort.signal,
+    });
     const stored = store.db
       .prepare<{ id: number; ordinal: number; kind: string; locator_json: string; has_active: number; has_target: number }>(
         `SELECT i.id, i.ordinal, i.kind, i.locator_json,
@@ -183,36 +193,55 @@ export class VectorBackfill {
            FROM items i WHERE i.file_id = ? ORDER BY i.ordinal`,
       )
       .all(activeId, targetId, file.id);
-    const jobs: { itemId: number; input: EmbedInput }[] = [];
+    const jobs: { itemId: number; item: PreparedItem }[] = [];
     for (const row of stored) {
       if (!row.has_active || row.has_target) continue;
       const match = prepared.items[row.ordinal];
-      if (!match || match.item.kind !== row.kind || JSON.stringify(match.item.locator) !== JSON.stringify(JSON.parse(row.locator_json)) || !match.embed) {
+      if (!match || match.item.kind !== row.kind || JSON.stringify(match.item.locator) !== JSON.stringify(JSON.parse(row.locator_json)) || (!match.embed && !match.deferred)) {
         // The file reads differently now (another extractor version): index it again from scratch.
         store.db.prepare(`UPDATE files SET status = 'pending' WHERE id = ? AND status = 'indexed'`).run(file.id);
         this.skipped.set(file.id, 'its items changed; indexed again first');
         return;
       }
-      jobs.push({ itemId: row.id, input: match.embed });
+      jobs.push({ itemId: row.id, item: match });
     }
-    for (let at = 0; at < jobs.length; at += BATCH_INPUTS) {
-      const slice = jobs.slice(at, at + BATCH_INPUTS);
-      const vectors = await models.embedWithTarget(
-        slice.map((j) => j.input),
-        { signal: this.abort.signal },
-      );
-      if (models.target?.modelId !== targetId) return;
-      const added: { label: number; values: Int8Array }[] = [];
-      store.db.transaction(() => {
-        const stillThere = store.db.prepare<{ ok: number }>(`SELECT 1 AS ok FROM items i JOIN files f ON f.id = i.file_id WHERE i.id = ? AND f.fingerprint IS ?`);
-        slice.forEach((job, i) => {
-          // The indexer may have replaced the file's items meanwhile: its new items come back in a later pass.
-          if (!stillThere.get(job.itemId, file.fingerprint)) return;
-          const vector = int8Encode(l2Normalize(vectors[i]!));
-          added.push({ label: store.vectors.put(targetId, job.itemId, vector), values: vector.codes });
-        });
-      }).immediate();
-      if (added.length) store.ann(targetId).add(added);
+    let source: DeferredItems | null = null;
+    let notEmbedded = 0;
+    try {
+      for (let at = 0; at < jobs.length; at += BATCH_INPUTS) {
+        const ready: { itemId: number; input: EmbedInput }[] = [];
+        for (const job of jobs.slice(at, at + BATCH_INPUTS)) {
+          if (!job.item.deferred) {
+            ready.push({ itemId: job.itemId, input: job.item.embed! });
+            continue;
+          }
+          source ??= await openDeferredItems({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, { signal: this.abort.signal });
+          const made = await source.complete(job.item.item, { embed: true });
+          if (made.embed) ready.push({ itemId: job.itemId, input: made.embed });
+          else notEmbedded += 1;
+        }
+        if (ready.length === 0) continue;
+        const vectors = await models.embedWithTarget(
+          ready.map((j) => j.input),
+          { signal: this.abort.signal },
+        );
+        if (models.target?.modelId !== targetId) return;
+        const added: { label: number; values: Int8Array }[] = [];
+        store.db.transaction(() => {
+          const stillThere = store.db.prepare<{ ok: number }>(`SELECT 1 AS ok FROM items i JOIN files f ON f.id = i.file_id WHERE i.id = ? AND f.fingerprint IS ?`);
+          ready.forEach((job, i) => {
+            // The indexer may have replaced the file's items meanwhile: its new items come back in a later pass.
+            if (!stillThere.get(job.itemId, file.fingerprint)) return;
+            const vector = int8Encode(l2Normalize(vectors[i]!));
+            added.push({ label: store.vectors.put(targetId, job.itemId, vector), values: vector.codes });
+          });
+        }).immediate();
+        if (added.length) store.ann(targetId).add(added);
+      }
+    } finally {
+      source?.close();
     }
+    // Items the old model could embed but the new one cannot get now: the switch goes on without them.
+    if (notEmbedded > 0) this.skipped.set(file.id, `${notEmbedded} item(s) could not be prepared for the new model`);
   }
 }
