@@ -263,3 +263,29 @@ test('a path that became a FIFO after the scan fails at once with a reason inste
     store.close();
   }
 });
+
+test('a wake while the loop is on its way out is not lost: a file queued then is indexed without another wake', async () => {
+  const root = path.join(dir, 'late-wake');
+  await mkdir(root, { recursive: true });
+  await writeFile(path.join(root, 'late.md'), '# Late\n\nQueued while the indexer was finishing.\n');
+  const store = Store.open(path.join(dir, 'data-late-wake'));
+  let rounds = 0;
+  const indexer = new Indexer({ store, models: NO_MODEL, onRound: () => void (rounds += 1), onActivity: () => undefined });
+  try {
+    const file = path.join(root, 'late.md');
+    const info = await stat(file);
+    const rootId = store.roots.add({ path: root }).id;
+    // Synchronously, one after the other: the first loop has looked, found nothing and is ending
+    // (its promise settles on a later tick) when the file is queued and wake() is called again.
+    indexer.wake();
+    store.files.upsertScanned({ rootId, path: file, size: info.size, mtimeMs: info.mtimeMs, kind: 'text' });
+    indexer.wake();
+    const deadline = Date.now() + 30_000;
+    while (store.files.counts().files.indexed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(store.files.counts().files.indexed, 1, 'the late file was indexed');
+    assert.equal(rounds, 1);
+  } finally {
+    await indexer.close();
+    store.close();
+  }
+});

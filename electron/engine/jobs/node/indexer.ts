@@ -154,6 +154,8 @@ export class Indexer {
   readonly rate = new RateMeter();
   private paused = false;
   private closed = false;
+  /** wake() was called while a loop ran (files may have arrived after its last look). */
+  private wakeAgain = false;
   private running: Promise<void> | null = null;
   private current: string | null = null;
   private readonly abort = new AbortController();
@@ -191,13 +193,20 @@ export class Indexer {
 
   /** New pending files may exist: start working if not already. */
   wake(): void {
-    if (this.running || this.paused || this.closed) return;
+    if (this.paused || this.closed) return;
+    if (this.running) {
+      // The loop may already have found nothing to do and be on its way out: look again after it.
+      this.wakeAgain = true;
+      return;
+    }
+    this.wakeAgain = false;
     this.running = this.loop()
       .catch((error: unknown) => console.error(`trove: the indexer stopped on an unexpected error: ${reasonOf(error)}`))
       .finally(() => {
         this.running = null;
         this.current = null;
         this.rate.reset();
+        if (this.wakeAgain) this.wake();
         this.options.onActivity();
       });
     this.options.onActivity();
