@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fingerprintFile } from '../../electron/engine/library/node/fingerprint.ts';
 import { scanRootToList } from '../../electron/engine/library/node/scanner.ts';
-import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../electron/engine/library/node/watcher.ts';
+import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent, type WatchRootOptions } from '../../electron/engine/library/node/watcher.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A watcher on a temp root with a tiny in-memory "store" that applies batches as the engine would. */
-async function harness(setup: (root: string) => Promise<void> = async () => undefined) {
+async function harness(setup: (root: string) => Promise<void> = async () => undefined, timing: Partial<WatchRootOptions> = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'trove-watch-'));
   await setup(root);
   const store = new Map<string, KnownFile>();
@@ -23,6 +23,7 @@ async function harness(setup: (root: string) => Promise<void> = async () => unde
     writePollMs: 50,
     moveWindowMs: 800,
     rootCheckIntervalMs: 250,
+    ...timing,
     knownFiles: (paths) => new Map(paths.filter((p) => store.has(p)).map((p) => [p, store.get(p)!])),
     onEvent: async (event) => {
       events.push(event);
@@ -180,6 +181,32 @@ test('a burst of 2,000 new files arrives in few batches', async () => {
     console.log(`# 2,000-file burst: ${batches} batches`);
     assert.ok(h.changes().every((c) => c.type === 'added'));
     assert.equal(h.changes().length, 2000, 'each file once');
+  } finally {
+    await h.done();
+  }
+});
+
+test('a removal waits past its move window while its added half is still on its way', async () => {
+  // The added half takes far longer than the move window to come through (as in a storm of
+  // thousands of files): the removal must still pair with it, not go out as a removal + an add.
+  const h = await harness(
+    async (root) => {
+      await writeFile(path.join(root, 'doc.txt'), 'a document that gets renamed');
+    },
+    { moveWindowMs: 100, writeStableMs: 1200, writePollMs: 50 },
+  );
+  try {
+    await rename(path.join(h.root, 'doc.txt'), path.join(h.root, 'doc-renamed.txt'));
+    await sleep(400); // well past the 100 ms window, well before the 1.2 s write-stable delay
+    assert.deepEqual(h.changes(), [], 'nothing goes out while the addition is settling');
+    assert.equal(h.watcher.busy(), true, 'the watcher says changes are still on their way');
+    await h.waitFor('the move', () => h.changes().length > 0);
+    await h.waitFor('quiet', () => !h.watcher.busy());
+    assert.deepEqual(
+      h.changes().map((c) => [c.type, path.basename(c.path)]),
+      [['moved', 'doc-renamed.txt']],
+    );
+    assert.deepEqual([...h.store.keys()], [path.join(h.root, 'doc-renamed.txt')]);
   } finally {
     await h.done();
   }

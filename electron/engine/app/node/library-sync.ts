@@ -3,14 +3,21 @@
 // during the scan is missed. Every change to a root (scan plans, watcher batches, rescans) runs
 // through that root's queue, one at a time. Renames and moves keep the file's id (no re-embedding);
 // a vanished root keeps its files and is marked not present until it returns.
+//
+// Storms (10,000 files copied, renamed or deleted at once) are applied in bulk: a watcher batch (up
+// to 500 changes) or a slice of a scan plan is one transaction, the fingerprints new files need are
+// read a few at a time before it, and held removals are dropped together with one notification.
+// A transaction is all-or-nothing, so a kill mid-storm loses at most the batch in flight, and the
+// reconciling scan at the next start puts the files table right (docs/store.md, "Watcher storms").
 import { existsSync } from 'node:fs';
 import type { Root } from '../../../contract/common/entities.ts';
-import { reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
+import { mapBounded, reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { scanRoot, ScanRootError } from '../../library/node/scanner.ts';
 import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../library/node/watcher.ts';
 import type { Store } from '../../store/node/store.ts';
+import type { AnnLabelsByModel } from '../../store/node/vectors-repo.ts';
 
 export interface LibrarySyncOptions {
   readonly store: Store;
@@ -30,21 +37,40 @@ interface RootState {
   readonly root: Root;
   watcher: RootWatcher | null;
   queue: Promise<void>;
+  /** Work items enqueued and not finished. */
+  queued: number;
   removed: boolean;
 }
 
 /**
  * Each root has its own watcher, so a move between roots arrives as a removal in one root and an
- * addition in the other, in either order. A watched removal is therefore held this long before
- * the file's items and vectors are dropped, so an addition with the same fingerprint can take the
- * file over (a move: nothing is embedded again). Same length as the watcher's own move window.
+ * addition in the other, in either order. A watched removal is therefore held at least this long
+ * before the file's items and vectors are dropped, so an addition with the same fingerprint can
+ * take the file over (a move: nothing is embedded again). Same length as the watcher's own move
+ * window. Past it, the removal still waits while any root's watcher or queue has work (the added
+ * half may be in there: in a storm that takes longer than any fixed window), up to
+ * MAX_REMOVAL_HOLD_MS.
  */
 const CROSS_ROOT_MOVE_WINDOW_MS = 2000;
+const MAX_REMOVAL_HOLD_MS = 60_000;
+/**
+ * Storm writes run in transactions of about this long, with a turn of the event loop between
+ * them: long enough that commits are few, short enough that an API call never waits much longer.
+ * (Measured under load: one 500-change batch of moves was a 750 ms transaction, 500 removals a
+ * second — each move rewrites its keyword rows through the files_fts_move trigger.)
+ */
+const WRITE_SLICE_MS = 40;
+/** Held removals dropped per sweep at most (each sweep is one or more write slices). */
+const SWEEP_MAX = 2000;
+/** Fingerprints read at once for new files (cross-root move detection). */
+const FINGERPRINT_CONCURRENCY = 8;
 
 export class LibrarySync {
   private readonly roots = new Map<number, RootState>();
-  /** Files removed from disk, by id, whose removal waits for a possible cross-root move. */
-  private readonly heldRemovals = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Files removed from disk, by id (with when), whose removal waits for a possible cross-root move. */
+  private readonly heldRemovals = new Map<number, number>();
+  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
+  private sweeping: Promise<void> | null = null;
   private scans = 0;
   private closed = false;
 
@@ -63,7 +89,7 @@ export class LibrarySync {
   /** Starts syncing a root: watcher first (when watching), then a full scan. Returns at once. */
   attach(root: Root): void {
     if (this.closed || this.roots.has(root.id)) return;
-    const state: RootState = { root, watcher: null, queue: Promise.resolve(), removed: false };
+    const state: RootState = { root, watcher: null, queue: Promise.resolve(), queued: 0, removed: false };
     this.roots.set(root.id, state);
     this.beginScan();
     const start = async (): Promise<void> => {
@@ -110,7 +136,10 @@ export class LibrarySync {
     for (const s of states) s.removed = true;
     await Promise.all(states.map((s) => s.watcher?.close()));
     await Promise.all(states.map((s) => s.queue));
-    for (const id of [...this.heldRemovals.keys()]) this.dropHeldRemoval(id);
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    await this.dropHeldRemovals([...this.heldRemovals.keys()]);
   }
 
   /** True while a watched removal waits for a possible move (idle() waits for these too). */
@@ -118,39 +147,102 @@ export class LibrarySync {
     return this.heldRemovals.size > 0;
   }
 
-  private holdRemoval(fileId: number): void {
+  private holdRemoval(fileId: number, now = Date.now()): void {
     if (this.heldRemovals.has(fileId)) return;
-    this.heldRemovals.set(fileId, setTimeout(() => this.dropHeldRemoval(fileId), CROSS_ROOT_MOVE_WINDOW_MS));
+    this.heldRemovals.set(fileId, now);
+    this.scheduleSweep(CROSS_ROOT_MOVE_WINDOW_MS);
   }
 
-  private dropHeldRemoval(fileId: number): void {
-    const timer = this.heldRemovals.get(fileId);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.heldRemovals.delete(fileId);
-    const { store } = this.options;
-    const file = store.files.get(fileId);
-    if (!file || existsSync(file.path)) return; // taken over by a move, or back on disk
-    store.forgetLabels(store.files.remove(fileId));
-    this.options.onRemoved(1);
+  private scheduleSweep(delayMs: number): void {
+    if (this.sweepTimer !== null || this.closed) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.sweepHeldRemovals();
+    }, delayMs);
+  }
+
+  /** Some root (other than `except`) still has changes on their way, in its watcher or queued: a move's other half may be among them. */
+  private changesInFlight(except: RootState | null = null): boolean {
+    for (const s of this.roots.values()) if (s !== except && (s.queued > 0 || (s.watcher?.busy() ?? false))) return true;
+    return false;
   }
 
   /**
-   * A new path whose content matches a file that just vanished (from any root): that file moved,
-   * so it keeps its items and vectors. Returns the fingerprint, and whether the move was taken.
+   * Drops the held removals whose window passed (unless changes are still in flight), a slice per
+   * transaction; the next slice follows on the next turn of the event loop.
    */
-  private async adoptVanished(rootId: number, c: Extract<WatchChange, { type: 'added' | 'changed' }>): Promise<{ fingerprint: string | null; adopted: boolean }> {
-    const fingerprint = await fingerprintFile(c.path).catch(() => null);
-    if (fingerprint === null) return { fingerprint, adopted: false };
-    const vanished = this.options.store.files.findByFingerprint(fingerprint).find((f) => f.path !== c.path && !existsSync(f.path));
-    if (!vanished) return { fingerprint, adopted: false };
-    const timer = this.heldRemovals.get(vanished.id);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.heldRemovals.delete(vanished.id);
+  private sweepHeldRemovals(): void {
+    if (this.heldRemovals.size === 0 || this.sweeping !== null) return;
+    const now = Date.now();
+    const busy = this.changesInFlight();
+    const due: number[] = [];
+    let next = Infinity;
+    for (const [id, since] of this.heldRemovals) {
+      const age = now - since;
+      if (age >= CROSS_ROOT_MOVE_WINDOW_MS && (!busy || age >= MAX_REMOVAL_HOLD_MS)) {
+        if (due.length < SWEEP_MAX) due.push(id);
+        else next = 0;
+      } else {
+        next = Math.min(next, age < CROSS_ROOT_MOVE_WINDOW_MS ? CROSS_ROOT_MOVE_WINDOW_MS - age : 250);
+      }
     }
-    this.moveOrUpsert(rootId, vanished.id, c.path, c.size, c.mtimeMs, c.kind, fingerprint);
-    return { fingerprint, adopted: true };
+    this.sweeping = this.dropHeldRemovals(due)
+      .catch((error: unknown) => this.log(`removing ${due.length} deleted files from the index failed: ${error instanceof Error ? error.message : String(error)}; rescan the folder`))
+      .finally(() => {
+        this.sweeping = null;
+        if (this.heldRemovals.size > 0) this.scheduleSweep(next);
+      });
+  }
+
+  /** Removes the files (in write slices) unless they came back or were taken over by a move. */
+  private async dropHeldRemovals(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { store } = this.options;
+    let removed = 0;
+    await this.writeInSlices(ids, (id, forget) => {
+      if (!this.heldRemovals.delete(id)) return;
+      const file = store.files.get(id);
+      if (!file || existsSync(file.path)) return; // taken over by a move, or back on disk
+      forget(store.files.remove(id));
+      removed += 1;
+    });
+    if (removed > 0) this.options.onRemoved(removed);
+    // idle() waits while removals are held; this wakes its check when the last one went.
+    else if (this.heldRemovals.size === 0) this.options.onPending();
+  }
+
+  /**
+   * Runs `work` in one transaction; the ANN labels of rows it removed (handed to `forget`) leave
+   * the open indexes only after the commit, so a rolled-back batch leaves the ANN as it was.
+   */
+  private write<T>(work: (forget: (labels: AnnLabelsByModel) => void) => T): T {
+    const { store } = this.options;
+    const forgotten: AnnLabelsByModel[] = [];
+    const result = store.db.transaction(() => work((labels) => forgotten.push(labels)))();
+    for (const labels of forgotten) store.forgetLabels(labels);
+    return result;
+  }
+
+  /**
+   * `apply` for every item, in `write` transactions of about WRITE_SLICE_MS each, with a turn of
+   * the event loop between them (and a `stop` check after it). Each item's write
+   * re-reads what it depends on, so work done by other roots in between is taken into account.
+   */
+  private async writeInSlices<T>(items: readonly T[], apply: (item: T, forget: (labels: AnnLabelsByModel) => void) => void, stop: () => boolean = () => false): Promise<void> {
+    let next = 0;
+    while (next < items.length) {
+      if (next > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stop()) return;
+      }
+      const started = performance.now();
+      this.write((forget) => {
+        do {
+          apply(items[next]!, forget);
+          next += 1;
+        } while (next < items.length && performance.now() - started < WRITE_SLICE_MS);
+      });
+    }
   }
 
   private beginScan(): void {
@@ -168,19 +260,35 @@ export class LibrarySync {
   }
 
   private enqueue(state: RootState, work: () => Promise<void>): Promise<void> {
+    state.queued += 1;
     const next = state.queue.then(async () => {
       if (state.removed || this.closed) return;
       await work();
     });
-    state.queue = next.catch((error: unknown) => this.log(`updating ${state.root.path} failed: ${error instanceof Error ? error.message : String(error)}; rescan the folder`));
+    state.queue = next
+      .catch((error: unknown) => this.log(`updating ${state.root.path} failed: ${error instanceof Error ? error.message : String(error)}; rescan the folder`))
+      .finally(() => (state.queued -= 1));
     return state.queue;
   }
 
-  private knownFiles(paths: readonly string[]): Map<string, KnownFile> {
+  /** Looked up in read transactions of about WRITE_SLICE_MS each (a folder rename asks about thousands of paths). */
+  private async knownFiles(paths: readonly string[]): Promise<Map<string, KnownFile>> {
     const out = new Map<string, KnownFile>();
-    for (const p of paths) {
-      const f = this.options.store.files.byPath(p);
-      if (f) out.set(p, { size: f.size, fingerprint: f.fingerprint });
+    let next = 0;
+    while (next < paths.length) {
+      if (next > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (this.closed) break;
+      const started = performance.now();
+      this.options.store.db
+        .transaction(() => {
+          do {
+            const p = paths[next]!;
+            const f = this.options.store.files.byPath(p);
+            if (f) out.set(p, { size: f.size, fingerprint: f.fingerprint });
+            next += 1;
+          } while (next < paths.length && performance.now() - started < WRITE_SLICE_MS);
+        })
+        .deferred();
     }
     return out;
   }
@@ -221,26 +329,39 @@ export class LibrarySync {
       fingerprintFile,
     );
     if (state.removed || this.closed) return;
-    let removed = 0;
-    for (const r of plan.removed) {
-      store.forgetLabels(store.files.remove(r.id));
-      removed += 1;
-    }
-    for (const m of plan.moved) this.moveOrUpsert(rootId, m.id, m.path, m.size, m.mtimeMs, m.kind, m.fingerprint);
-    for (const t of plan.touched) store.files.move(t.id, t.path, { mtimeMs: t.mtimeMs });
-    for (const a of [...plan.added, ...plan.changed]) {
-      store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint });
-    }
+    // In write slices: one transaction per file made a 10,000-file plan slow, one for all would
+    // stall API calls. Removals first, so a moved file never clashes with a path that is going away.
+    const writes: ((forget: (labels: AnnLabelsByModel) => void) => void)[] = [
+      ...plan.removed.map((r) => (forget: (labels: AnnLabelsByModel) => void) => forget(store.files.remove(r.id))),
+      ...plan.moved.map((m) => (forget: (labels: AnnLabelsByModel) => void) => this.moveOrUpsert(rootId, m.id, m.path, m.size, m.mtimeMs, m.kind, m.fingerprint, forget)),
+      ...plan.touched.map((t) => () => void store.files.move(t.id, t.path, { mtimeMs: t.mtimeMs })),
+      ...[...plan.added, ...plan.changed].map(
+        (a) => () => void store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint }),
+      ),
+    ];
+    await this.writeInSlices(writes, (w, forget) => w(forget), () => state.removed || this.closed);
+    if (state.removed || this.closed) return;
+    const removed = plan.removed.length;
     if (removed) this.options.onRemoved(removed);
     // Always wake: files left pending by an earlier run (killed mid-index) need indexing too.
     this.options.onPending();
   }
 
-  private moveOrUpsert(rootId: number, id: number, to: string, size: number, mtimeMs: number, kind: ScannedEntry['kind'], fingerprint: string | null): void {
+  /** Inside `write`: moves row `id` to `to` (removing a row recorded there), or records `to` anew. */
+  private moveOrUpsert(
+    rootId: number,
+    id: number,
+    to: string,
+    size: number,
+    mtimeMs: number,
+    kind: ScannedEntry['kind'],
+    fingerprint: string | null,
+    forget: (labels: AnnLabelsByModel) => void,
+  ): void {
     const { store } = this.options;
     try {
       const clash = store.files.byPath(to);
-      if (clash && clash.id !== id) store.forgetLabels(store.files.remove(clash.id));
+      if (clash && clash.id !== id) forget(store.files.remove(clash.id));
       store.files.move(id, to, { rootId, mtimeMs });
     } catch {
       store.files.upsertScanned({ rootId, path: to, size, mtimeMs, kind, fingerprint });
@@ -278,30 +399,52 @@ export class LibrarySync {
     }
   }
 
+  /**
+   * One watcher batch, in one transaction. A new path whose content matches a file that vanished
+   * (from any root) is that file, moved: it keeps its items and vectors. That needs the new file's
+   * fingerprint, read before the transaction (a few at a time), and only while the removal can
+   * still be on its way: held here, or not yet through another root's watcher or queue (a move
+   * inside one root is paired by its watcher). A plain copy-in reads nothing here.
+   */
   private async applyChanges(state: RootState, changes: readonly WatchChange[]): Promise<void> {
     const { store } = this.options;
     const rootId = state.root.id;
+    const adopting = this.heldRemovals.size > 0 || this.changesInFlight(state);
+    const fresh = adopting ? changes.filter((c) => (c.type === 'added' || c.type === 'changed') && !store.files.byPath(c.path)) : [];
+    const prints = new Map<string, string | null>();
+    await mapBounded(fresh, FINGERPRINT_CONCURRENCY, async (c) => void prints.set(c.path, await fingerprintFile(c.path).catch(() => null)));
+    if (state.removed || this.closed) return;
     let pending = 0;
-    for (const c of changes) {
-      if (c.type === 'removed') {
-        const f = store.files.byPath(c.path);
-        if (f) this.holdRemoval(f.id);
-      } else if (c.type === 'moved') {
-        const from = store.files.byPath(c.from);
-        if (from) this.moveOrUpsert(rootId, from.id, c.path, c.size, c.mtimeMs, c.kind, c.fingerprint);
-        else if (store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, fingerprint: c.fingerprint }).change !== 'unchanged') pending += 1;
-      } else {
-        let fingerprint: string | null = null;
-        if (!store.files.byPath(c.path)) {
-          const adoption = await this.adoptVanished(rootId, c);
-          if (adoption.adopted) continue;
-          fingerprint = adoption.fingerprint;
+    let tookHeld = false;
+    const now = Date.now();
+    await this.writeInSlices(
+      changes,
+      (c, forget) => {
+        if (c.type === 'removed') {
+          const f = store.files.byPath(c.path);
+          if (f) this.holdRemoval(f.id, now);
+        } else if (c.type === 'moved') {
+          const from = store.files.byPath(c.from);
+          if (from) this.moveOrUpsert(rootId, from.id, c.path, c.size, c.mtimeMs, c.kind, c.fingerprint, forget);
+          else if (store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, fingerprint: c.fingerprint }).change !== 'unchanged') pending += 1;
+        } else {
+          let fingerprint: string | null = null;
+          if (!store.files.byPath(c.path)) {
+            fingerprint = prints.get(c.path) ?? null;
+            const vanished = fingerprint === null ? undefined : store.files.findByFingerprint(fingerprint).find((f) => f.path !== c.path && !existsSync(f.path));
+            if (vanished) {
+              if (this.heldRemovals.delete(vanished.id)) tookHeld = true;
+              this.moveOrUpsert(rootId, vanished.id, c.path, c.size, c.mtimeMs, c.kind, fingerprint, forget);
+              return;
+            }
+          }
+          const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, ...(fingerprint ? { fingerprint } : {}) });
+          if (change !== 'unchanged') pending += 1;
         }
-        const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, ...(fingerprint ? { fingerprint } : {}) });
-        if (change !== 'unchanged') pending += 1;
-      }
-    }
-    if (pending) this.options.onPending();
+      },
+      () => state.removed || this.closed,
+    );
+    // Waking the indexer also re-checks idle(), which waits while removals are held.
+    if (pending || (tookHeld && this.heldRemovals.size === 0)) this.options.onPending();
   }
-
 }

@@ -7,10 +7,14 @@
 // - Events are coalesced per path into batches (every `batchIntervalMs`, at most `maxBatchSize`
 //   changes each): copying 10,000 files in yields tens of batches, not 10,000 callbacks, and a file
 //   created then deleted inside one window yields nothing.
-// - Moves: a removal waits up to `moveWindowMs` for an added file of the same size; if their
+// - Moves: a removal waits at least `moveWindowMs` for an added file of the same size; if their
 //   fingerprints agree the pair becomes one `moved` change (no re-embedding). The removed file's
 //   size and fingerprint come from the store through `knownFiles`. A folder rename arrives from
-//   chokidar as a removal and an addition per file inside, so it becomes one move per file.
+//   chokidar as a removal and an addition per file inside, so it becomes one move per file. While
+//   additions are still on their way (being written, not yet flushed, a new folder not yet walked
+//   again) removals keep waiting, up to `maxMoveHoldMs`: in a storm of thousands of files the
+//   added halves come through later than any fixed window. Pairing is a lookup by size +
+//   fingerprint, so a rename of N files costs O(N).
 // - The root disappearing (an unplugged drive, a renamed folder) emits `root-missing` and no
 //   removals: pending removals are dropped, because a vanished root says nothing about its files.
 //   The root is polled; when it is back, watching restarts and `root-present` asks for a rescan.
@@ -21,6 +25,7 @@ import type { Stats } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import type { FileKind } from '../../../contract/common/entities.ts';
 import { compilePathRules, relativeToRoot, type PathRules } from '../common/path-rules.ts';
+import { mapBounded } from '../common/reconcile.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { scanRoot } from './scanner.ts';
 
@@ -81,6 +86,8 @@ export interface WatchRootOptions {
   readonly maxBatchSize?: number;
   /** How long a removal waits for its added half before it is reported as removed (default 2000 ms). */
   readonly moveWindowMs?: number;
+  /** The longest a removal waits while additions are still in flight (default 30,000 ms). */
+  readonly maxMoveHoldMs?: number;
   /** A file counts as written once its size and mtime held for this long (default 300 ms), polled every `writePollMs` (default 100). */
   readonly writeStableMs?: number;
   readonly writePollMs?: number;
@@ -94,12 +101,28 @@ export interface RootWatcher {
   /** Settles once watching has started (or the root was found missing and `root-missing` went out). */
   readonly ready: Promise<void>;
   readonly state: () => 'starting' | 'watching' | 'missing' | 'closed';
+  /**
+   * True while changes seen on disk have not all been delivered yet (files still being written or
+   * waiting in a batch, new folders not yet walked again, removals waiting for their added half).
+   * A caller pairing removals across roots waits for this instead of a fixed time.
+   */
+  readonly busy: () => boolean;
   close(): Promise<void>;
 }
 
 type Pending =
   | { readonly present: true; readonly firstEvent: 'add' | 'change'; readonly facts: FileFacts }
-  | { readonly present: false; readonly relativePath: string; readonly since: number; known?: KnownFile | null };
+  | { readonly present: false; readonly relativePath: string; readonly since: number };
+
+/** A removal of known content, waiting for an addition with the same size and fingerprint. */
+interface Held {
+  readonly relativePath: string;
+  readonly since: number;
+  readonly known: { readonly size: number; readonly fingerprint: string };
+}
+
+/** Files fingerprinted at once when pairing additions with removals. */
+const FINGERPRINT_CONCURRENCY = 8;
 
 function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException | null)?.code ?? 'EUNKNOWN';
@@ -138,6 +161,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   const batchIntervalMs = options.batchIntervalMs ?? 250;
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
   const moveWindowMs = options.moveWindowMs ?? 2000;
+  const maxMoveHoldMs = Math.max(moveWindowMs, options.maxMoveHoldMs ?? 30_000);
   const rootCheckIntervalMs = options.rootCheckIntervalMs ?? 2000;
 
   let state: 'starting' | 'watching' | 'missing' | 'closed' = 'starting';
@@ -196,12 +220,15 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
       .catch((error: unknown) => report(error, null))
       .finally(() => {
         flushing = null;
-        if (pending.size > 0) scheduleFlush(batchIntervalMs);
+        if (pending.size > 0 || held.size > 0) scheduleFlush(batchIntervalMs);
       });
     return flushing;
   }
 
-  // Write-finish detection: files seen added or changed, polled until size and mtime hold still.
+  // Write-finish detection: files seen added or changed wait until size and mtime held still for
+  // `writeStableMs`. Each poll stats only the files that are due (quiet that long since their last
+  // known change): a write in between changes the mtime, and chokidar reports it as a change
+  // anyway. Polling every waiting file every `writePollMs` cost 10,000 stats per poll in a storm.
   const writeStableMs = options.writeStableMs ?? 300;
   const writePollMs = options.writePollMs ?? 100;
   const settling = new Map<string, { event: 'add' | 'change'; size: number; mtimeMs: number; stableSince: number }>();
@@ -209,28 +236,65 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   let settlingNow = false;
 
   // chokidar misses files created in a new folder before its watch on that folder is set up (seen:
-  // 800 of 2,000 under load). So every new folder is walked again once adds under it go quiet,
-  // and files chokidar did not report are added then.
-  const folderRechecks = new Map<string, { timer: NodeJS.Timeout; firstAt: number }>();
+  // 800 of 2,000 under load). So every new folder is walked again once adds under it go quiet (or
+  // at the latest `recheckMaxWaitMs` after its first add), and files chokidar did not report are
+  // added then. One walk per folder at a time: adds during a walk ask for one more walk after it.
+  // (Before, every add after the first 10 s started another walk of the whole folder, so a 10,000
+  // file copy spent most of its time re-walking: the super-linear cost of large storms.)
+  interface Recheck {
+    timer: NodeJS.Timeout | null;
+    firstAt: number;
+    lastAddAt: number;
+    running: boolean;
+    again: boolean;
+  }
+  const folderRechecks = new Map<string, Recheck>();
   /** Files reported present (added or changed) and not unlinked since: a recheck skips them. */
   const seenPresent = new Set<string>();
   const recheckQuietMs = Math.max(500, 2 * writeStableMs);
   const recheckMaxWaitMs = 10_000;
 
+  const isInside = (dir: string, filePath: string): boolean => filePath.startsWith(dir) && filePath.charAt(dir.length) === path.sep;
+
+  function coveringRecheck(filePath: string): Recheck | undefined {
+    for (const [dir, recheck] of folderRechecks) if (dir === filePath || isInside(dir, filePath)) return recheck;
+    return undefined;
+  }
+
   function scheduleFolderRecheck(dirPath: string): void {
     const prefix = relativeToRoot(root, dirPath);
     if (prefix === null || prefix === '' || state !== 'watching') return;
-    const covering = [...folderRechecks.keys()].find((d) => d === dirPath || relativeToRoot(d, dirPath) !== null);
-    const key = covering ?? dirPath;
-    const existing = folderRechecks.get(key);
-    const firstAt = existing?.firstAt ?? Date.now();
-    if (existing !== undefined) clearTimeout(existing.timer);
-    const delay = Date.now() - firstAt > recheckMaxWaitMs ? 0 : recheckQuietMs;
-    const entry = { firstAt, timer: setTimeout(() => void recheckFolder(key, entry), delay) };
-    folderRechecks.set(key, entry);
+    const covering = coveringRecheck(dirPath);
+    if (covering !== undefined) {
+      noteAddUnder(covering);
+      return;
+    }
+    const now = Date.now();
+    const recheck: Recheck = { timer: null, firstAt: now, lastAddAt: now, running: false, again: false };
+    folderRechecks.set(dirPath, recheck);
+    armRecheck(dirPath, recheck);
   }
 
-  async function recheckFolder(dirPath: string, entry: { timer: NodeJS.Timeout }): Promise<void> {
+  function noteAddUnder(recheck: Recheck): void {
+    recheck.lastAddAt = Date.now();
+    if (recheck.running) recheck.again = true;
+  }
+
+  /** Fires when adds have been quiet for recheckQuietMs, or recheckMaxWaitMs after the first. */
+  function armRecheck(dirPath: string, recheck: Recheck): void {
+    const due = (): number => Math.min(recheck.lastAddAt + recheckQuietMs, recheck.firstAt + recheckMaxWaitMs);
+    const fire = (): void => {
+      recheck.timer = null;
+      if (folderRechecks.get(dirPath) !== recheck || state !== 'watching') return;
+      if (Date.now() < due()) recheck.timer = setTimeout(fire, due() - Date.now());
+      else void recheckFolder(dirPath, recheck);
+    };
+    recheck.timer = setTimeout(fire, Math.max(0, due() - Date.now()));
+  }
+
+  async function recheckFolder(dirPath: string, recheck: Recheck): Promise<void> {
+    recheck.running = true;
+    recheck.again = false;
     const prefix = relativeToRoot(root, dirPath)!;
     const scoped: PathRules = {
       skipsDirectory: (relative) => rules.skipsDirectory(`${prefix}/${relative}`),
@@ -239,18 +303,26 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     };
     try {
       for await (const file of scanRoot(dirPath, { rules: scoped })) {
-        if (state !== 'watching') break;
+        if (state !== 'watching' || folderRechecks.get(dirPath) !== recheck) break;
         if (!seenPresent.has(file.path) && !settling.has(file.path)) observe('add', file.path, file);
       }
     } catch {
       // The folder went away again; its unlink events say what happened.
     } finally {
-      if (folderRechecks.get(dirPath) === entry) folderRechecks.delete(dirPath);
+      recheck.running = false;
+      if (folderRechecks.get(dirPath) === recheck) {
+        if (recheck.again && state === 'watching') {
+          recheck.firstAt = Date.now();
+          armRecheck(dirPath, recheck);
+        } else {
+          folderRechecks.delete(dirPath);
+        }
+      }
     }
   }
 
   function clearFolderRechecks(): void {
-    for (const { timer } of folderRechecks.values()) clearTimeout(timer);
+    for (const { timer } of folderRechecks.values()) if (timer !== null) clearTimeout(timer);
     folderRechecks.clear();
     seenPresent.clear();
   }
@@ -269,8 +341,8 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     }
     seenPresent.add(filePath);
     if (event === 'add' && folderRechecks.size > 0) {
-      const covering = [...folderRechecks.keys()].find((d) => relativeToRoot(d, filePath) !== null);
-      if (covering !== undefined) scheduleFolderRecheck(covering); // still busy: wait for quiet
+      const covering = coveringRecheck(filePath);
+      if (covering !== undefined) noteAddUnder(covering); // still busy: wait for quiet
     }
     settling.set(filePath, { event: before?.event ?? event, size: stats?.size ?? -1, mtimeMs: stats?.mtimeMs ?? -1, stableSince: Date.now() });
     settleTimer ??= setInterval(() => void settle(), writePollMs);
@@ -280,10 +352,12 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     if (settlingNow) return;
     settlingNow = true;
     try {
-      const paths = [...settling.keys()];
-      for (let i = 0; i < paths.length; i += 256) {
+      const now = Date.now();
+      const due: string[] = [];
+      for (const [filePath, entry] of settling) if (now - entry.stableSince >= writeStableMs) due.push(filePath);
+      for (let i = 0; i < due.length; i += 256) {
         await Promise.all(
-          paths.slice(i, i + 256).map(async (filePath) => {
+          due.slice(i, i + 256).map(async (filePath) => {
             let info: Stats | null = null;
             try {
               info = await stat(filePath);
@@ -296,10 +370,9 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
               settling.delete(filePath); // gone (chokidar reports the unlink) or no longer a file
               return;
             }
-            const now = Date.now();
             if (info.size !== entry.size || info.mtimeMs !== entry.mtimeMs) {
-              settling.set(filePath, { ...entry, size: info.size, mtimeMs: info.mtimeMs, stableSince: now });
-            } else if (now - entry.stableSince >= writeStableMs) {
+              settling.set(filePath, { ...entry, size: info.size, mtimeMs: info.mtimeMs, stableSince: Date.now() });
+            } else if (Date.now() - entry.stableSince >= writeStableMs) {
               settling.delete(filePath);
               record(entry.event, filePath, info);
             }
@@ -315,6 +388,73 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     }
   }
 
+  // Removals waiting for their added half, indexed by size + fingerprint so pairing an addition is
+  // one lookup (it was a scan of every waiting removal per addition: quadratic in a folder rename).
+  const held = new Map<string, Held>();
+  const heldByContent = new Map<string, Set<string>>();
+  const heldSizes = new Map<number, number>();
+  const contentKey = (size: number, print: string): string => `${size}\0${print}`;
+
+  function hold(filePath: string, entry: Held): void {
+    held.set(filePath, entry);
+    const key = contentKey(entry.known.size, entry.known.fingerprint);
+    let paths = heldByContent.get(key);
+    if (paths === undefined) heldByContent.set(key, (paths = new Set()));
+    paths.add(filePath);
+    heldSizes.set(entry.known.size, (heldSizes.get(entry.known.size) ?? 0) + 1);
+  }
+
+  function unhold(filePath: string): Held | undefined {
+    const entry = held.get(filePath);
+    if (entry === undefined) return undefined;
+    held.delete(filePath);
+    const key = contentKey(entry.known.size, entry.known.fingerprint);
+    const paths = heldByContent.get(key);
+    paths?.delete(filePath);
+    if (paths?.size === 0) heldByContent.delete(key);
+    const left = (heldSizes.get(entry.known.size) ?? 1) - 1;
+    if (left > 0) heldSizes.set(entry.known.size, left);
+    else heldSizes.delete(entry.known.size);
+    return entry;
+  }
+
+  function clearHeld(): void {
+    held.clear();
+    heldByContent.clear();
+    heldSizes.clear();
+  }
+
+  /** The held removal with this content, preferring one with the same file name; taken out of the hold. */
+  function takeHeld(size: number, print: string, newPath: string): string | undefined {
+    const paths = heldByContent.get(contentKey(size, print));
+    if (paths === undefined) return undefined;
+    const name = path.basename(newPath);
+    let best: string | undefined;
+    for (const candidate of paths) {
+      if (path.basename(candidate) === name) {
+        best = candidate;
+        break;
+      }
+      best ??= candidate;
+    }
+    if (best !== undefined) unhold(best);
+    return best;
+  }
+
+  /**
+   * True while an addition may still be on its way: a file waiting to finish writing, a change not
+   * yet flushed, a new folder not yet walked again, or a batch being worked on. Held removals wait
+   * for this (up to `maxMoveHoldMs`), because in a storm the added halves of a folder rename can
+   * take longer than the move window to come through; a fixed window lost moves (seen: 2,809 of
+   * 5,000 files extracted again after renaming their folder).
+   */
+  function additionsInFlight(insideFlush = false): boolean {
+    if (folderRechecks.size > 0 || (!insideFlush && flushing !== null)) return true;
+    for (const p of pending.values()) if (p.present) return true;
+    for (const s of settling.values()) if (s.event === 'add') return true;
+    return false;
+  }
+
   function record(event: 'add' | 'change' | 'unlink', filePath: string, stats: Stats | undefined): void {
     if (state !== 'watching') return;
     const relativePath = relativeToRoot(root, filePath);
@@ -323,13 +463,15 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     if (!decision.indexed) return;
     const before = pending.get(filePath);
     if (event === 'unlink') {
+      if (held.has(filePath)) return; // already waiting for its added half
       // Created and deleted within the window (temp files, aborted copies): nothing to say.
       if (before?.present === true && before.firstEvent === 'add') pending.delete(filePath);
       else pending.set(filePath, { present: false, relativePath, since: before?.present === false ? before.since : Date.now() });
     } else {
       const facts: FileFacts = { path: filePath, relativePath, size: stats?.size ?? 0, mtimeMs: stats?.mtimeMs ?? 0, kind: decision.kind };
       // Removed then back at the same path: the content was replaced, which is a change.
-      const firstEvent = before === undefined ? event : before.present ? before.firstEvent : 'change';
+      const wasHeld = unhold(filePath) !== undefined;
+      const firstEvent = wasHeld ? 'change' : before === undefined ? event : before.present ? before.firstEvent : 'change';
       pending.set(filePath, { present: true, firstEvent, facts });
     }
     if (pending.size >= maxBatchSize) void runFlush();
@@ -347,72 +489,79 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   }
 
   async function flush(): Promise<void> {
-    if (state !== 'watching' || pending.size === 0) return;
+    if (state !== 'watching') return;
     const entries = [...pending.entries()];
     pending.clear();
-    const present = entries.filter((e): e is [string, Extract<Pending, { present: true }>] => e[1].present);
-    const absent = entries.filter((e): e is [string, Extract<Pending, { present: false }>] => !e[1].present);
+    const present: [string, Extract<Pending, { present: true }>][] = [];
+    const absent: [string, Extract<Pending, { present: false }>][] = [];
+    for (const entry of entries) {
+      if (entry[1].present) present.push(entry as [string, Extract<Pending, { present: true }>]);
+      else absent.push(entry as [string, Extract<Pending, { present: false }>]);
+    }
+    const changes: WatchChange[] = [];
+
+    let rootChecked = false;
+    /** Removals first prove the root is still there: a vanished root explains them all. */
+    const rootStillThere = async (): Promise<boolean> => {
+      if (rootChecked) return true;
+      if ((await probeRoot()) === null) {
+        await enterMissing();
+        return false;
+      }
+      rootChecked = true;
+      return true;
+    };
 
     if (absent.length > 0) {
-      // Removals first prove the root is still there: a vanished root explains them all.
-      const identity = await probeRoot();
-      if (identity === null) {
-        await enterMissing();
-        return;
-      }
-      const unknown = absent.filter(([, p]) => p.known === undefined).map(([filePath]) => filePath);
-      if (unknown.length > 0) {
-        let known: ReadonlyMap<string, KnownFile> = new Map();
-        if (options.knownFiles !== undefined) {
-          try {
-            known = await options.knownFiles(unknown);
-          } catch (error) {
-            report(error, null);
-          }
-        }
-        for (const [filePath, p] of absent) if (p.known === undefined) p.known = known.get(filePath) ?? null;
-      }
-    }
-
-    // Pair additions with removals of the same size and fingerprint.
-    const changes: WatchChange[] = [];
-    const candidates = absent.filter(([, p]) => p.known?.fingerprint != null);
-    const candidateSizes = new Set(candidates.map(([, p]) => p.known!.size));
-    const matchedAbsent = new Set<string>();
-    for (const [, p] of present) {
-      const facts = await refreshStats(p.facts);
-      if (facts === null) continue; // gone again before we looked
-      let move: WatchChange | null = null;
-      if (p.firstEvent === 'add' && candidateSizes.has(facts.size)) {
-        let print: string | null = null;
+      if (!(await rootStillThere())) return;
+      let known: ReadonlyMap<string, KnownFile> = new Map();
+      if (options.knownFiles !== undefined) {
         try {
-          print = await fingerprint(facts.path);
-        } catch {
-          print = null; // unreadable now: report it as added and let extraction record why
-        }
-        const matches = candidates.filter(([filePath, c]) => !matchedAbsent.has(filePath) && c.known!.fingerprint === print && c.known!.size === facts.size);
-        const best = matches.find(([filePath]) => path.basename(filePath) === path.basename(facts.path)) ?? matches[0];
-        if (best !== undefined && print !== null) {
-          matchedAbsent.add(best[0]);
-          move = { type: 'moved', from: best[0], fingerprint: print, ...facts };
+          known = await options.knownFiles(absent.map(([filePath]) => filePath));
+        } catch (error) {
+          report(error, null);
         }
       }
-      changes.push(move ?? { type: p.firstEvent === 'add' ? 'added' : 'changed', ...facts });
+      for (const [filePath, p] of absent) {
+        if (pending.has(filePath)) continue; // back meanwhile: its new event says what it is
+        const k = known.get(filePath);
+        // Only a removal whose content is known can pair with an addition; the rest go out now.
+        if (k?.fingerprint != null) hold(filePath, { relativePath: p.relativePath, since: p.since, known: { size: k.size, fingerprint: k.fingerprint } });
+        else changes.push({ type: 'removed', path: filePath, relativePath: p.relativePath });
+      }
     }
 
-    // Unmatched removals of files that could still pair wait for their added half.
+    // Pair additions with held removals of the same size and fingerprint (fingerprints read a few
+    // at a time; only additions whose size some held removal has are read at all).
+    const facts = await mapBounded(present, FINGERPRINT_CONCURRENCY, async ([, p]) => {
+      const refreshed = await refreshStats(p.facts);
+      if (refreshed === null || p.firstEvent !== 'add' || !heldSizes.has(refreshed.size)) return { facts: refreshed, print: null };
+      // Unreadable now: report it as added and let extraction record why.
+      const print = await fingerprint(refreshed.path).catch(() => null);
+      return { facts: refreshed, print };
+    });
+    present.forEach(([, p], i) => {
+      const { facts: f, print } = facts[i]!;
+      if (f === null) return; // gone again before we looked
+      const from = print === null ? undefined : takeHeld(f.size, print, f.path);
+      if (from !== undefined) changes.push({ type: 'moved', from, fingerprint: print!, ...f });
+      else changes.push({ type: p.firstEvent === 'add' ? 'added' : 'changed', ...f });
+    });
+
+    // Held removals whose window passed go out as removals, unless additions are still on their way.
     const now = Date.now();
-    for (const [filePath, p] of absent) {
-      if (matchedAbsent.has(filePath)) continue;
-      const couldPair = p.known?.fingerprint != null;
-      if (couldPair && now - p.since < moveWindowMs && !pending.has(filePath)) pending.set(filePath, p);
-      else if (!pending.has(filePath)) changes.push({ type: 'removed', path: filePath, relativePath: p.relativePath });
+    const busy = additionsInFlight(true);
+    const due = [...held].filter(([, h]) => now - h.since >= moveWindowMs && (!busy || now - h.since >= maxMoveHoldMs));
+    if (due.length > 0) {
+      if (!(await rootStillThere())) return;
+      for (const [filePath, h] of due) if (unhold(filePath) !== undefined) changes.push({ type: 'removed', path: filePath, relativePath: h.relativePath });
     }
 
     for (let i = 0; i < changes.length; i += maxBatchSize) {
       await deliver({ type: 'batch', root, changes: changes.slice(i, i + maxBatchSize) });
     }
   }
+
 
   async function startChokidar(): Promise<void> {
     const instance = watch(root, {
@@ -446,7 +595,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
       // ones it missed) would otherwise stay indexed under their old path after a folder rename or
       // delete, and their new paths would be embedded again (seen: 60 of 160 in a renamed folder).
       for (const filePath of [...seenPresent]) {
-        if (relativeToRoot(removedDir, filePath) !== null) observe('unlink', filePath, undefined);
+        if (isInside(removedDir, filePath)) observe('unlink', filePath, undefined);
       }
     });
     instance.on('error', (error) => {
@@ -467,6 +616,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
     if (state !== 'watching' && state !== 'starting') return;
     state = 'missing';
     pending.clear();
+    clearHeld();
     settling.clear();
     clearFolderRechecks();
     if (flushTimer !== null) clearTimeout(flushTimer);
@@ -494,6 +644,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
       } else if (state === 'watching' && identity !== rootIdentity) {
         // Deleted and recreated (or another drive mounted at the same place): start over.
         pending.clear();
+        clearHeld();
         settling.clear();
         await stopChokidar();
         await enterWatching(identity, true);
@@ -520,6 +671,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   return {
     ready,
     state: () => state,
+    busy: () => state === 'watching' && (held.size > 0 || additionsInFlight()),
     async close() {
       clearInterval(rootTimer);
       if (flushTimer !== null) clearTimeout(flushTimer);
@@ -529,6 +681,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
       await flushing;
       state = 'closed';
       pending.clear();
+      clearHeld();
       settling.clear();
       clearFolderRechecks();
       if (settleTimer !== null) clearInterval(settleTimer);

@@ -1,6 +1,7 @@
 // One row per file under a root: what the scanner saw (size, mtime, fingerprint), what kind it is,
 // and where it stands in the indexing journal (pending -> extracted -> embedded -> indexed | failed).
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { FILE_KINDS, type FileFailure, type FileKind, type KindCounts } from '../../../contract/common/entities.ts';
 import type { Db } from './database.ts';
 import { annLabelsWhere, type AnnLabelsByModel } from './vectors-repo.ts';
@@ -89,6 +90,18 @@ export class FilesRepo {
   constructor(private readonly db: Db) {}
 
   /**
+   * Statements of the per-file calls a watcher storm makes thousands of times, prepared once:
+   * preparing an UPDATE of `files` (its trigger and foreign keys compiled in) costs more than
+   * running it. Never `pluck`/`raw` one of these: the setting would stick to the shared statement.
+   */
+  private readonly statements = new Map<string, Database.Statement>();
+  private cached<Row>(sql: string): Database.Statement<Row> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement as Database.Statement<Row>;
+  }
+
+  /**
    * Records what the scanner saw. A file whose size or mtime changed (or whose fingerprint is
    * now known to differ) goes back to pending and loses its staged work; its committed items stay
    * searchable until the new ones are committed.
@@ -96,15 +109,13 @@ export class FilesRepo {
   upsertScanned(file: ScannedFile, now = Date.now()): { file: FileRecord; change: ScanChange } {
     return this.db.transaction(() => {
       const abs = path.resolve(file.path);
-      const old = this.db.prepare<FileRow>('SELECT * FROM files WHERE path = ?').get(abs);
+      const old = this.cached<FileRow>('SELECT * FROM files WHERE path = ?').get(abs);
       const fingerprint = file.fingerprint ?? null;
       if (!old) {
-        const row = this.db
-          .prepare<FileRow>(
-            `INSERT INTO files (root_id, path, name, size, mtime_ms, fingerprint, kind, status, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING *`,
-          )
-          .get(file.rootId, abs, path.basename(abs), file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now)!;
+        const row = this.cached<FileRow>(
+          `INSERT INTO files (root_id, path, name, size, mtime_ms, fingerprint, kind, status, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING *`,
+        ).get(file.rootId, abs, path.basename(abs), file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now)!;
         return { file: toRecord(row), change: 'new' as const };
       }
       const sameStat = old.size === file.size && old.mtime_ms === Math.round(file.mtimeMs) && old.kind === file.kind && old.root_id === file.rootId;
@@ -113,30 +124,28 @@ export class FilesRepo {
         if (fingerprint !== null && old.fingerprint === null) this.setFingerprint(old.id, fingerprint);
         return { file: toRecord({ ...old, fingerprint: fingerprint ?? old.fingerprint }), change: 'unchanged' as const };
       }
-      this.db.prepare('DELETE FROM staged_items WHERE file_id = ?').run(old.id);
-      const row = this.db
-        .prepare<FileRow>(
-          `UPDATE files SET root_id = ?, size = ?, mtime_ms = ?, fingerprint = ?, kind = ?, status = 'pending', error = NULL,
-             attempts = 0, updated_at = ? WHERE id = ? RETURNING *`,
-        )
-        .get(file.rootId, file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now, old.id)!;
+      this.cached('DELETE FROM staged_items WHERE file_id = ?').run(old.id);
+      const row = this.cached<FileRow>(
+        `UPDATE files SET root_id = ?, size = ?, mtime_ms = ?, fingerprint = ?, kind = ?, status = 'pending', error = NULL,
+           attempts = 0, updated_at = ? WHERE id = ? RETURNING *`,
+      ).get(file.rootId, file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now, old.id)!;
       return { file: toRecord(row), change: 'changed' as const };
     })();
   }
 
   get(id: number): FileRecord | null {
-    const r = this.db.prepare<FileRow>('SELECT * FROM files WHERE id = ?').get(id);
+    const r = this.cached<FileRow>('SELECT * FROM files WHERE id = ?').get(id);
     return r ? toRecord(r) : null;
   }
 
   byPath(p: string): FileRecord | null {
-    const r = this.db.prepare<FileRow>('SELECT * FROM files WHERE path = ?').get(path.resolve(p));
+    const r = this.cached<FileRow>('SELECT * FROM files WHERE path = ?').get(path.resolve(p));
     return r ? toRecord(r) : null;
   }
 
   /** Files with this content hash: the candidates when a new path may be a moved file. */
   findByFingerprint(fingerprint: string): FileRecord[] {
-    return this.db.prepare<FileRow>('SELECT * FROM files WHERE fingerprint = ? ORDER BY id').all(fingerprint).map(toRecord);
+    return this.cached<FileRow>('SELECT * FROM files WHERE fingerprint = ? ORDER BY id').all(fingerprint).map(toRecord);
   }
 
   /** Path, size and mtime of every file under a root, for a scan to diff against the disk. */
@@ -156,14 +165,12 @@ export class FilesRepo {
    */
   move(id: number, newPath: string, opts: { rootId?: number; mtimeMs?: number } = {}, now = Date.now()): FileRecord {
     const abs = path.resolve(newPath);
-    const clash = this.db.prepare<{ id: number }>('SELECT id FROM files WHERE path = ? AND id != ?').get(abs, id);
+    const clash = this.cached<{ id: number }>('SELECT id FROM files WHERE path = ? AND id != ?').get(abs, id);
     if (clash) throw new Error(`cannot move file ${id} to ${abs}: file ${clash.id} is recorded at that path; remove it first`);
-    const row = this.db
-      .prepare<FileRow>(
-        `UPDATE files SET path = ?, name = ?, root_id = coalesce(?, root_id), mtime_ms = coalesce(?, mtime_ms), updated_at = ?
-         WHERE id = ? RETURNING *`,
-      )
-      .get(abs, path.basename(abs), opts.rootId ?? null, opts.mtimeMs === undefined ? null : Math.round(opts.mtimeMs), now, id);
+    const row = this.cached<FileRow>(
+      `UPDATE files SET path = ?, name = ?, root_id = coalesce(?, root_id), mtime_ms = coalesce(?, mtime_ms), updated_at = ?
+       WHERE id = ? RETURNING *`,
+    ).get(abs, path.basename(abs), opts.rootId ?? null, opts.mtimeMs === undefined ? null : Math.round(opts.mtimeMs), now, id);
     if (!row) throw new Error(`there is no file ${id} to move; rescan the folder`);
     return toRecord(row);
   }
@@ -223,7 +230,7 @@ export class FilesRepo {
   remove(id: number): AnnLabelsByModel {
     return this.db.transaction(() => {
       const labels = annLabelsWhere(this.db, 'f.id = ?', id);
-      this.db.prepare('DELETE FROM files WHERE id = ?').run(id);
+      this.cached('DELETE FROM files WHERE id = ?').run(id);
       return labels;
     })();
   }
