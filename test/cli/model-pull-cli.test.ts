@@ -60,7 +60,8 @@ test('model list shows the catalog and the recommendation; pull installs with pr
   // Not a terminal: one progress line per change, no carriage returns.
   assert.ok(!pulled.stderr.includes('\r'));
   assert.match(pulled.stderr, /Downloading .* — [\d.]+ (B|KB|MB) of [\d.]+ (KB|MB) \(\d+%/);
-  assert.match(pulled.stderr, /Writing the language model — \d+%/);
+  // Progress events are coalesced (a few a second), so which build stages show depends on speed; some do.
+  assert.match(pulled.stderr, /^Tiny Embedding A \(1 of 2\): (Checking the checkpoint|Fingerprinting the checkpoint|Writing the vision encoder|Writing the language model|Copying the tokenizer|Checking the package|Finishing) — \d+%$/m);
   assert.match(pulled.stdout, /^Ready: Tiny Embedding A \(fp32\), Tiny Reranker \(fp32\)\.$/m);
   assert.ok(hub.fileRequests().length > 0, 'the files came from the hub');
 
