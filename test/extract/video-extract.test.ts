@@ -10,6 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
 import { preprocessVideo, type VideoInput } from '../../electron/engine/models/node/video-preprocess.ts';
+import type { DecodeRunReport } from '../../electron/engine/models/node/video-frames.ts';
 import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
 import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
 import { planMomentWindows, prepareVideoFile } from '../../electron/engine/extract/node/video-extract.ts';
@@ -151,6 +152,26 @@ describe('video extraction', () => {
     // The stored frame's red left half turns into the top half when shown upright.
     assert.ok(data[(8 * 32 + 16) * 3] > 200, `top pixel ${data.subarray((8 * 32 + 16) * 3, (8 * 32 + 16) * 3 + 3).join(',')}`);
     assert.ok(data[(56 * 32 + 16) * 3 + 2] > 200, 'bottom pixel should be blue');
+  });
+
+  test('thumbnails and moment inputs of a longer video are decoded from the keyframe before them', async () => {
+    // 48 s at 5 fps (240 frames, all paintable), a keyframe every second. Windows of 16 s: frame
+    // ranges [0,80], [80,160], [160,239] → middles 40, 120, 199; whole video [0,239] → 119.
+    // minSeekSkip 10 (2 s): the default for frames this small would never seek in so short a clip.
+    make('keyed.mp4', numbered(64, 48, 5, 48), ['-g', '5']);
+    const runs: DecodeRunReport[] = [];
+    const keyed = await prepareVideoFile({ path: clip('keyed.mp4'), ...stamp }, { momentSeconds: 16, decode: { minSeekSkip: 10, onRun: (r) => runs.push(r) } });
+    const frames = await Promise.all(keyed.items.map((i) => thumbnailFrame(i.item.thumbnail!.bytes)));
+    assert.deepEqual(frames.map((f) => f.n), [119, 40, 120, 199]);
+    // 119 and 120 share a run (one keyframe apart is not worth a new ffmpeg); none starts at frame 0.
+    assert.deepEqual(runs.map((r) => [r.mode, r.frames]), [['seek', [40]], ['seek', [119, 120]], ['seek', [199]]]);
+    assert.ok(runs.every((r) => !r.abandoned && r.decoded![0] > 0 && r.decoded![0] <= r.frames[0]), JSON.stringify(runs.map((r) => r.decoded)));
+    const momentRuns: DecodeRunReport[] = [];
+    const moment = await preprocessVideo(keyed.items[2].embed!.videos![0] as VideoInput, { decode: { minSeekSkip: 10, onRun: (r) => momentRuns.push(r) } });
+    assert.deepEqual([moment.frameIndices.length, moment.frameIndices[0], moment.frameIndices.at(-1)], [16, 80, 160]);
+    assert.deepEqual(unpatchify(moment.pixelValues, moment.gridThw).map(rgbFrameNumber), moment.frameIndices);
+    assert.deepEqual(momentRuns.map((r) => r.mode), ['seek']);
+    assert.ok(momentRuns[0].decoded![0] > 0 && !momentRuns[0].abandoned);
   });
 
   test('corrupt, non-video, audio-only and empty files fail with a readable reason', async () => {

@@ -7,8 +7,18 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
-import { probeVideo, VideoReadError } from '../../electron/engine/models/node/video-probe.ts';
-import { decodeFramesByNumber, selectFilterFor } from '../../electron/engine/models/node/video-frames.ts';
+import { buildPacketIndex, probeVideo, VideoReadError, type VideoProbe } from '../../electron/engine/models/node/video-probe.ts';
+import {
+  decodeFramesByNumber,
+  planDecodeRuns,
+  minSeekSkip,
+  seekTimeFor,
+  selectFilterFor,
+  selectPtsFilterFor,
+  type DecodeFramesOptions,
+  type DecodeRunReport,
+} from '../../electron/engine/models/node/video-frames.ts';
+import { planWindowSampling } from '../../electron/engine/models/common/video-window.ts';
 import { preprocessVideo } from '../../electron/engine/models/node/video-preprocess.ts';
 import { planFileSampling, temporalGroupTimestamps, videoFrameTargetSize } from '../../electron/engine/models/common/video-sampling.ts';
 import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
@@ -160,6 +170,170 @@ describe('video decode', () => {
 
 test('select filter escapes commas for the filtergraph', () => {
   assert.equal(selectFilterFor([0, 33]), 'select=eq(n\\,0)+eq(n\\,33)');
+  assert.equal(selectPtsFilterFor([0, 1001]), 'select=eq(pts\\,0)+eq(pts\\,1001)');
+});
+
+// Seeking: each clip is decoded with and without seeking and the RGB buffers must be identical.
+// Clips: 20 s, a keyframe every 30 frames (so there is something to seek to), x264's default
+// B-frames (3, b-pyramid); frame N painted with a colour only it has (N < 4096).
+describe('seeking decode equals the decode from frame 0', () => {
+  const seekDir = mkdtempSync(path.join(tmpdir(), 'trove-video-seek-'));
+  const at = (name: string): string => path.join(seekDir, name);
+  const ramp = (rate: string, extra = ''): string =>
+    `color=c=black:s=48x32:r=${rate}:d=20,format=rgb24,geq=r='mod(N\\,16)*16':g='mod(trunc(N/16)\\,16)*16':b='trunc(N/256)*16'${extra}`;
+  const encode = (name: string, lavfi: string, args: string[] = []): void => {
+    execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-c:v', 'libx264', '-g', '30', '-pix_fmt', 'yuv420p', ...args, at(name)]);
+  };
+  before(() => {
+    encode('cfr30.mp4', ramp('30'));
+    encode('ntsc.mp4', ramp('30000/1001'));
+    // Variable frame rate: every 7th frame dropped (gaps in time) and the second half at half speed.
+    encode('vfr.mp4', ramp('30', ",select='not(eq(mod(n\\,7)\\,3))',setpts='N/30/TB+if(gte(N\\,300)\\,(N-300)/30/TB\\,0)'"), ['-fps_mode', 'vfr']);
+    // First pts 7 s, not 0 (a cut from a longer recording); mkv seeks through its cues in ms.
+    encode('offset.mp4', ramp('30'), ['-output_ts_offset', '7']);
+    encode('offset.mkv', ramp('30'), ['-output_ts_offset', '7']);
+    rotate90(at('cfr30.mp4'), at('rotated.mp4'));
+  });
+  after(() => rmSync(seekDir, { recursive: true, force: true }));
+
+  async function collect(file: string, probe: VideoProbe, indices: number[], options: DecodeFramesOptions = {}): Promise<{ frames: RgbImage[]; runs: DecodeRunReport[]; substituted: number }> {
+    const runs: DecodeRunReport[] = [];
+    const frames: RgbImage[] = [];
+    // minSeekSkip 60 (2 s at 30 fps): the default for 48×32 frames (decoding is almost free) would
+    // never seek within a 20 s clip.
+    const gen = decodeFramesByNumber(file, probe, indices, { minSeekSkip: 60, ...options, onRun: (r) => runs.push(r) });
+    let step = await gen.next();
+    while (!step.done) {
+      frames.push(step.value.image);
+      step = await gen.next();
+    }
+    return { frames, runs, substituted: step.value.substituted };
+  }
+
+  function assertSameBytes(seeked: RgbImage[], full: RgbImage[], what: string): void {
+    assert.equal(seeked.length, full.length, what);
+    seeked.forEach((f, i) => {
+      assert.deepEqual([f.width, f.height], [full[i].width, full[i].height], `${what}: frame ${i} size`);
+      assert.ok(Buffer.from(f.data).equals(Buffer.from(full[i].data)), `${what}: frame ${i} differs from the decode from frame 0`);
+    });
+  }
+
+  for (const [name, expectedFrames] of [['cfr30.mp4', 600], ['ntsc.mp4', 600], ['vfr.mp4', 514], ['offset.mp4', 600], ['offset.mkv', 600], ['rotated.mp4', 600]] as const) {
+    test(`${name}: moments at the start, middle and end seek and give the same bytes`, async () => {
+      const file = at(name);
+      const probe = await probeVideo(file);
+      assert.equal(probe.totalFrames, expectedFrames);
+      assert.equal(probe.packets?.unseekable, null);
+      if (name === 'rotated.mp4') assert.deepEqual([probe.width, probe.height, probe.rotation], [32, 48, 90]); // upright frames, compared below
+      const seconds = probe.totalFrames / probe.fps;
+      for (const start of [0, seconds / 2 - 2, seconds - 4.5]) {
+        const { frameIndices } = planWindowSampling(probe.totalFrames, probe.fps, { start, end: start + 4 });
+        const what = `${name} ${start.toFixed(1)} s, frames ${frameIndices.join(',')}`;
+        const seeked = await collect(file, probe, frameIndices);
+        const full = await collect(file, probe, frameIndices, { seek: false });
+        assertSameBytes(seeked.frames, full.frames, what);
+        assert.deepEqual(full.runs.map((r) => r.mode), ['start']);
+        assert.ok(seeked.runs.every((r) => !r.abandoned), `${what}: ${JSON.stringify(seeked.runs.map((r) => r.abandoned))}`);
+        if (start === 0) {
+          assert.deepEqual(seeked.runs.map((r) => r.mode), ['start'], what);
+        } else {
+          // One seek run that started near the window: not at frame 0, at most one keyframe
+          // interval (30 frames, plus where the container's index lands) before the first frame.
+          assert.deepEqual(seeked.runs.map((r) => r.mode), ['seek'], what);
+          const first = seeked.runs[0].decoded![0];
+          assert.ok(first > 0 && first <= frameIndices[0] && frameIndices[0] - first < 60, `${what}: decoding started at frame ${first}`);
+          assert.ok(seeked.runs[0].args.includes('-ss'));
+        }
+      }
+    });
+  }
+
+  test('whole-file sampling over a long span seeks once per distant frame', async () => {
+    const probe = await probeVideo(at('cfr30.mp4'));
+    const indices = [0, 150, 299, 449, 599];
+    const seeked = await collect(at('cfr30.mp4'), probe, indices);
+    const full = await collect(at('cfr30.mp4'), probe, indices, { seek: false });
+    assertSameBytes(seeked.frames, full.frames, 'spread frames');
+    assert.deepEqual(seeked.runs.map((r) => r.mode), ['start', 'seek', 'seek', 'seek', 'seek']);
+    assert.deepEqual(seeked.runs.map((r) => r.frames[0]), indices);
+    assert.ok(seeked.runs.slice(1).every((r) => r.frames.length === 1 && r.decoded![0] > 0 && !r.abandoned));
+  });
+
+  test('a seek run that comes up short falls back to the decode from frame 0: same frames, same substitution', async () => {
+    // A damaged tail as the probe sees it: 60 more packets counted (with a keyframe at 630) than
+    // decode. Frame 640 is then missing from the seek run, and the rest must come out exactly as a
+    // decode from frame 0 gives them: the last decoded frame (590) repeated.
+    const probe = await probeVideo(at('cfr30.mp4'));
+    const index = probe.packets!;
+    const step = index.pts[1] - index.pts[0];
+    const pts = Float64Array.from({ length: 660 }, (_, i) => (i < 600 ? index.pts[i] : index.pts[599] + (i - 599) * step));
+    const keyframe = Uint8Array.from({ length: 660 }, (_, i) => (i < 600 ? index.keyframe[i] : i === 630 ? 1 : 0));
+    const damaged: VideoProbe = { ...probe, totalFrames: 660, packets: { ...index, pts, keyframe } };
+    const seeked = await collect(at('cfr30.mp4'), damaged, [590, 640]);
+    const full = await collect(at('cfr30.mp4'), damaged, [590, 640], { seek: false });
+    assertSameBytes(seeked.frames, full.frames, 'fallback');
+    assert.deepEqual([seeked.substituted, full.substituted], [1, 1]);
+    assert.deepEqual(seeked.runs.map((r) => r.mode), ['seek', 'start']);
+    assert.match(seeked.runs[0].abandoned ?? '', /stopped after 1 of 2/);
+    assert.deepEqual(seeked.runs[1].frames, [640]);
+  });
+
+  test('files whose packet index makes seeking unsafe decode from frame 0', async () => {
+    encode('mpeg4.avi', ramp('30'), ['-c:v', 'mpeg4', '-bf', '2']);
+    const probe = await probeVideo(at('mpeg4.avi'));
+    assert.match(probe.packets?.unseekable ?? '', /codec mpeg4|no timestamp/);
+    const seeked = await collect(at('mpeg4.avi'), probe, [300, 500]);
+    assert.deepEqual(seeked.runs.map((r) => r.mode), ['start']);
+  });
+});
+
+test('packet index: the conditions under which frame i is the i-th smallest pts', () => {
+  const packets = [
+    { pts: 0, flags: 'K_' },
+    { pts: 3, flags: '__' },
+    { pts: 1, flags: '__' },
+    { pts: 2, flags: '__' },
+    { pts: 4, flags: 'K_' },
+  ];
+  const ok = buildPacketIndex('h264', '1/30', packets, 5);
+  assert.equal(ok.unseekable, null);
+  assert.deepEqual(Array.from(ok.pts), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(ok.keyframe), [1, 0, 0, 0, 1]);
+  assert.match(buildPacketIndex('mpeg4', '1/30', packets, 5).unseekable!, /codec mpeg4/);
+  assert.match(buildPacketIndex('h264', '1/30', packets, 6).unseekable!, /does not match/);
+  assert.match(buildPacketIndex('h264', '0/0', packets, 5).unseekable!, /time base/);
+  assert.match(buildPacketIndex('h264', '1/30', [...packets.slice(0, 4), { pts: NaN, flags: 'K_' }], 5).unseekable!, /no timestamp/);
+  assert.match(buildPacketIndex('h264', '1/30', [...packets.slice(0, 4), { pts: 3, flags: 'K_' }], 5).unseekable!, /share a timestamp/);
+  assert.match(buildPacketIndex('h264', '1/30', [{ pts: 0, flags: 'K_' }, { pts: 1, flags: '_D' }], 2).unseekable!, /discarded/);
+  assert.match(buildPacketIndex('h264', '1/30', [{ pts: 1, flags: '__' }, { pts: 0, flags: 'K_' }], 2).unseekable!, /start with a keyframe/);
+  // Open GOP at the start: frame 0 (pts 0) is a leading B-frame shown before the keyframe.
+  assert.match(buildPacketIndex('h264', '1/30', [{ pts: 1, flags: 'K_' }, { pts: 0, flags: '__' }], 2).unseekable!, /first frame shown/);
+});
+
+test('decode plan: a new run only where a keyframe lets it skip enough frames', () => {
+  const keyframe = new Uint8Array(100);
+  for (const k of [0, 30, 60, 90]) keyframe[k] = 1;
+  const index = { timeBase: [1, 30] as const, pts: Float64Array.from({ length: 100 }, (_, i) => i), keyframe, unseekable: null };
+  assert.deepEqual(planDecodeRuns(index, [5, 20, 40, 45, 95], 10), [
+    { keyframe: 0, frames: [5, 20] },
+    { keyframe: 30, frames: [40, 45] },
+    { keyframe: 90, frames: [95] },
+  ]);
+  // Keyframe 30 skips only 5 frames after frame 25: not worth a new ffmpeg.
+  assert.deepEqual(planDecodeRuns(index, [25, 40], 10), [{ keyframe: 0, frames: [25, 40] }]);
+  assert.deepEqual(planDecodeRuns(index, [61, 99], 10), [{ keyframe: 60, frames: [61] }, { keyframe: 90, frames: [99] }]);
+  // Default skip: 2 s of video, more for small frames whose decoding costs less than an ffmpeg start.
+  assert.equal(minSeekSkip({ fps: 30, codedWidth: 1920, codedHeight: 1080 }), 60);
+  assert.equal(minSeekSkip({ fps: 30, codedWidth: 1280, codedHeight: 720 }), 105);
+  assert.equal(minSeekSkip({ fps: 30, codedWidth: 320, codedHeight: 180 }), 1667);
+  assert.equal(minSeekSkip({ fps: 60, codedWidth: 1280, codedHeight: 720 }), 120);
+});
+
+test('seek time: the keyframe pts in seconds, rounded down to the microsecond', () => {
+  assert.equal(seekTimeFor(107520, [1, 15360]), '7.000000');
+  assert.equal(seekTimeFor(1001, [1, 30000]), '0.033366'); // 0.0333666…
+  assert.equal(seekTimeFor(-1001, [1, 30000]), '-0.033367');
+  assert.equal(seekTimeFor(90_000 * 3600 * 10 + 1, [1, 90000]), '36000.000011');
 });
 
 test('preprocessFrameList: 3 frames → padded to 4, 2 fps timeline, "0.2"/"1.2", image stage first', async () => {

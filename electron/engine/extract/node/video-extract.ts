@@ -9,11 +9,14 @@
 // (same cost as one moment) so that it always fits, whatever the length. Numbers: docs/videos.md.
 //
 // Thumbnails are shown to people, so they are upright: ffmpeg applies the display-matrix rotation
-// while decoding (as decord does for the model input), so the decoded frames already are.
+// while decoding (as decord does for the model input), so the decoded frames already are. They are
+// decoded like the moments' frames: each from the keyframe before it where that skips enough
+// (video-frames.ts), so a long video costs an ffmpeg start plus at most a keyframe interval per
+// thumbnail instead of a decode up to its last moment.
 import sharp from 'sharp';
 import { videoFrameRange } from '../../models/common/video-window.ts';
 import type { VideoClip } from '../../models/node/video-preprocess.ts';
-import { decodeFramesByNumber } from '../../models/node/video-frames.ts';
+import { decodeFramesByNumber, type DecodeTuning } from '../../models/node/video-frames.ts';
 import { locateFfmpeg } from '../../models/node/ffmpeg-locate.ts';
 import { probeVideo, runCapture, type VideoProbe } from '../../models/node/video-probe.ts';
 import type { RgbImage } from '../../models/common/vision-types.ts';
@@ -35,6 +38,8 @@ export interface PrepareVideoOptions {
   readonly signal?: AbortSignal;
   /** Limit for decoding the thumbnails; default 10 minutes. */
   readonly timeoutMs?: number;
+  /** Seeking and its observer for the thumbnail decode (video-frames.ts); defaults suit everyone. */
+  readonly decode?: DecodeTuning;
 }
 
 /** A video that cannot be indexed; the message says why and what to do. */
@@ -97,8 +102,9 @@ function middleFrame(probe: VideoProbe, window?: MomentWindow): number {
 async function decodeThumbnails(file: string, probe: VideoProbe, frames: readonly number[], options: PrepareVideoOptions): Promise<Map<number, Thumbnail>> {
   const size = options.thumbnailSize ?? DEFAULT_VIDEO_THUMBNAIL_SIZE;
   const out = new Map<number, Thumbnail>();
-  // One decoder pass for all thumbnails; each raw frame is encoded and dropped as it arrives.
-  const decoded = decodeFramesByNumber(file, probe, frames, { signal: options.signal, timeoutMs: options.timeoutMs });
+  // One decode call for all thumbnails (it seeks between them); each raw frame is encoded and
+  // dropped as it arrives.
+  const decoded = decodeFramesByNumber(file, probe, frames, { ...options.decode, signal: options.signal, timeoutMs: options.timeoutMs });
   for await (const { index, image } of decoded) out.set(index, await webpThumbnail(image, size));
   return out;
 }

@@ -18,7 +18,7 @@ import {
 import { planWindowSampling, type VideoFrameRange, type VideoTimeWindow } from '../common/video-window.ts';
 import type { GridThw, RgbImage } from '../common/vision-types.ts';
 import { decodeImage } from './image-decode.ts';
-import { decodeFramesByNumber } from './video-frames.ts';
+import { decodeFramesByNumber, type DecodeTuning } from './video-frames.ts';
 import { probeVideo, type VideoProbe } from './video-probe.ts';
 
 export interface TokenBudgetOptions {
@@ -50,6 +50,8 @@ export interface PreprocessVideoOptions extends FrameCountOptions, VideoTimeWind
    * truncation). Default: checked against 8,192. `false` skips the check (e.g. for the reranker).
    */
   readonly tokenBudget?: TokenBudgetOptions | false;
+  /** Seeking and its observer for the frame decode (video-frames.ts); defaults suit everyone. */
+  readonly decode?: DecodeTuning;
 }
 
 export interface PreprocessedVideo {
@@ -109,7 +111,7 @@ export async function preprocessVideo(source: VideoInput, options: PreprocessVid
 
   // Resize each frame as it arrives so raw full-size frames never pile up.
   const byIndex = new Map<number, RgbImage>();
-  const frames = decodeFramesByNumber(file, probe, frameIndices, { signal: options.signal, timeoutMs: options.timeoutMs });
+  const frames = decodeFramesByNumber(file, probe, frameIndices, { ...options.decode, signal: options.signal, timeoutMs: options.timeoutMs });
   let step = await frames.next();
   while (!step.done) {
     byIndex.set(step.value.index, resizeBicubicTorchvision(step.value.image, resized[1], resized[0]));
