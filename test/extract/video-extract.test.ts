@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
+import { probeVideo } from '../../electron/engine/models/node/video-probe.ts';
 import { preprocessVideo, type VideoInput } from '../../electron/engine/models/node/video-preprocess.ts';
 import type { DecodeRunReport } from '../../electron/engine/models/node/video-frames.ts';
 import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
@@ -100,10 +101,13 @@ describe('video extraction', () => {
     assert.ok(nine.items.every((i) => i.item.date === when));
   });
 
-  test("thumbnails are WebP images of each moment's middle frame", async () => {
-    // Window frame ranges [0,30], [30,60], [60,89] → middles 15, 45, 74; whole [0,89] → 44.
+  test("thumbnails are WebP images of the keyframe nearest each moment's middle", async () => {
+    // Window frame ranges [0,30], [30,60], [60,89] → middles 15, 45, 74; whole [0,89] → 44. Each
+    // thumbnail is a keyframe inside its window with no keyframe nearer the middle (x264 puts
+    // keyframes at every scene cut, and each numbered frame is a new colour).
     const frames = await Promise.all(nine.items.map((i) => thumbnailFrame(i.item.thumbnail!.bytes)));
-    assert.deepEqual(frames.map((f) => f.n), [44, 15, 45, 74]);
+    const keyframes = (await probeVideo(clip('nine.mp4'))).packets!.keyframe;
+    assertNearestKeyframes(frames.map((f) => f.n), keyframes, [[0, 89, 44], [0, 30, 15], [30, 60, 45], [60, 89, 74]]);
     for (const [i, f] of frames.entries()) {
       assert.equal(f.format, 'webp');
       assert.equal(nine.items[i].item.thumbnail!.mime, 'image/webp');
@@ -154,17 +158,19 @@ describe('video extraction', () => {
     assert.ok(data[(56 * 32 + 16) * 3 + 2] > 200, 'bottom pixel should be blue');
   });
 
-  test('thumbnails and moment inputs of a longer video are decoded from the keyframe before them', async () => {
+  test('thumbnails of a longer video are its keyframes nearest the middles; moment inputs decode from the keyframe before them', async () => {
     // 48 s at 5 fps (240 frames, all paintable), a keyframe every second. Windows of 16 s: frame
-    // ranges [0,80], [80,160], [160,239] → middles 40, 120, 199; whole video [0,239] → 119.
+    // ranges [0,80], [80,160], [160,239] → middles 40, 120, 199; whole video [0,239] → 119. The
+    // nearest keyframes: 40, 120, 200 and 120 (the whole video shares the middle moment's).
     // minSeekSkip 10 (2 s): the default for frames this small would never seek in so short a clip.
     make('keyed.mp4', numbered(64, 48, 5, 48), ['-g', '5']);
     const runs: DecodeRunReport[] = [];
     const keyed = await prepareVideoFile({ path: clip('keyed.mp4'), ...stamp }, { momentSeconds: 16, decode: { minSeekSkip: 10, onRun: (r) => runs.push(r) } });
     const frames = await Promise.all(keyed.items.map((i) => thumbnailFrame(i.item.thumbnail!.bytes)));
-    assert.deepEqual(frames.map((f) => f.n), [119, 40, 120, 199]);
-    // 119 and 120 share a run (one keyframe apart is not worth a new ffmpeg); none starts at frame 0.
-    assert.deepEqual(runs.map((r) => [r.mode, r.frames]), [['seek', [40]], ['seek', [119, 120]], ['seek', [199]]]);
+    const keyframes = (await probeVideo(clip('keyed.mp4'))).packets!.keyframe;
+    assertNearestKeyframes(frames.map((f) => f.n), keyframes, [[0, 239, 119], [0, 80, 40], [80, 160, 120], [160, 239, 199]]);
+    // Each thumbnail run decodes just its keyframe after the seek; none starts at frame 0.
+    assert.ok(runs.every((r) => r.mode === 'seek' && r.frames.every((f) => keyframes[f] === 1)), JSON.stringify(runs.map((r) => [r.mode, r.frames])));
     assert.ok(runs.every((r) => !r.abandoned && r.decoded![0] > 0 && r.decoded![0] <= r.frames[0]), JSON.stringify(runs.map((r) => r.decoded)));
     const momentRuns: DecodeRunReport[] = [];
     const moment = await preprocessVideo(keyed.items[2].embed!.videos![0] as VideoInput, { decode: { minSeekSkip: 10, onRun: (r) => momentRuns.push(r) } });
@@ -181,6 +187,17 @@ describe('video extraction', () => {
     await assert.rejects(prepareVideoFile({ path: clip('empty.mp4'), ...stamp }), /empty \(0 bytes\)/);
   });
 });
+
+/** Each frame is a keyframe inside its [start, end] window, and no keyframe of the window is nearer its middle. */
+function assertNearestKeyframes(frames: readonly number[], keyframes: Uint8Array, windows: readonly (readonly [number, number, number])[]): void {
+  windows.forEach(([start, end, middle], i) => {
+    const frame = frames[i]!;
+    assert.ok(keyframes[frame] === 1 && frame >= start && frame <= end, `thumbnail ${i} is frame ${frame}: a keyframe inside [${start}, ${end}]`);
+    for (let k = start; k <= end; k++) {
+      if (keyframes[k]) assert.ok(Math.abs(k - middle) >= Math.abs(frame - middle), `keyframe ${k} is nearer the middle ${middle} than thumbnail ${i}'s frame ${frame}`);
+    }
+  });
+}
 
 test('moment windows: fewest equal windows no longer than the target, none for short videos', () => {
   assert.deepEqual(planMomentWindows(33, 16), [{ start: 0, end: 11 }, { start: 11, end: 22 }, { start: 22, end: 33 }]);

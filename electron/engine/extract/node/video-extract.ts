@@ -1,6 +1,7 @@
 // What a video file becomes in the library: one whole-video item plus one `moment` item per
 // window of about 16 s, each embedded as a video clip (qwen-vl-utils `video_start`/`video_end`
-// sampling, see models/common/video-window.ts) and each with a WebP thumbnail of its middle frame.
+// sampling, see models/common/video-window.ts) and each with a WebP thumbnail of the keyframe
+// nearest its middle (the middle frame itself when the file cannot be seek-indexed).
 //
 // Why moments: at the reference budget (fps 1, up to 768 merged tokens per frame pair) every video
 // of 720p or more costs 720 tokens per 2 s, and the embedder reads at most 8,192 tokens, so only
@@ -99,6 +100,24 @@ function middleFrame(probe: VideoProbe, window?: MomentWindow): number {
   return Math.floor((range.startFrame + range.endFrame) / 2);
 }
 
+/**
+ * The frame a thumbnail shows: the keyframe nearest the window's middle when one lies inside the
+ * window (decoding it costs one frame after the seek, so an hour of 1080p with long keyframe
+ * intervals stays well inside the per-file time limit), else the middle frame itself. Thumbnails
+ * are for people; the model input is sampled exactly as before.
+ */
+function thumbnailFrame(probe: VideoProbe, middle: number, window: { startFrame: number; endFrame: number }): number {
+  const index = probe.packets;
+  if (!index || index.unseekable !== null || index.keyframe.length !== probe.totalFrames) return middle;
+  for (let distance = 0; distance <= Math.max(middle - window.startFrame, window.endFrame - middle); distance++) {
+    const before = middle - distance;
+    const after = middle + distance;
+    if (before >= window.startFrame && index.keyframe[before]) return before;
+    if (after <= window.endFrame && index.keyframe[after]) return after;
+  }
+  return middle;
+}
+
 async function decodeThumbnails(file: string, probe: VideoProbe, frames: readonly number[], options: PrepareVideoOptions): Promise<Map<number, Thumbnail>> {
   const size = options.thumbnailSize ?? DEFAULT_VIDEO_THUMBNAIL_SIZE;
   const out = new Map<number, Thumbnail>();
@@ -123,9 +142,9 @@ export async function prepareVideoFile(file: { path: string; kind: string; mtime
   const dateTaken = await readCreationTime(ffprobe, file.path, options.signal);
   const windows = planMomentWindows(frameDuration, options.momentSeconds ?? DEFAULT_MOMENT_SECONDS);
 
-  const wholeFrame = middleFrame(probe);
-  const momentFrames = windows.map((w) => middleFrame(probe, w));
-  const thumbnails = await decodeThumbnails(file.path, probe, [wholeFrame, ...momentFrames], options);
+  const wholeFrame = thumbnailFrame(probe, middleFrame(probe), { startFrame: 0, endFrame: probe.totalFrames - 1 });
+  const momentFrames = windows.map((w) => thumbnailFrame(probe, middleFrame(probe, w), videoFrameRange(probe.totalFrames, probe.fps, w)));
+  const thumbnails = await decodeThumbnails(file.path, probe, [...new Set([wholeFrame, ...momentFrames])].sort((a, b) => a - b), options);
 
   const date = dateTaken ?? file.mtimeMs;
   const wholeClip: VideoClip = { path: file.path, maxFrames: options.wholeVideoMaxFrames ?? DEFAULT_WHOLE_VIDEO_MAX_FRAMES };
