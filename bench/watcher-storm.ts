@@ -11,7 +11,7 @@
 // store work, no events).
 //
 // Run: node --import tsx bench/watcher-storm.ts [--sizes 1000,5000,10000] [--phase-limit-s 900]
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import type { TroveEngine } from '../electron/engine/app/node/trove-engine-types
 import { openReader, type Db } from '../electron/engine/store/node/database.ts';
 import { dataDirLayout } from '../electron/engine/store/node/data-dir.ts';
 import { scanRoot } from '../electron/engine/library/node/scanner.ts';
+import { copyTree, filesOnDisk } from '../scripts/fixtures/file-tree.ts';
 
 process.env.TROVE_EP = 'cpu';
 
@@ -73,25 +74,6 @@ async function buildSource(source: string, n: number): Promise<void> {
         }),
       );
     }
-  }
-}
-
-async function filesOnDisk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
-}
-
-/** Like a file manager: 100 files in flight at once. */
-async function copyTree(from: string, to: string): Promise<void> {
-  const files = await filesOnDisk(from);
-  for (let i = 0; i < files.length; i += 100) {
-    await Promise.all(
-      files.slice(i, i + 100).map(async (file) => {
-        const target = path.join(to, path.relative(from, file));
-        await mkdir(path.dirname(target), { recursive: true });
-        await copyFile(file, target);
-      }),
-    );
   }
 }
 

@@ -18,7 +18,7 @@
 // files after two minutes: the watcher re-walked the whole new folder on every added file.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -29,6 +29,7 @@ import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-ty
 import { openReader, type Db } from '../../electron/engine/store/node/database.ts';
 import { dataDirLayout } from '../../electron/engine/store/node/data-dir.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
+import { copyTree, filesOnDisk } from '../../scripts/fixtures/file-tree.ts';
 
 process.env.TROVE_EP = 'cpu';
 
@@ -79,25 +80,6 @@ async function buildSource(source: string): Promise<void> {
       return sharp(Buffer.from(svg)).png().toFile(path.join(photos, `photo-${i}.png`));
     }),
   );
-}
-
-/** Copies like a file manager does: folder by folder, many files in flight at once. */
-async function copyTree(from: string, to: string): Promise<void> {
-  const files = await filesOnDisk(from);
-  for (let i = 0; i < files.length; i += 100) {
-    await Promise.all(
-      files.slice(i, i + 100).map(async (file) => {
-        const target = path.join(to, path.relative(from, file));
-        await mkdir(path.dirname(target), { recursive: true });
-        await copyFile(file, target);
-      }),
-    );
-  }
-}
-
-async function filesOnDisk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
 /** Everything the index holds about files, read through a read-only connection (WAL: no locking). */
