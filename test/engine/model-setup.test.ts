@@ -124,6 +124,7 @@ test('first run: keyword search before the model, then install from the hub, vec
     assert.equal(initial.task, null);
     assert.deepEqual(initial.installed, []);
     assert.equal(initial.backend.type, 'local');
+    assert.deepEqual(initial.fits['tiny-embedding-b'], { precision: 'fp32', fits: true, reason: null }, 'the precision it would be built at, and that it fits');
 
     await call(engine, 'roots.add', { path: library });
     await engine.idle();

@@ -187,10 +187,10 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     },
     // The engine's verdicts (recommend-models.ts fitsOn) for a 12 GB GPU: the 8B models need more.
     fits: {
-      'embedding-2b': { fits: true, reason: null },
-      'embedding-8b': { fits: false, reason: tooBig('Qwen3-VL-Embedding 8B') },
-      'reranker-2b': { fits: true, reason: null },
-      'reranker-8b': { fits: false, reason: tooBig('Qwen3-VL-Reranker 8B') },
+      'embedding-2b': { precision: 'fp16', fits: true, reason: null },
+      'embedding-8b': { precision: 'fp16', fits: false, reason: tooBig('Qwen3-VL-Embedding 8B') },
+      'reranker-2b': { precision: 'fp16', fits: true, reason: null },
+      'reranker-8b': { precision: 'fp16', fits: false, reason: tooBig('Qwen3-VL-Reranker 8B') },
     },
     installed: [
       ...(options.models === 'none' ? [] : [fakePackage('embedding-2b', 'fp16', true), fakePackage('reranker-2b', 'fp16', true)]),

@@ -125,7 +125,7 @@ function freshModels(patch: Partial<ModelsState> = {}): ModelsState {
     catalog: FAKE_CATALOG,
     hardware: FAKE_HARDWARE,
     recommendation: { embedding: 'embedding-2b', reranker: 'reranker-2b', precision: 'int8', reason: 'fits' },
-    fits: { 'embedding-8b': { fits: false, reason: 'too big' } },
+    fits: { 'embedding-8b': { precision: 'fp16', fits: false, reason: 'too big' } },
     installed: [],
     backend: { type: 'local' },
     task: null,
@@ -193,7 +193,9 @@ test('the picker takes the engine’s verdict on what fits, and words the hardwa
   assert.deepEqual([big.fits, big.reason, big.precision], [false, 'too big', 'fp16']);
   const small = modelFit(models, FAKE_CATALOG.find((m) => m.id === 'embedding-2b')!);
   assert.deepEqual([small.fits, small.reason, small.memoryBytes], [true, null, 8_256_897_024], 'no verdict: offered (the install checks again)');
-  const onCpu = modelFit(freshModels({ hardware: { ...FAKE_HARDWARE, executionProvider: 'cpu' } }), FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);
+  // On the CPU the engine's verdict carries the precision it builds there.
+  const cpuModels = freshModels({ hardware: { ...FAKE_HARDWARE, executionProvider: 'cpu' }, fits: { 'embedding-8b': { precision: 'int8', fits: false, reason: 'too big' } } });
+  const onCpu = modelFit(cpuModels, FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);
   assert.equal(onCpu.precision, 'int8', 'the precision built for the execution provider');
 
   assert.equal(hardwareLine(FAKE_HARDWARE), 'NVIDIA GeForce RTX 4070, 12 GB · runs on CUDA');

@@ -38,8 +38,8 @@ function printModels(state: ModelsState): void {
   console.log('Available (trove model pull <id>):');
   const rows = state.catalog.map((m) => {
     const isRecommended = m.id === recommendation.embedding || m.id === recommendation.reranker;
-    // The recommendation may step the precision down to fit; a plain pull uses the machine's default.
-    const precision = isRecommended ? recommendation.precision : (m.precisionByProvider[hardware.executionProvider] ?? m.precisionByProvider.cpu ?? 'fp32');
+    // The recommended pair, pulled together, runs at the recommendation's precision (it may be stepped down to fit).
+    const precision = isRecommended ? recommendation.precision : (state.fits[m.id]?.precision ?? recommendation.precision);
     const recommended = isRecommended ? 'recommended' : '';
     return [m.id, m.title, formatBytes(m.downloadBytes), `${precision}, needs ${formatBytes(m.memoryBytes[precision] ?? 0)}`, recommended];
   });

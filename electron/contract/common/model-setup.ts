@@ -135,8 +135,12 @@ export const modelSwitch = z.object({
 });
 export type ModelSwitch = z.infer<typeof modelSwitch>;
 
-/** Whether a catalog model fits this machine (memory at the precision Trove would build, disk), and why not. */
-export const modelFit = z.object({ fits: z.boolean(), reason: z.string().nullable() });
+/**
+ * A catalog model on this machine: the precision Trove builds it at when installed on its own
+ * (the recommended pair installed together uses `recommendation.precision`), whether it fits
+ * (memory at that precision, disk) and why not.
+ */
+export const modelFit = z.object({ precision: packagePrecision, fits: z.boolean(), reason: z.string().nullable() });
 export type ModelFit = z.infer<typeof modelFit>;
 
 export const modelsState = z.object({

@@ -1,6 +1,5 @@
-// What the picker says about a catalog model on this machine: the precision Trove builds it at
-// (per execution provider), the memory it needs then, and whether it fits. Whether it fits is the
-// engine's answer (models.state `fits`, computed by the same rules as the recommendation), so the
+// What the picker says about a catalog model on this machine: the precision Trove builds it at,
+// the memory it needs then, and whether it fits. Precision and fit are the engine's answer (models.state `fits`, computed by the same rules as the recommendation), so the
 // picker can never disagree with the recommendation; this module only reads and words it.
 import type { CatalogModel, Hardware, ModelFit, ModelsState } from '../../../electron/contract/common/model-setup.ts';
 import { formatBytes } from './format.ts';
@@ -21,11 +20,6 @@ export function providerLabel(provider: string): string {
   return PROVIDER_LABELS[provider] ?? provider;
 }
 
-/** The precision Trove builds for this machine's execution provider. */
-export function precisionFor(model: CatalogModel, hardware: Hardware): Precision {
-  return model.precisionByProvider[hardware.executionProvider] ?? model.precisionByProvider.cpu ?? 'fp32';
-}
-
 export interface PickerFit extends ModelFit {
   precision: Precision;
   /** Memory while running at that precision. */
@@ -37,8 +31,10 @@ export interface PickerFit extends ModelFit {
  * gave no verdict for is offered: the install itself checks again and says why if it cannot.
  */
 export function modelFit(models: ModelsState, model: CatalogModel): PickerFit {
-  const precision = precisionFor(model, models.hardware);
-  const verdict = models.fits[model.id] ?? { fits: true, reason: null };
+  // Without a verdict (an engine that sent none for this id) the catalog's precision for the EP is the best guess.
+  const fallback = model.precisionByProvider[models.hardware.executionProvider] ?? model.precisionByProvider.cpu ?? 'fp32';
+  const verdict = models.fits[model.id] ?? { precision: fallback, fits: true, reason: null };
+  const precision = verdict.precision;
   return { fits: verdict.fits, reason: verdict.fits ? null : (verdict.reason ?? 'Does not fit this computer.'), precision, memoryBytes: model.memoryBytes[precision] };
 }
 

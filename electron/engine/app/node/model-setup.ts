@@ -131,7 +131,12 @@ export class ModelSetup {
     const embedRef = models.embedder?.ref;
     const rerankRef = models.reranker?.ref;
     const progress = this.backfill.progress();
-    const fits = Object.fromEntries(this.catalog.map((m) => [m.id, fitsOn(m, hardware, this.precisionFor(m, hardware))]));
+    const fits = Object.fromEntries(
+      this.catalog.map((m) => {
+        const precision = this.precisionFor(m, hardware);
+        return [m.id, { precision, ...fitsOn(m, hardware, precision) }];
+      }),
+    );
     return {
       catalog: this.catalog,
       hardware,
@@ -284,11 +289,15 @@ export class ModelSetup {
   private async runTask(request: InstallRequest, signal: AbortSignal): Promise<void> {
     const hardware = await this.hardware();
     const ids = [request.embedding, request.reranker].filter((m): m is string => m !== null);
+    // The recommended pair, installed together, is built at the recommendation's precision (it may
+    // be stepped down so both fit); any other choice at the machine's precision for each model.
+    const recommended = recommendModels(this.catalog, hardware);
+    const pairPrecision = request.embedding === recommended.embedding && request.reranker === recommended.reranker ? recommended.precision : null;
     const built: { model: CatalogModel; dir: string }[] = [];
     for (const [index, id] of ids.entries()) {
       const model = this.catalog.find((m) => m.id === id);
       if (!model) throw new Error(`there is no model '${id}' in the catalog`);
-      const precision: Precision = request.precision ?? this.precisionFor(model, hardware);
+      const precision: Precision = request.precision ?? (pairPrecision ?? this.precisionFor(model, hardware));
       const prefix = ids.length > 1 ? `${model.title} (${index + 1} of ${ids.length}): ` : '';
       const dir = await installModel({
         model,
@@ -312,11 +321,8 @@ export class ModelSetup {
     });
   }
 
-  /** The precision Trove builds this model at on this machine's execution provider. */
+  /** The precision Trove builds this model at on its own, for this machine's execution provider. */
   private precisionFor(model: CatalogModel, hardware: Hardware): Precision {
-    // A recommended model is built at the recommendation's precision, which may be stepped down to fit memory.
-    const recommended = recommendModels(this.catalog, hardware);
-    if (recommended.embedding === model.id || recommended.reranker === model.id) return recommended.precision;
     return model.precisionByProvider[hardware.executionProvider] ?? model.precisionByProvider.cpu ?? 'fp32';
   }
 
