@@ -107,7 +107,8 @@ export class Store {
     this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
     const annDir = dataDirLayout(this.dataDir).annDir;
     for (const name of readdirSync(annDir)) {
-      if (name === `ann-${modelId}.json` || name.startsWith(`ann-${modelId}-`) || name.startsWith(`ann-${modelId}.json`)) {
+      // Its meta (ann-<id>.json, and a .tmp of it) and its index files (ann-<id>-<generation>.bin).
+      if (name.startsWith(`ann-${modelId}.json`) || name.startsWith(`ann-${modelId}-`)) {
         try {
           unlinkSync(path.join(annDir, name));
         } catch {
