@@ -3,7 +3,6 @@ import { useEffect } from 'react';
 import { FoldersView } from './components/FoldersView.tsx';
 import { IndexingProgressView } from './components/IndexingProgress.tsx';
 import { QuickLook } from './components/PreviewPane.tsx';
-import { SEARCH_INPUT_ID } from './components/SearchBar.tsx';
 import { SearchView } from './components/SearchView.tsx';
 import { SettingsView } from './components/SettingsView.tsx';
 import { NAV_SHORTCUTS, Sidebar } from './components/Sidebar.tsx';
@@ -26,13 +25,7 @@ function useGlobalShortcuts() {
       const mod = e.metaKey || e.ctrlKey;
       if (mod && e.key.toLowerCase() === 'k') {
         e.preventDefault();
-        controller.setView('search');
-        // The search view may need a frame to mount before its input exists.
-        requestAnimationFrame(() => {
-          const input = document.getElementById(SEARCH_INPUT_ID) as HTMLInputElement | null;
-          input?.focus();
-          input?.select();
-        });
+        controller.showAndFocus('search', 'search');
         return;
       }
       const nav = mod && !e.shiftKey && !e.altKey ? NAV_SHORTCUTS.find((n) => n.key === e.key) : undefined;

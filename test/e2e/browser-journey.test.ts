@@ -376,7 +376,7 @@ async function firstRun(page: Page, serverUrl: string): Promise<void> {
   await cards.first().click();
   const preview = page.getByTestId('preview');
   await preview.getByRole('heading', { name: DROPPED_IMAGE }).waitFor();
-  assert.equal(await cards.first().getAttribute('aria-selected'), 'true');
+  await waitUntil(async () => (await cards.first().getAttribute('aria-selected')) === 'true', () => 'the opened card is selected');
   const previewImage = preview.getByTestId('preview-image');
   assert.match((await previewImage.getAttribute('src')) ?? '', /\/media\/file\/\d+\?token=/, 'the preview shows the file itself, not the thumbnail fallback');
   await waitUntil(() => imagesLoaded(page, '[data-testid="preview-image"]'), () => 'the preview image has loaded');
@@ -386,7 +386,7 @@ async function firstRun(page: Page, serverUrl: string): Promise<void> {
 
   // The same screen in the dark palette, for the README.
   await page.emulateMedia({ colorScheme: 'dark' });
-  assert.equal(await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`), 'rgb(27, 27, 30)');
+  await waitUntil(async () => (await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`)) === 'rgb(27, 27, 30)', () => 'the dark palette follows prefers-color-scheme');
   await shoot(page, 'preview-dark', 'real-search-dark');
   await page.emulateMedia({ colorScheme: 'light' });
 }

@@ -36,6 +36,11 @@ interface LibraryItem extends Omit<SearchResult, 'score' | 'sources' | 'path'> {
   text: string | null;
 }
 
+/** A models state's asOf, as the engine stamps it (see ModelsState.asOf). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 function counts(total: number, indexed: number, failed = 0): KindCounts {
   return { total, indexed, failed, pending: total - indexed - failed };
 }
@@ -176,6 +181,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   /** Set by setModel: what status.get says about the model, instead of what models.state implies. */
   let modelOverride: ModelStatus | null = null;
   let models: ModelsState = {
+    asOf: now(),
     catalog: FAKE_CATALOG,
     hardware: { ...FAKE_HARDWARE, ...options.hardware },
     recommendation: {
@@ -280,7 +286,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   }
 
   function setModels(next: ModelsState, statusChanged = false): void {
-    models = next;
+    models = { ...next, asOf: now() };
     emit('models.changed', models);
     if (statusChanged) emit('model.changed', { statement: modelStatus().statement });
   }
@@ -306,11 +312,15 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     return { itemId: it.itemId, fileId: it.fileId, path: join(roots[0]?.path ?? shownRoot, it.name), name: it.name, kind: it.kind, score, locator: it.locator, date: it.date, sources };
   }
 
+  /** Answers a test holds back (see holdAnswers), by method. */
+  const held = new Map<ApiMethod, Promise<void>>();
   const record =
     <M extends ApiMethod>(method: M, run: (p: ApiParsedParams<M>) => ApiResult<M>) =>
     async (params: ApiParsedParams<M>): Promise<ApiResult<M>> => {
       calls.push({ method, params });
-      return run(params);
+      const result = run(params);
+      await held.get(method);
+      return result;
     };
 
   const handlers = {
@@ -461,6 +471,18 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     setModel(next: ModelStatus) {
       modelOverride = next;
       emit('model.changed', { statement: next.statement });
+    },
+    /**
+     * Calls of `method` still run at once, but their answers wait until the returned release is
+     * called: a slow answer, overtaken by the events sent after it.
+     */
+    holdAnswers(method: ApiMethod): () => void {
+      let release!: () => void;
+      held.set(method, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        held.delete(method);
+        release();
+      };
     },
     /** A folder the user added earlier (a restart after step 1). */
     seedRoot(path: string) {

@@ -96,7 +96,7 @@ test('first run: the recommended model with size, memory, speed, reason and hard
     await page.getByTestId('folder-path-input').fill(SHOWN_ROOT);
     await page.getByRole('button', { name: 'Add folder' }).click();
     await page.getByRole('heading', { name: 'Next, the search model' }).waitFor();
-    assert.equal(await page.evaluate(`document.activeElement?.textContent`), 'Search model', 'focus follows the flow to step 2');
+    await waitUntil(async () => (await page.evaluate(`document.activeElement?.textContent`)) === 'Search model', 'focus follows the flow to step 2');
 
     const offer = page.getByTestId('model-recommendation');
     const text = await offer.innerText();
@@ -174,12 +174,23 @@ test('a failed setup shows the engine’s message, and Retry asks for the same m
   const s = await open({ models: 'none', withRoot: true });
   const { page, engine } = s;
   try {
-    await startRecommendedDownload(s);
+    // The install answer is held back until after the events that follow it: a slow answer must
+    // not put the task back to "queued" over the failure the engine reported since.
+    const releaseAnswer = engine.holdAnswers('models.install');
+    await page.getByTestId('model-recommendation').getByRole('button', { name: 'Download and set up' }).click();
+    await s.waitForCall('models.install', () => true, 'any request');
+    await page.getByTestId('setup-task').waitFor();
     engine.models.progress(QUARTER_DONE);
     const message = 'Could not download model.safetensors from Qwen/Qwen3-VL-Embedding-2B: the hub answered 401 Unauthorized. Set HF_TOKEN and retry.';
     engine.models.fail(message);
     const alert = page.getByRole('alert').filter({ hasText: 'Setting up the model failed' });
     await alert.waitFor();
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/call' && r.request().postData()?.includes('"models.install"') === true);
+    releaseAnswer();
+    await (await answered).finished();
+    // The answer is in; the page has handled it once the next frame is drawn.
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
+    assert.equal(await alert.count(), 1, 'the failure stays after the late answer');
     assert.match(await alert.innerText(), /401 Unauthorized\. Set HF_TOKEN and retry\./);
     await alert.getByRole('button', { name: 'Retry' }).click();
     await waitUntil(async () => engine.callsOf('models.install').length === 2, 'Retry calls models.install again');

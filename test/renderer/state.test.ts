@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { searchRequest, type SearchResponse, type Status } from '../../electron/contract/common/entities.ts';
 import type { ModelsState } from '../../electron/contract/common/model-setup.ts';
-import { emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
+import { current, emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
 import { hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
 import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage } from './fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
@@ -122,6 +122,7 @@ test('numbers read calmly: durations, bytes, timestamps, and dates that survive 
 /** A models.state as an engine without any model would answer it (the fake engine's catalog). */
 function freshModels(patch: Partial<ModelsState> = {}): ModelsState {
   return {
+    asOf: 1_000,
     catalog: FAKE_CATALOG,
     hardware: FAKE_HARDWARE,
     recommendation: { embedding: 'embedding-2b', reranker: 'reranker-2b', precision: 'int8', reason: 'fits' },
@@ -152,6 +153,35 @@ function statusWith(model: Status['model']): Status {
 
 const NO_MODEL: Status['model'] = { embedding: null, reranker: null, executionProvider: null, statement: 'none' };
 const ROOT = { id: 1, path: '/p', include: [], exclude: [], present: true, addedAt: 0 };
+
+test('a models state read before the one shown is dropped, unless it is a reload after the link came back', () => {
+  const failed = freshModels({ asOf: 2_000, task: { models: ['embedding-2b'], request: { embedding: 'embedding-2b', reranker: null, precision: null, source: { type: 'hub' } }, phase: 'failed', step: 'Stopped', bytes: { done: 1, total: 2 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: '401' } });
+  const queued = freshModels({ asOf: 1_500, task: { ...failed.task!, phase: 'queued', error: null } });
+  let s: AppState = initialState('system');
+  s = reduce(s, { type: 'models/ready', models: failed });
+  const kept = reduce(s, { type: 'models/ready', models: queued });
+  assert.equal(kept, s, 'the install answer read before the failure event changes nothing');
+  const whileLoading = reduce(reduce(s, { type: 'models/loading' }), { type: 'models/ready', models: queued });
+  assert.deepEqual(whileLoading.models, { phase: 'ready', value: failed }, 'a stale answer to a refresh settles on the newer state');
+  const reloaded = reduce(s, { type: 'models/ready', models: queued, reload: true });
+  assert.equal(current(reloaded.models)?.task?.phase, 'queued', 'a restarted engine’s state is taken');
+  const newer = reduce(s, { type: 'models/ready', models: { ...queued, asOf: 2_000 } });
+  assert.equal(current(newer.models)?.task?.phase, 'queued', 'a state read at the same moment is taken');
+});
+
+test('focus asked for waits in the store until taken, and leaving the view drops it', () => {
+  let s: AppState = initialState('system');
+  s = reduce(s, { type: 'view', view: 'search' });
+  s = reduce(s, { type: 'focus/request', target: 'search' });
+  const request = s.focus;
+  assert.deepEqual(request, { target: 'search' });
+  s = reduce(s, { type: 'focus/request', target: 'search' });
+  assert.equal(reduce(s, { type: 'focus/done', request: request! }), s, 'taking an older request leaves a newer one owed');
+  s = reduce(s, { type: 'focus/done', request: s.focus! });
+  assert.equal(s.focus, null);
+  s = reduce(s, { type: 'focus/request', target: 'model-setup' });
+  assert.equal(reduce(s, { type: 'view', view: 'folders' }).focus, null, 'focus owed to a view left behind is dropped');
+});
 
 test('the welcome follows roots and models.state: folders → model → indexing, and stays out of the way after', () => {
   let s: AppState = initialState('system');

@@ -116,7 +116,7 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.keyboard.press('Control+K');
   const input = page.getByRole('searchbox', { name: 'Search' });
   await input.waitFor();
-  assert.equal(await page.evaluate(`document.activeElement?.id`), 'search-input', 'Ctrl-K focuses the search box');
+  await waitUntil(async () => (await page.evaluate(`document.activeElement?.id`)) === 'search-input', 'Ctrl-K focuses the search box');
 
   // A failed search says why and offers a retry that works.
   engine.failNextSearch('The search model stopped responding; it is restarting.');
@@ -133,10 +133,11 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   assert.match(await cards.nth(2).innerText(), /0:32/, 'a video hit shows its moment');
 
   // Keyboard: ↓ from the box into the grid, → to the next card, Enter for the preview.
+  const selected = (n: number, what: string) => waitUntil(async () => (await cards.nth(n).getAttribute('aria-selected')) === 'true', what);
   await input.press('ArrowDown');
-  assert.equal(await cards.nth(0).getAttribute('aria-selected'), 'true');
+  await selected(0, '↓ selects the first card');
   await page.keyboard.press('ArrowRight');
-  assert.equal(await cards.nth(1).getAttribute('aria-selected'), 'true');
+  await selected(1, '→ selects the next card');
   await page.keyboard.press('Enter');
   const preview = page.getByTestId('preview');
   await preview.getByRole('heading', { name: 'dunes-evening.jpg' }).waitFor();
@@ -213,12 +214,14 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.getByTestId('image-chip').filter({ hasText: 'pasted.png' }).waitFor();
 
   // Light theme by default; dark when the OS asks for it.
-  const background = () => page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`);
-  assert.equal(await background(), 'rgb(255, 255, 255)');
+  // The theme is applied in an effect, after the render the click caused: wait for it, do not sample.
+  const background = (color: string, what: string) =>
+    waitUntil(async () => (await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`)) === color, what);
+  await background('rgb(255, 255, 255)', 'the light palette by default');
   await cards.nth(1).click();
   await preview.getByRole('heading', { name: 'dunes-evening.jpg' }).waitFor();
   await page.emulateMedia({ colorScheme: 'dark' });
-  assert.equal(await background(), 'rgb(27, 27, 30)', 'the dark palette follows prefers-color-scheme');
+  await background('rgb(27, 27, 30)', 'the dark palette follows prefers-color-scheme');
   await shoot(page, 'search-dark', true);
   // A narrow window: the preview slides over the results instead of squeezing them.
   await page.setViewportSize({ width: 760, height: 700 });
@@ -249,7 +252,7 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.keyboard.press('Control+4');
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
   await page.getByRole('radio', { name: 'Light' }).click();
-  assert.equal(await background(), 'rgb(255, 255, 255)', 'the manual light theme overrides a dark OS');
+  await background('rgb(255, 255, 255)', 'the manual light theme overrides a dark OS');
   assert.match(await page.getByTestId('settings-model').innerText(), /None yet: keyword search only/);
   await shoot(page, 'settings-light');
 

@@ -27,6 +27,7 @@ export function statusFixture(): Status {
 
 export function modelsStateFixture(): ModelsState {
   return {
+    asOf: Date.now(),
     catalog: [],
     hardware: { gpus: [], ramBytes: 16e9, freeDiskBytes: 100e9, executionProvider: 'cpu' },
     recommendation: { embedding: 'embedding-2b', reranker: null, precision: 'int8', reason: 'no GPU was found' },

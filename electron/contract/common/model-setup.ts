@@ -144,6 +144,12 @@ export const modelFit = z.object({ precision: packagePrecision, fits: z.boolean(
 export type ModelFit = z.infer<typeof modelFit>;
 
 export const modelsState = z.object({
+  /**
+   * When the engine read this state (ms since the epoch, increasing within an engine run). Answers
+   * and `models.changed` events travel on different channels and can arrive out of order: the UI
+   * keeps the state with the latest asOf, so a slow answer cannot undo a newer event.
+   */
+  asOf: z.number().nonnegative(),
   catalog: z.array(catalogModel),
   hardware,
   recommendation,

@@ -1,11 +1,12 @@
 // Settings → Models: what runs now (and a switch in progress), the installed packages with Activate
 // and Remove, where the models run (this computer or an inference server), and getting another one.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Status } from '../../../electron/contract/common/entities.ts';
 import type { InstalledPackage, ModelSwitch, ModelsState } from '../../../electron/contract/common/model-setup.ts';
 import { formatBytes, formatCount } from '../lib/format.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
+import { useFocusRequest } from '../state/focus-request.ts';
 import { findPackage, modelName } from '../state/models.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
@@ -16,7 +17,7 @@ import { SettingsRow } from './SettingsRow.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
 import { ConfirmRemove } from './ConfirmRemove.tsx';
 
-export const MODEL_SETUP_HEADING_ID = 'get-model-title';
+const MODEL_SETUP_HEADING_ID = 'get-model-title';
 
 function SwitchProgress({ models, change }: { models: ModelsState; change: ModelSwitch }) {
   const to = modelName(models, change.to);
@@ -120,6 +121,20 @@ function Backend({ models }: { models: ModelsState }) {
   );
 }
 
+/** Its own component so that focus asked for before it mounts ("Set up the search model") arrives. */
+function ModelSetupHeading({ children }: { children: string }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusRequest('model-setup', heading, (element) => {
+    element.scrollIntoView({ block: 'start' });
+    element.focus();
+  });
+  return (
+    <h2 id={MODEL_SETUP_HEADING_ID} ref={heading} tabIndex={-1}>
+      {children}
+    </h2>
+  );
+}
+
 export function ModelsSettings() {
   const controller = useController();
   const status = useAppState((s) => current(s.status));
@@ -157,7 +172,7 @@ export function ModelsSettings() {
 
           <section className="card" aria-labelledby={MODEL_SETUP_HEADING_ID} data-testid="settings-get-model">
             <header className="card__header">
-              <h2 id={MODEL_SETUP_HEADING_ID} tabIndex={-1}>{models.installed.length === 0 ? 'Set up the search model' : 'Install another model'}</h2>
+              <ModelSetupHeading>{models.installed.length === 0 ? 'Set up the search model' : 'Install another model'}</ModelSetupHeading>
             </header>
             <ModelSetup models={models} place="settings" />
           </section>

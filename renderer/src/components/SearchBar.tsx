@@ -4,6 +4,7 @@ import { useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEve
 import { firstImageFile, imageQueryFromFile } from '../lib/files.ts';
 import { messageOf } from '../state/controller.ts';
 import { useAppState, useController } from '../state/context.tsx';
+import { useFocusRequest } from '../state/focus-request.ts';
 import { Icon } from './Icon.tsx';
 
 export const SEARCH_INPUT_ID = 'search-input';
@@ -17,6 +18,11 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
   const likeItem = useAppState((s) => s.query.likeItem);
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  useFocusRequest('search', input, (element) => {
+    element.focus();
+    element.select();
+  });
 
   async function applyImage(file: File | null) {
     if (!file) return;
@@ -107,6 +113,7 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
         </span>
       )}
       <input
+        ref={input}
         id={SEARCH_INPUT_ID}
         className="search-bar__input"
         type="search"

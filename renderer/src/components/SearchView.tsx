@@ -3,7 +3,6 @@
 import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { taskRunning } from '../state/models.ts';
-import { MODEL_SETUP_HEADING_ID } from './ModelsSettings.tsx';
 import { EmptyState } from './EmptyState.tsx';
 import { Icon } from './Icon.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
@@ -65,16 +64,6 @@ function Results() {
   );
 }
 
-function showModelSetup(controller: ReturnType<typeof useController>) {
-  controller.setView('settings');
-  // Settings needs a frame to mount before its section exists.
-  requestAnimationFrame(() => {
-    const heading = document.getElementById(MODEL_SETUP_HEADING_ID);
-    heading?.scrollIntoView({ block: 'start' });
-    heading?.focus();
-  });
-}
-
 /** Without a model, search is keyword-only: say so, show the download if one runs, offer the setup. */
 function ModelNotice() {
   const controller = useController();
@@ -100,7 +89,7 @@ function ModelNotice() {
         {task?.phase === 'failed' && <span className="banner__detail">Setting up the model failed: {task.error}</span>}
       </div>
       {models && !taskRunning(task) && (
-        <button type="button" className="button button--small" onClick={() => showModelSetup(controller)}>
+        <button type="button" className="button button--small" onClick={() => controller.showAndFocus('settings', 'model-setup')}>
           <Icon name="download" /> Set up the search model
         </button>
       )}

@@ -83,8 +83,16 @@ export interface WelcomeState {
 /** Which part of the welcome to show: null for none (the search view), 'loading' while unknown. */
 export type WelcomeStage = 'loading' | 'folders' | 'model' | 'indexing' | null;
 
+/** A place the UI was asked to move focus to (see focus-request.ts). */
+export type FocusTarget = 'search' | 'model-setup';
+export interface FocusRequest {
+  target: FocusTarget;
+}
+
 export interface AppState {
   view: View;
+  /** Focus owed to an element that may not be mounted yet; its component takes it once it is. */
+  focus: FocusRequest | null;
   link: Link;
   theme: ThemeChoice;
   status: Loadable<Status>;
@@ -120,6 +128,7 @@ export const emptyQuery: Query = {
 export function initialState(theme: ThemeChoice): AppState {
   return {
     view: 'search',
+    focus: null,
     link: 'up',
     theme,
     status: { phase: 'idle' },
@@ -183,6 +192,8 @@ export function loading<T>(l: Loadable<T>): Loadable<T> {
 
 export type Action =
   | { type: 'view'; view: View }
+  | { type: 'focus/request'; target: FocusTarget }
+  | { type: 'focus/done'; request: FocusRequest }
   | { type: 'theme'; theme: ThemeChoice }
   | { type: 'link'; link: Link }
   | { type: 'status/loading' }
@@ -196,7 +207,8 @@ export type Action =
   | { type: 'failures/ready'; failures: FileFailure[] }
   | { type: 'failures/error'; message: string }
   | { type: 'models/loading' }
-  | { type: 'models/ready'; models: ModelsState }
+  /** `reload`: read anew after the link to the engine came back (a restarted engine's clock starts over). */
+  | { type: 'models/ready'; models: ModelsState; reload?: boolean }
   | { type: 'models/error'; message: string }
   | { type: 'welcome/finish' }
   | { type: 'query/patch'; patch: Partial<Query> }
@@ -216,7 +228,12 @@ export type Action =
 export function reduce(state: AppState, action: Action): AppState {
   switch (action.type) {
     case 'view':
-      return { ...state, view: action.view };
+      // Moving to another view drops focus owed to the one left; a request made with it comes after.
+      return { ...state, view: action.view, focus: null };
+    case 'focus/request':
+      return { ...state, focus: { target: action.target } };
+    case 'focus/done':
+      return state.focus === action.request ? { ...state, focus: null } : state;
     case 'theme':
       return { ...state, theme: action.theme };
     case 'link':
@@ -244,8 +261,12 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, failures: { phase: 'error', message: action.message, previous: current(state.failures) } };
     case 'models/loading':
       return { ...state, models: loading(state.models) };
-    case 'models/ready':
+    case 'models/ready': {
+      // An answer can arrive after a newer models.changed event: keep the newer state (ModelsState.asOf).
+      const shown = current(state.models);
+      if (!action.reload && shown && action.models.asOf < shown.asOf) return state.models.phase === 'ready' ? state : { ...state, models: { phase: 'ready', value: shown } };
       return noteModelStep({ ...state, models: { phase: 'ready', value: action.models } });
+    }
     case 'models/error':
       return { ...state, models: { phase: 'error', message: action.message, previous: current(state.models) } };
     case 'welcome/finish':

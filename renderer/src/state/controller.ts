@@ -3,7 +3,7 @@
 import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
 import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type Query, type ThemeChoice, type View } from './app-state.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
@@ -76,10 +76,11 @@ export function createController(
     }
   }
 
-  async function refreshModels() {
+  /** `reload`: after the link came back, take the engine's answer whatever its asOf. */
+  async function refreshModels(reload = false) {
     dispatch({ type: 'models/loading' });
     try {
-      dispatch({ type: 'models/ready', models: await api.call('models.state', {}) });
+      dispatch({ type: 'models/ready', models: await api.call('models.state', {}), reload });
     } catch (e) {
       dispatch({ type: 'models/error', message: messageOf(e) });
     }
@@ -160,12 +161,21 @@ export function createController(
     }
   }
 
+  function setView(view: View) {
+    dispatch({ type: 'view', view });
+    if (view === 'indexing') void refreshFailures();
+    if (view === 'settings') {
+      void refreshStatus();
+      void refreshModels();
+    }
+  }
+
   return {
     toast,
     refreshStatus,
     refreshRoots,
     refreshFailures,
-    refreshModels,
+    refreshModels: () => refreshModels(),
     runSearch,
     updateQuery,
     showMore() {
@@ -188,13 +198,14 @@ export function createController(
     closePreview() {
       dispatch({ type: 'preview/close' });
     },
-    setView(view: View) {
-      dispatch({ type: 'view', view });
-      if (view === 'indexing') void refreshFailures();
-      if (view === 'settings') {
-        void refreshStatus();
-        void refreshModels();
-      }
+    setView,
+    /** Shows `view` and moves focus to `target` in it once it is on screen (see focus-request.ts). */
+    showAndFocus(view: View, target: FocusTarget) {
+      setView(view);
+      dispatch({ type: 'focus/request', target });
+    },
+    focusDone(request: FocusRequest) {
+      dispatch({ type: 'focus/done', request });
     },
     setTheme(theme: ThemeChoice) {
       try {
@@ -277,7 +288,7 @@ export function createController(
           if (connected && wasConnected) {
             void refreshStatus();
             void refreshRoots();
-            void refreshModels();
+            void refreshModels(true);
           }
           if (connected) wasConnected = true;
         }),

@@ -126,11 +126,17 @@ export class ModelSetup {
   }
 
   async state(): Promise<ModelsState> {
-    const hardware = await this.hardware();
+    // What changes synchronously is read before the first await, so `asOf` (taken here too) is
+    // true of it: of two states, the later asOf is never the staler one (see ModelsState.asOf).
+    const asOf = performance.timeOrigin + performance.now();
     const { models } = this.options;
     const embedRef = models.embedder?.ref;
     const rerankRef = models.reranker?.ref;
     const progress = this.backfill.progress();
+    const switching = models.target && models.embedder && progress ? { from: models.embedder.name, to: models.target.name, done: progress.done, total: progress.total } : null;
+    const task = this.task;
+    const declined = this.settings.declined;
+    const hardware = await this.hardware();
     const fits = Object.fromEntries(
       this.catalog.map((m) => {
         const precision = this.precisionFor(m, hardware);
@@ -138,6 +144,7 @@ export class ModelSetup {
       }),
     );
     return {
+      asOf,
       catalog: this.catalog,
       hardware,
       recommendation: recommendModels(this.catalog, hardware),
@@ -149,9 +156,9 @@ export class ModelSetup {
           : rerankRef?.type === 'remote'
             ? { type: 'remote', url: rerankRef.settings.url, embeddingModel: '', rerankerModel: rerankRef.settings.rerankerModel }
             : { type: 'local' },
-      task: this.task,
-      switching: models.target && models.embedder && progress ? { from: models.embedder.name, to: models.target.name, done: progress.done, total: progress.total } : null,
-      declined: this.settings.declined,
+      task,
+      switching,
+      declined,
       offline: isOfflineEnv(this.env),
     };
   }
