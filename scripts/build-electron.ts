@@ -3,6 +3,7 @@
 //   electron/preload/preload.ts   → dist/electron/preload.cjs      (sandboxed: one CJS file, requires only 'electron')
 //   electron/main/engine-host.ts  → dist/electron/engine-host.cjs  (utilityProcess entry: store, watcher, models)
 //   …/runtime/model-worker.ts     → dist/electron/model-worker.js  (worker_threads entry, found beside engine-host)
+//   native-models/package/build-worker.ts → dist/electron/build-worker.js (worker_threads entry: model package builds)
 // Native modules and packages that find files beside themselves stay external: electron-builder
 // ships them in node_modules (unpacked from asar where they hold binaries) and rebuilds
 // better-sqlite3 for Electron's ABI. Everything else, ESM-only packages included, is bundled.
@@ -31,7 +32,7 @@ export const EXTERNAL_PACKAGES = [
   'utf-8-validate',
 ];
 
-export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker';
+export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker' | 'package-build-worker';
 
 interface EntrySpec {
   source: string;
@@ -46,6 +47,8 @@ const ENTRIES: Record<ShellEntry, EntrySpec> = {
   // ESM because the root package.json says "type": "module" for .js files; model-client.ts starts it
   // as new Worker(new URL('./model-worker.js', import.meta.url)).
   'model-worker': { source: 'electron/engine/models/node/runtime/model-worker.ts', outfile: 'model-worker.js', kind: 'node-esm' },
+  // build-in-worker.ts starts it as new Worker(new URL('./build-worker.js', import.meta.url)).
+  'package-build-worker': { source: 'native-models/package/build-worker.ts', outfile: 'build-worker.js', kind: 'node-esm' },
 };
 
 export interface BuildOptions {

@@ -13,7 +13,7 @@ import { qwen3VLParameterShapes } from '../checkpoint/qwen3vl-parameters.ts';
 import { createSafetensorsStream } from '../checkpoint/safetensors-writer.ts';
 import { QWEN3VL_CHAT_TEMPLATE } from './chat-template.ts';
 import { SeededNormal } from './seeded-normal.ts';
-import { tinyConfigJson } from './tiny-config.ts';
+import { tinyConfigJson, type TinyWidening } from './tiny-config.ts';
 import type { TinyKind } from './tiny-config.ts';
 
 export type { TinyKind } from './tiny-config.ts';
@@ -28,6 +28,8 @@ export interface TinyCheckpointOptions {
   out: string;
   kind: TinyKind;
   seed?: number;
+  /** Benchmarks only (see TinyWidening). */
+  widening?: TinyWidening;
 }
 
 /** Files a generated tiny checkpoint holds, in the order they are written. */
@@ -110,8 +112,8 @@ async function prepareTarget(out: string): Promise<void> {
   }
 }
 
-async function writeWeights(file: string, kind: TinyKind, seed: number): Promise<void> {
-  const config = parseQwen3VLConfig(tinyConfigJson(kind), `tiny ${kind} config`);
+async function writeWeights(file: string, configJson: Record<string, unknown>, kind: TinyKind, seed: number): Promise<void> {
+  const config = parseQwen3VLConfig(configJson, `tiny ${kind} config`);
   const parameters = qwen3VLParameterShapes(config);
   const stream = await createSafetensorsStream(
     file,
@@ -143,8 +145,9 @@ export async function generateTinyCheckpoint(options: TinyCheckpointOptions): Pr
   const temp = `${out}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(temp);
   try {
-    await writeFile(path.join(temp, 'config.json'), jsonText(tinyConfigJson(kind)));
-    await writeWeights(path.join(temp, 'model.safetensors'), kind, seed);
+    const configJson = tinyConfigJson(kind, options.widening);
+    await writeFile(path.join(temp, 'config.json'), jsonText(configJson));
+    await writeWeights(path.join(temp, 'model.safetensors'), configJson, kind, seed);
     const tokenizers = tokenizerFolder();
     await copyFile(path.join(tokenizers, 'tokenizer.json'), path.join(temp, 'tokenizer.json'));
     // The package's tokenizer_config carries the text-only Qwen3 template; point it at ours so the

@@ -9,9 +9,19 @@ export type TinyKind = 'embedding' | 'reranker';
 /** transformers release the layout follows (Qwen3-VL support starts at 4.57; the reference stack pins 4.57.3). */
 export const TINY_TRANSFORMERS_VERSION = '4.57.3';
 
+/**
+ * Benchmarks only: a wider text model than the tiny one (hidden size; the MLP is twice as wide), so
+ * the vocabulary's embedding table reaches the size of a real model's (2B: 2048, 8B: 4096). Tests
+ * and goldens use the tiny widths.
+ */
+export interface TinyWidening {
+  textHiddenSize: number;
+}
+
 /** config.json of the tiny checkpoint. The embedder ties lm_head to the embeddings; the reranker does not. */
-export function tinyConfigJson(kind: TinyKind): Record<string, unknown> {
+export function tinyConfigJson(kind: TinyKind, widening?: TinyWidening): Record<string, unknown> {
   const tie = kind === 'embedding';
+  const hidden = widening?.textHiddenSize ?? 32;
   return {
     architectures: ['Qwen3VLForConditionalGeneration'],
     // 4.56+ writes `dtype` (it reads the older `torch_dtype` too, with a deprecation warning).
@@ -26,9 +36,9 @@ export function tinyConfigJson(kind: TinyKind): Record<string, unknown> {
       eos_token_id: 151645,
       head_dim: 16,
       hidden_act: 'silu',
-      hidden_size: 32,
+      hidden_size: hidden,
       initializer_range: 0.02,
-      intermediate_size: 64,
+      intermediate_size: 2 * hidden,
       max_position_embeddings: 262144,
       model_type: 'qwen3_vl_text',
       num_attention_heads: 4,
@@ -57,7 +67,7 @@ export function tinyConfigJson(kind: TinyKind): Record<string, unknown> {
       model_type: 'qwen3_vl',
       num_heads: 2,
       num_position_embeddings: 2304,
-      out_hidden_size: 32,
+      out_hidden_size: hidden,
       patch_size: 16,
       spatial_merge_size: 2,
       temporal_patch_size: 2,

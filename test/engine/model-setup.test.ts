@@ -301,11 +301,21 @@ test('an install cut by a restart resumes by itself at the next start, continuin
   const settings = JSON.parse(await readFile(path.join(dataDir, 'models', 'settings.json'), 'utf8'));
   assert.equal(settings.task?.phase, 'downloading', 'the task in flight is remembered');
   hub.reset();
+  // What a build killed mid-way leaves (a .partial- folder) and a replaced package's copy (.old-):
+  // swept at the next start, next to a folder that is neither and stays.
+  const packages = path.join(dataDir, 'models', 'packages');
+  const leftovers = ['tiny-embedding-a-fp32.partial-0a1b2c3d4e5f', 'tiny-embedding-b-fp32.old-deadbeef'];
+  for (const name of [...leftovers, 'not-a-leftover']) {
+    await mkdir(path.join(packages, name), { recursive: true });
+    await writeFile(path.join(packages, name, 'vision.onnx'), 'half a graph');
+  }
 
   engine = await open(dataDir);
   try {
     const resumed = await call<ModelsState>(engine, 'models.state');
     assert.ok(resumed.task && resumed.task.phase !== 'done', 'the task is running again without being asked');
+    for (const name of leftovers) assert.equal(existsSync(path.join(packages, name)), false, `${name} is removed at start`);
+    assert.equal(existsSync(path.join(packages, 'not-a-leftover', 'vision.onnx')), true, 'other folders are left alone');
     const done = await until(engine, taskEnded, 'the resumed install');
     assert.equal(done.task?.phase, 'done', done.task?.error ?? '');
     const weights = hub.fileRequests('model.safetensors');

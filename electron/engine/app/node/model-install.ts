@@ -3,13 +3,14 @@
 // package for this machine's precision. The package is built beside its final place and renamed
 // in whole (build-package.ts), so a package under its name is always complete; the download is
 // removed after a successful build (a re-install fetches it again, resuming nothing).
-import { readFile, rm, rmdir } from 'node:fs/promises';
+import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogModel } from '../../../contract/common/model-setup.ts';
 import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
 import { downloadSnapshot, checkLocalCheckpointFolder, type DownloadOptions, type DownloadProgress } from '../../../../native-models/hub/snapshot-download.ts';
-import { buildModelPackage, type PackageBuildProgress, type PackageBuildStage } from '../../../../native-models/package/build-package.ts';
-import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
+import type { PackageBuildProgress, PackageBuildStage } from '../../../../native-models/package/build-package.ts';
+import { buildModelPackageInWorker } from '../../../../native-models/package/build-in-worker.ts';
+import { MANIFEST_FILE, PARTIAL_SUFFIX } from '../../../../native-models/package/package-layout.ts';
 
 export type InstallProgress =
   | { phase: 'downloading'; download: DownloadProgress }
@@ -38,6 +39,24 @@ const STAGE_WORDS: Record<PackageBuildStage, string> = {
   'hash-package': 'Checking the package',
   finish: 'Finishing',
 };
+
+/**
+ * Removes what interrupted builds left in the packages folder: a build's `.partial-` folder (the
+ * process was killed mid-build) and a replaced package's `.old-` copy. Several GB each for an 8B
+ * model. Call only while no build runs (the engine holds the data folder's lock at start).
+ */
+export async function removeInterruptedBuilds(packagesDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(packagesDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const leftovers = names.filter((name) => name.includes(PARTIAL_SUFFIX) || /\.old-[0-9a-f]+$/.test(name));
+  for (const name of leftovers) await rm(path.join(packagesDir, name), { recursive: true, force: true });
+  return leftovers;
+}
 
 export function packageDirName(model: CatalogModel, precision: Precision): string {
   return `${model.id}-${precision}`;
@@ -83,7 +102,8 @@ export async function installModel(options: InstallModelOptions): Promise<string
   }
 
   options.onProgress({ phase: 'building', fraction: 0, step: STAGE_WORDS.check });
-  await buildModelPackage({
+  // On a worker thread: converting tensors would otherwise stall the engine for seconds at a time.
+  await buildModelPackageInWorker({
     checkpointDir,
     outDir,
     kind: model.kind,

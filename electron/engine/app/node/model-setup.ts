@@ -26,7 +26,7 @@ import { fitsOn, recommendModels } from '../../../../native-models/catalog/recom
 import { isOfflineEnv } from '../../../../native-models/hub/hub-endpoint.ts';
 import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
 import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
-import { installModel, type InstallProgress } from './model-install.ts';
+import { installModel, removeInterruptedBuilds, type InstallProgress } from './model-install.ts';
 import { modelsLayout, writeModelSettings, type ModelSettings } from './model-settings.ts';
 
 /** How long a hardware probe (nvidia-smi, free disk) is reused. */
@@ -106,6 +106,12 @@ export class ModelSetup {
   /** Resumes what a previous run left: a model switch, an install task. */
   async resume(): Promise<void> {
     const { settings } = this;
+    try {
+      const removed = await removeInterruptedBuilds(this.layout.packages);
+      if (removed.length > 0) console.error(`trove: removed what interrupted model builds left: ${removed.join(', ')}`);
+    } catch (error) {
+      console.error(`trove: could not remove what interrupted model builds left in ${this.layout.packages}: ${reasonOf(error)}`);
+    }
     if (settings.switchingTo && this.options.models.embedder) {
       try {
         await this.options.models.setTarget(await loadEmbedder(this.options.store, settings.switchingTo));

@@ -3,10 +3,12 @@
 // the worker, which stops at its next check between batches. Back-pressure: at most `maxInFlight`
 // requests are with the worker; further calls wait for a free slot (a slot is freed only when the
 // worker has answered, so a cancelled request still holds its slot until the worker lets go).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { deserializeError } from '../../../base/common/serialized-error.ts';
+import { startWorkerBeside } from '../../../base/node/worker-beside.ts';
 import type { EmbedInput } from '../embed-inputs.ts';
 import type { ProviderChoice } from './execution-providers.ts';
-import { deserializeError, type ModelWorkerInit, type ModelWorkerReply, type ModelWorkerRequest, type RequestPriority } from './model-protocol.ts';
+import type { ModelWorkerInit, ModelWorkerReply, ModelWorkerRequest, RequestPriority } from './model-protocol.ts';
 
 /** Default bound on requests with the worker: enough to keep it busy, small enough to keep memory flat. */
 export const DEFAULT_MAX_IN_FLIGHT = 4;
@@ -47,21 +49,9 @@ type RequestBody =
 
 const abortReason = (signal: AbortSignal): unknown => signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
 
-/**
- * Starts model-worker: from TypeScript sources (tsx) through a small eval'd bootstrap that registers
- * tsx inside the worker — on Node 20, `execArgv: ['--import', 'tsx']` does not apply to a worker's
- * entry module, which then fails with ERR_UNKNOWN_FILE_EXTENSION; from a bundled build, the
- * bundler must emit model-worker.js beside this file.
- */
+/** Starts model-worker.ts (model-worker.js beside a bundle). */
 function spawnWorker(init: ModelWorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./model-worker.ts', here).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-    return new Worker(bootstrap, { eval: true, workerData: init });
-  }
-  return new Worker(new URL('./model-worker.js', here), { workerData: init });
+  return startWorkerBeside(import.meta.url, 'model-worker', { workerData: init });
 }
 
 export class ModelClient {

@@ -2,6 +2,7 @@
 // Requests carry plain data (image Buffers arrive as Uint8Array); embeddings come back as
 // transferred Float32Array buffers.
 import type { EmbedInput } from '../embed-inputs.ts';
+import type { SerializedError } from '../../../base/common/serialized-error.ts';
 import type { ProviderChoice, ProviderEnvironment } from './execution-providers.ts';
 
 /** workerData: which packages to open (either or both). */
@@ -12,10 +13,6 @@ export interface ModelWorkerInit {
   readonly environment?: ProviderEnvironment;
 }
 
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-}
 
 /**
  * Interactive requests (a search the user is waiting for) run before queued background work
@@ -38,15 +35,3 @@ export type ModelWorkerReply =
   | { readonly type: 'error'; readonly id: number; readonly error: SerializedError }
   | { readonly type: 'closed' };
 
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error || error instanceof DOMException) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
-}
-
-/** The error to reject with on the caller's side: AbortError stays recognisable by name. */
-export function deserializeError(error: SerializedError): Error {
-  if (error.name === 'AbortError') return new DOMException(error.message, 'AbortError') as unknown as Error;
-  const out = new Error(error.message);
-  out.name = error.name;
-  return out;
-}

@@ -4,7 +4,8 @@
 // which the runtime checks between batches.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EmbedInput } from '../embed-inputs.ts';
-import { serializeError, type ModelWorkerInit, type ModelWorkerReply, type ModelWorkerRequest } from './model-protocol.ts';
+import { serializeError } from '../../../base/common/serialized-error.ts';
+import type { ModelWorkerInit, ModelWorkerReply, ModelWorkerRequest } from './model-protocol.ts';
 import { Qwen3VLEmbedder } from './qwen3vl-embedder.ts';
 import { Qwen3VLReranker } from './qwen3vl-reranker.ts';
 
