@@ -5,7 +5,7 @@ import { dispatchApiCall } from '../../contract/common/trove-api.ts';
 import type { ModelsState } from '../../contract/common/model-setup.ts';
 import { openTroveEngine } from '../../engine/app/node/trove-engine.ts';
 import { ENGINE_ARG_OPTIONS, engineOptionsFrom } from '../engine-options.ts';
-import { formatBytes } from '../byte-format.ts';
+import { formatBytes } from '../../contract/common/display-units.ts';
 
 const HELP = `Usage: trove model list [--json] [--data DIR]
 

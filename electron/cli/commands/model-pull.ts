@@ -7,7 +7,7 @@ import type { InstallRequest, ModelsState, SetupTask } from '../../contract/comm
 import { openTroveEngine } from '../../engine/app/node/trove-engine.ts';
 import { CliUsageError } from '../cli-error.ts';
 import { ENGINE_ARG_OPTIONS, engineOptionsFrom } from '../engine-options.ts';
-import { formatBytes, formatDuration } from '../byte-format.ts';
+import { formatByteRate, formatBytes, formatEta } from '../../contract/common/display-units.ts';
 
 const HELP = `Usage: trove model pull <id> [<id>] [--precision P] [--from DIR]… [--data DIR]
 
@@ -105,8 +105,8 @@ function waitForTask(on: Subscribe): Promise<SetupTask> {
 function progressLine(task: SetupTask): string {
   if (task.phase === 'downloading' && task.bytes.total > 0) {
     const pct = Math.floor((100 * task.bytes.done) / task.bytes.total);
-    const rate = task.bytesPerSecond > 0 ? `, ${formatBytes(task.bytesPerSecond)}/s` : '';
-    const eta = task.etaSeconds !== null && task.etaSeconds > 0 ? `, ${formatDuration(task.etaSeconds)} left` : '';
+    const rate = task.bytesPerSecond > 0 ? `, ${formatByteRate(task.bytesPerSecond)}` : '';
+    const eta = task.etaSeconds !== null && task.etaSeconds > 0 ? `, ${formatEta(task.etaSeconds)} left` : '';
     return `${task.step} — ${formatBytes(task.bytes.done)} of ${formatBytes(task.bytes.total)} (${pct}%${rate}${eta})`;
   }
   if (task.phase === 'building') return `${task.step} — ${Math.floor(task.fraction * 100)}%`;

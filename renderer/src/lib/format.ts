@@ -1,41 +1,9 @@
-// Human-readable numbers for the UI. Kept in one place so every view says things the same way.
+// Human-readable numbers for the UI. Kept in one place so every view says things the same way;
+// sizes and times left are shared with the CLI.
+export { formatByteRate, formatBytes, formatDuration, formatEta } from '../../../electron/contract/common/display-units.ts';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
-
-/** "about 3 min", "12 s", "2 h 5 min": an ETA should be calm, not precise to the second. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '—';
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
-}
-
-/** Transfer speed: "24 MB/s". */
-export function formatByteRate(bytesPerSecond: number): string {
-  return bytesPerSecond <= 0 ? '—' : `${formatBytes(bytesPerSecond)}/s`;
-}
-
-/** Time left as people say it: "about 3 min", "less than a minute". */
-export function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '—';
-  return seconds < 60 ? 'less than a minute' : `about ${formatDuration(seconds)}`;
 }
 
 export function formatRate(filesPerSecond: number): string {
