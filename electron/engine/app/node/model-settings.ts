@@ -4,7 +4,7 @@
 // whole to a temporary file and renamed over the old one, so a kill leaves the old or the new
 // settings, never half of either. Model packages live beside it in `packages/`, downloads in
 // `downloads/`.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { installRequest, remoteBackendSettings, SETUP_PHASES } from '../../../contract/common/model-setup.ts';
@@ -73,10 +73,21 @@ export function readModelSettings(dataDir: string): { settings: ModelSettings; p
   }
 }
 
+/**
+ * Readable by the user only (an inference server's API key may be in it), and synced before the
+ * rename so that after a power cut the file is the old one or the new one, never empty.
+ */
 export function writeModelSettings(dataDir: string, settings: ModelSettings): void {
   const layout = modelsLayout(dataDir);
   mkdirSync(layout.root, { recursive: true });
   const tmp = `${layout.settings}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeFileSync(fd, `${JSON.stringify(settingsSchema.parse(settings), null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(tmp, 0o600); // a .tmp left by an older version keeps its mode when reopened
   renameSync(tmp, layout.settings);
 }
