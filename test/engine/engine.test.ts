@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
-import type { SearchResponse, Status } from '../../electron/contract/common/entities.ts';
+import type { IndexingProgress, SearchResponse, Status } from '../../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
@@ -57,8 +57,8 @@ test('indexes a folder, searches it, follows renames and deletes without re-embe
     { observeModelCalls: (kind, n) => void (kind === 'embed' && (embedded += n)) },
   );
   try {
-    const progress: string[] = [];
-    engine.on('indexing.progress', (p) => progress.push(p.state));
+    const progress: IndexingProgress[] = [];
+    engine.on('indexing.progress', (p) => progress.push(p));
     const root = await call<{ id: number }>(engine, 'roots.add', { path: folder });
     await engine.idle();
 
@@ -69,7 +69,12 @@ test('indexes a folder, searches it, follows renames and deletes without re-embe
     assert.equal(status.vectors, status.items, 'every item of an image or text chunk has a vector');
     assert.equal(status.ann.count, status.vectors);
     assert.ok(status.model.embedding && status.model.executionProvider === 'cpu', status.model.statement);
-    assert.ok(progress.length > 0, 'progress events were sent');
+    // Progress events are coalesced (a few a second), so the last one may come just after idle():
+    // it must come, and say what status.get says.
+    const deadline = Date.now() + 5_000;
+    while (progress.at(-1)?.state !== 'idle' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(progress.at(-1)?.state, 'idle', `the last progress event says idle (states: ${progress.map((p) => p.state).join(', ')})`);
+    assert.deepEqual(progress.at(-1)?.files, status.files, 'and counts what status.get counts');
 
     const failures = await call<{ path: string; error: string }[]>(engine, 'files.failures', {});
     assert.equal(failures.length, 1);

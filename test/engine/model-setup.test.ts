@@ -137,6 +137,9 @@ test('first run: keyword search before the model, then install from the hub, vec
 
     const phases = new Set<string>();
     engine.on('models.changed', (s) => s.task && phases.add(s.task.phase));
+    // models.changed is coalesced to a few events a second: the tiny weights (≈ 20 MB) are sent
+    // slowly enough (64 KiB every 5 ms, ≈ 1.5 s) that the download is seen, even on a fast machine.
+    hub.slow('model.safetensors', 64 * 1024, 5);
     const started = await call<ModelsState>(engine, 'models.install', { embedding: 'tiny-embedding-a', reranker: 'tiny-reranker' });
     assert.ok(started.task && !['failed'].includes(started.task.phase));
     const done = await until(engine, taskEnded, 'the install');
@@ -158,6 +161,7 @@ test('first run: keyword search before the model, then install from the hub, vec
     const semantic = await call<SearchResponse>(engine, 'search.run', { text: 'a red picture', rerank: false });
     assert.match(semantic.mode, /semantic/);
   } finally {
+    hub.reset();
     await engine.close();
   }
 
