@@ -55,6 +55,9 @@ test('model list shows the catalog and the recommendation; pull installs with pr
   assert.match(listed.stdout, /This machine: .*RAM; runs on cpu/);
   assert.match(listed.stdout, /Installed: none yet\./);
 
+  // Progress is coalesced to a few events a second: the tiny weights (≈ 20 MB) are sent slowly
+  // enough (64 KiB every 5 ms) that the download shows on a fast machine too.
+  hub.slow('model.safetensors', 64 * 1024, 5);
   const pulled = await trove(['model', 'pull', 'tiny-embedding-a', 'tiny-reranker']);
   assert.equal(pulled.code, 0, pulled.stderr);
   // Not a terminal: one progress line per change, no carriage returns.
@@ -64,6 +67,7 @@ test('model list shows the catalog and the recommendation; pull installs with pr
   assert.match(pulled.stderr, /^Tiny Embedding A \(1 of 2\): (Checking the checkpoint|Fingerprinting the checkpoint|Writing the vision encoder|Writing the language model|Copying the tokenizer|Checking the package|Finishing) — \d+%$/m);
   assert.match(pulled.stdout, /^Ready: Tiny Embedding A \(fp32\), Tiny Reranker \(fp32\)\.$/m);
   assert.ok(hub.fileRequests().length > 0, 'the files came from the hub');
+  hub.reset();
 
   const after = await trove(['model', 'list', '--json']);
   assert.equal(after.code, 0, after.stderr);
