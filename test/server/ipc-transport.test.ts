@@ -51,6 +51,22 @@ describe('ipc transport', () => {
     assert.throws(() => api.on('constructor' as never, () => {}), /unknown API event/);
   });
 
+  it('reports the link down while the shell restarts the engine, and up once it is ready', () => {
+    const { bridge, emit } = bridgeOver();
+    const api = createIpcApi(bridge);
+    const states: boolean[] = [];
+    const off = api.onConnectionChange((up) => states.push(up));
+    assert.deepEqual(states, [true], 'up from the start');
+    emit('engine.status', { state: 'restarting', message: 'The engine stopped; restarting.', attempt: 1, retryInMs: 500 });
+    emit('engine.status', { state: 'starting', message: 'Starting the engine.' });
+    emit('engine.status', { state: 'ready', message: 'Ready.' });
+    emit('engine.status', { state: 'ready', message: 'Ready.' });
+    emit('engine.status', { state: 'stopped', message: 'The engine was shut down.' });
+    off();
+    emit('engine.status', { state: 'ready', message: 'Ready.' });
+    assert.deepEqual(states, [true, false, true, false], 'one change per change, none after unsubscribing');
+  });
+
   it('builds trove:// media URLs the shell can parse back, and nothing else parses', () => {
     const api = createIpcApi(bridgeOver().bridge);
     assert.equal(api.mediaUrl('file', 12), 'trove://media/file/12');

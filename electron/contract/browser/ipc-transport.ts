@@ -9,6 +9,12 @@ import { ApiError, subscribeToValidEvents, type TroveApi } from '../common/trove
 export interface IpcApi extends TroveApi {
   /** A `trove://` URL for an item's thumbnail or file, for img/video tags. */
   mediaUrl(kind: MediaKind, itemId: number): string;
+  /**
+   * The link to the engine, as the HTTP transport's WebSocket reports it: up from the start, down
+   * while the shell says the engine process is (re)starting or stopped, up again once it is ready.
+   * Events sent while it was down are lost, so the UI reloads its state when it comes back.
+   */
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
 }
 
 export interface IpcApiOptions {
@@ -32,5 +38,22 @@ export function createIpcApi(bridge: TroveBridge, options: IpcApiOptions = {}): 
       return subscribeToValidEvents((name, listener) => bridge.on(name, listener), event, handler, options.onInvalidEvent);
     },
     mediaUrl: troveMediaUrl,
+    onConnectionChange(listener: (connected: boolean) => void): () => void {
+      // The window opens once the engine is up (or answers "unavailable" until it is): start as up.
+      listener(true);
+      let connected = true;
+      return subscribeToValidEvents(
+        (name, l) => bridge.on(name, l),
+        'engine.status',
+        (status) => {
+          const now = status.state === 'ready';
+          if (now !== connected) {
+            connected = now;
+            listener(now);
+          }
+        },
+        options.onInvalidEvent,
+      );
+    },
   };
 }

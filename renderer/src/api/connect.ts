@@ -12,7 +12,7 @@ export interface Connection {
   transport: 'ipc' | 'http';
   api: TroveApi;
   mediaUrl: MediaUrlBuilder;
-  /** Live link state for transports that can drop (the event WebSocket); IPC never does. */
+  /** Live link state: the event WebSocket over HTTP; the engine process's restarts inside Electron. */
   onConnectionChange(listener: (connected: boolean) => void): () => void;
 }
 
@@ -35,7 +35,7 @@ export function connect(): ConnectOutcome {
   const bridge = (window as unknown as Record<string, TroveBridge | undefined>)[TROVE_BRIDGE_GLOBAL];
   if (bridge) {
     const api = createIpcApi(bridge, { onInvalidEvent: (event, error) => console.warn(`dropped invalid ${event} event`, error) });
-    return { ok: true, connection: { transport: 'ipc', api, mediaUrl: api.mediaUrl, onConnectionChange: () => () => {} } };
+    return { ok: true, connection: { transport: 'ipc', api, mediaUrl: api.mediaUrl, onConnectionChange: (l) => api.onConnectionChange(l) } };
   }
   const token = sessionToken();
   if (!token) {
