@@ -7,7 +7,7 @@ import { SearchView } from './components/SearchView.tsx';
 import { SettingsView } from './components/SettingsView.tsx';
 import { NAV_SHORTCUTS, Sidebar } from './components/Sidebar.tsx';
 import { Toasts } from './components/Toasts.tsx';
-import { useAppState, useController } from './state/context.tsx';
+import { useAppState, useController, useServices } from './state/context.tsx';
 
 function useTheme() {
   const theme = useAppState((s) => s.theme);
@@ -55,10 +55,13 @@ function CurrentView() {
 
 function LinkBanner() {
   const lost = useAppState((s) => s.link === 'lost');
+  // In the desktop app the link drops only when the engine process stops, and the shell restarts it.
+  const { desktop } = useServices();
   if (!lost) return null;
   return (
     <div className="link-banner" role="status">
-      <span className="spinner" aria-hidden="true" /> Lost the connection to Trove. Reconnecting…
+      <span className="spinner" aria-hidden="true" />{' '}
+      {desktop ? 'Trove’s engine stopped unexpectedly and is restarting. Your library is safe; indexing goes on where it stopped.' : 'Lost the connection to Trove. Reconnecting…'}
     </div>
   );
 }
