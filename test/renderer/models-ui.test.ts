@@ -91,7 +91,8 @@ test('first run: the recommended model with size, memory, speed, reason and hard
   try {
     await page.getByRole('heading', { name: 'Add a folder to start' }).waitFor();
     // Before step 1 is done, step 2 only says what comes next.
-    assert.match(await page.getByTestId('welcome-step-model').innerText(), /Qwen3-VL-Embedding 2B \(4\.0 GB\)/);
+    // Step 2's preview comes from models.state, which may answer after the roots did: wait for it.
+    await page.getByTestId('welcome-step-model').filter({ hasText: /Qwen3-VL-Embedding 2B \(4\.0 GB\)/ }).waitFor();
 
     await page.getByTestId('folder-path-input').fill(SHOWN_ROOT);
     await page.getByRole('button', { name: 'Add folder' }).click();
@@ -141,7 +142,8 @@ test('first run: the recommended model with size, memory, speed, reason and hard
     // Step 3: the same overall card as the Indexing page.
     await page.getByRole('heading', { name: 'Trove is reading your files' }).waitFor();
     await page.getByTestId('indexing-overall').filter({ hasText: '12 of 40 files' }).waitFor();
-    assert.match(await page.getByTestId('welcome-step-model').innerText(), /Qwen3-VL-Embedding 2B and Qwen3-VL-Reranker 2B on the GPU/);
+    // The statement comes from status.get, read again after model.changed: wait for it.
+    await page.getByTestId('welcome-step-model').filter({ hasText: /Qwen3-VL-Embedding 2B and Qwen3-VL-Reranker 2B on the GPU/ }).waitFor();
     await page.getByRole('button', { name: 'Start searching' }).click();
     await page.getByRole('searchbox', { name: 'Search' }).waitFor();
     assert.equal(await page.getByTestId('keyword-only-notice').count(), 0, 'with the model active, search is not keyword-only');
