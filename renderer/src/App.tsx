@@ -55,13 +55,15 @@ function CurrentView() {
 
 function LinkBanner() {
   const lost = useAppState((s) => s.link === 'lost');
-  // In the desktop app the link drops only when the engine process stops, and the shell restarts it.
+  const engineMessage = useAppState((s) => s.engineMessage);
+  // In the desktop app the link drops only when the engine process stops, and the shell restarts
+  // it; its message says why and when (a data folder it cannot open keeps failing, with the reason).
   const { desktop } = useServices();
   if (!lost) return null;
   return (
     <div className="link-banner" role="status">
       <span className="spinner" aria-hidden="true" />{' '}
-      {desktop ? 'Trove’s engine stopped unexpectedly and is restarting. Your library is safe; indexing goes on where it stopped.' : 'Lost the connection to Trove. Reconnecting…'}
+      {desktop ? `${engineMessage ?? 'Trove’s engine stopped unexpectedly and is restarting.'} Your library is safe; indexing goes on where it stopped.` : 'Lost the connection to Trove. Reconnecting…'}
     </div>
   );
 }

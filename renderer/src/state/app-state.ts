@@ -91,6 +91,8 @@ export interface FocusRequest {
 
 export interface AppState {
   view: View;
+  /** The shell's words while the engine process is not ready (why it stopped, when it restarts); null when it is. */
+  engineMessage: string | null;
   /** Focus owed to an element that may not be mounted yet; its component takes it once it is. */
   focus: FocusRequest | null;
   link: Link;
@@ -128,6 +130,7 @@ export const emptyQuery: Query = {
 export function initialState(theme: ThemeChoice): AppState {
   return {
     view: 'search',
+    engineMessage: null,
     focus: null,
     link: 'up',
     theme,
@@ -196,6 +199,7 @@ export type Action =
   | { type: 'focus/done'; request: FocusRequest }
   | { type: 'theme'; theme: ThemeChoice }
   | { type: 'link'; link: Link }
+  | { type: 'engine/status'; message: string | null }
   | { type: 'status/loading' }
   | { type: 'status/ready'; status: Status }
   | { type: 'status/error'; message: string }
@@ -238,6 +242,8 @@ export function reduce(state: AppState, action: Action): AppState {
       return { ...state, theme: action.theme };
     case 'link':
       return { ...state, link: action.link };
+    case 'engine/status':
+      return { ...state, engineMessage: action.message };
     case 'status/loading':
       return { ...state, status: loading(state.status) };
     case 'status/ready':

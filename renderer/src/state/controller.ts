@@ -297,6 +297,8 @@ export function createController(
         api.on('library.changed', () => void refreshStatus()),
         api.on('model.changed', () => void refreshStatus()),
         api.on('models.changed', applyModels),
+        // Pushed by the desktop shell only: why the engine process is away, for the banner.
+        api.on('engine.status', (status) => dispatch({ type: 'engine/status', message: status.state === 'ready' ? null : status.message })),
       ];
       void refreshStatus();
       void refreshRoots();
