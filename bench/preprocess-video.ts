@@ -16,7 +16,7 @@ import { probeVideo, type VideoProbe } from '../electron/engine/models/node/vide
 import { decodeFramesByNumber } from '../electron/engine/models/node/video-frames.ts';
 import { planFileSampling, videoFrameTargetSize } from '../electron/engine/models/common/video-sampling.ts';
 import { planWindowSampling, videoFrameRange } from '../electron/engine/models/common/video-window.ts';
-import { planMomentWindows } from '../electron/engine/extract/node/video-extract.ts';
+import { planMomentWindows, thumbnailFrame } from '../electron/engine/extract/node/video-extract.ts';
 import { resizeBicubicTorchvision } from '../electron/engine/models/common/torchvision-resize.ts';
 import { patchify } from '../electron/engine/models/common/patchify.ts';
 import type { RgbImage } from '../electron/engine/models/common/vision-types.ts';
@@ -103,7 +103,10 @@ async function momentsTable(file: string, label: string, maxMoments: number): Pr
   const count = Math.min(maxMoments, windows.length);
   const picked = Array.from({ length: count }, (_, i) => Math.round((i * (windows.length - 1)) / Math.max(1, count - 1)));
   const momentFrames = picked.map((i) => planWindowSampling(p.totalFrames, p.fps, windows[i]).frameIndices);
-  const thumbFrames = [videoFrameRange(p.totalFrames, p.fps), ...windows.map((w) => videoFrameRange(p.totalFrames, p.fps, w))].map((r) => Math.floor((r.startFrame + r.endFrame) / 2));
+  const thumbRanges = [videoFrameRange(p.totalFrames, p.fps), ...windows.map((w) => videoFrameRange(p.totalFrames, p.fps, w))];
+  const thumbFrames = thumbRanges.map((r) => Math.floor((r.startFrame + r.endFrame) / 2));
+  // What prepareVideoFile shows now: the keyframe nearest each middle, inside its window.
+  const keyThumbFrames = thumbRanges.map((r, i) => thumbnailFrame(p, thumbFrames[i]!, r));
 
   const timed = async (indices: number[][], seek: boolean): Promise<{ ms: number; frames: Uint8Array[] }> => {
     const frames: Uint8Array[] = [];
@@ -115,6 +118,7 @@ async function momentsTable(file: string, label: string, maxMoments: number): Pr
   const seekMoments = await timed(momentFrames, true);
   const fullThumbs = await timed([thumbFrames], false);
   const seekThumbs = await timed([thumbFrames], true);
+  const keyThumbs = await timed([keyThumbFrames], true);
   const same = (a: Uint8Array[], b: Uint8Array[]): boolean => a.length === b.length && a.every((f, i) => Buffer.from(f).equals(Buffer.from(b[i])));
   if (!same(fullMoments.frames, seekMoments.frames) || !same(fullThumbs.frames, seekThumbs.frames)) {
     throw new Error('seeked frames differ from the decode from frame 0; this is a bug in video-frames.ts');
@@ -129,7 +133,8 @@ async function momentsTable(file: string, label: string, maxMoments: number): Pr
     [`${count} moments (${momentFrames.flat().length} frames), decode from frame 0`, fullMoments.ms, fullMoments.ms],
     [`${count} moments, seeking`, seekMoments.ms, fullMoments.ms],
     [`${thumbFrames.length} thumbnails in one call, decode from frame 0`, fullThumbs.ms, fullThumbs.ms],
-    [`${thumbFrames.length} thumbnails, seeking`, seekThumbs.ms, fullThumbs.ms],
+    [`${thumbFrames.length} thumbnails at the middles, seeking (before)`, seekThumbs.ms, fullThumbs.ms],
+    [`${thumbFrames.length} thumbnails at the nearest keyframes, seeking (now)`, keyThumbs.ms, fullThumbs.ms],
   ];
   for (const [name, ms, base] of rows) console.log(`${name.padEnd(58)} ${ms.toFixed(0).padStart(9)} ${(ms / base).toFixed(2).padStart(11)}`);
 }

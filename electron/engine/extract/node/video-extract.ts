@@ -106,7 +106,7 @@ function middleFrame(probe: VideoProbe, window?: MomentWindow): number {
  * intervals stays well inside the per-file time limit), else the middle frame itself. Thumbnails
  * are for people; the model input is sampled exactly as before.
  */
-function thumbnailFrame(probe: VideoProbe, middle: number, window: { startFrame: number; endFrame: number }): number {
+export function thumbnailFrame(probe: VideoProbe, middle: number, window: { startFrame: number; endFrame: number }): number {
   const index = probe.packets;
   if (!index || index.unseekable !== null || index.keyframe.length !== probe.totalFrames) return middle;
   for (let distance = 0; distance <= Math.max(middle - window.startFrame, window.endFrame - middle); distance++) {
