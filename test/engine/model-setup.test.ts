@@ -260,14 +260,32 @@ test('a cancelled download keeps its bytes and resumes; a failed one says why an
     hub.slow('*', 4096, 30);
     await call(engine, 'models.install', { embedding: 'tiny-embedding-a' });
     await until(engine, (s) => s.task?.phase === 'downloading' && s.task.bytes.done > 0, 'bytes to arrive');
+    // The running install's files are listed as in use, and "delete unfinished downloads" spares them.
+    const whileRunning = await call<ModelsState>(engine, 'models.removeDownloads');
+    assert.deepEqual(whileRunning.downloads.map((d) => [d.repo, d.inUse]), [['trove-test/Tiny-Embedding-A', true]]);
     await call(engine, 'models.cancel');
     const cancelled = await until(engine, taskEnded, 'the cancel');
     assert.equal(cancelled.task?.phase, 'cancelled');
+    const kept = cancelled.downloads.find((d) => d.repo === 'trove-test/Tiny-Embedding-A');
+    assert.ok(kept && !kept.inUse && kept.bytes > 0, `the cancelled download is listed with its bytes (${JSON.stringify(cancelled.downloads)})`);
     hub.reset();
 
     await call(engine, 'models.install', { embedding: 'tiny-embedding-a' });
     const done = await until(engine, taskEnded, 'the resumed install');
     assert.equal(done.task?.phase, 'done', done.task?.error ?? '');
+    assert.deepEqual((await call<ModelsState>(engine, 'models.state')).downloads, [], 'a finished install removes its download');
+
+    // A download abandoned for good (another model was chosen) is deleted on request.
+    hub.slow('*', 4096, 30);
+    await call(engine, 'models.install', { embedding: 'tiny-embedding-b' });
+    await until(engine, (s) => s.task?.phase === 'downloading' && s.task.bytes.done > 0, 'bytes of B to arrive');
+    await call(engine, 'models.cancel');
+    await until(engine, taskEnded, 'the cancel of B');
+    hub.reset();
+    assert.equal((await call<ModelsState>(engine, 'models.state')).downloads.length, 1);
+    const removed = await call<ModelsState>(engine, 'models.removeDownloads');
+    assert.deepEqual(removed.downloads, []);
+    assert.equal(existsSync(path.join(dataDir, 'models', 'downloads', 'trove-test--Tiny-Embedding-B')), false, 'its files are gone');
   } finally {
     hub.reset();
     await engine.close();

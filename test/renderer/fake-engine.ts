@@ -16,7 +16,7 @@ import type {
   Status,
 } from '../../electron/contract/common/entities.ts';
 import type { ApiEventSource } from '../../electron/contract/common/in-process-api.ts';
-import type { CatalogModel, Hardware, InstalledPackage, ModelsState, SetupTask } from '../../electron/contract/common/model-setup.ts';
+import type { CatalogModel, Hardware, InstalledPackage, ModelsState, SetupTask, UnfinishedDownload } from '../../electron/contract/common/model-setup.ts';
 import type { ApiMethod, ApiParsedParams, ApiResult } from '../../electron/contract/common/api-methods.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
@@ -168,6 +168,8 @@ export interface FakeEngineOptions {
   extraPackages?: InstalledPackage[];
   hardware?: Partial<Hardware>;
   offline?: boolean;
+  /** Unfinished downloads on disk (models.state `downloads`). */
+  downloads?: UnfinishedDownload[];
 }
 
 /**
@@ -207,6 +209,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     switching: null,
     declined: false,
     offline: options.offline ?? false,
+    downloads: options.downloads ?? [],
   };
   /** The precision the task in flight builds at (the engine's choice for CUDA unless asked). */
   let taskPrecision = 'fp16';
@@ -430,6 +433,10 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     }),
     'models.useLocal': record('models.useLocal', () => {
       setModels({ ...models, backend: { type: 'local' } }, true);
+      return models;
+    }),
+    'models.removeDownloads': record('models.removeDownloads', () => {
+      setModels({ ...models, downloads: models.downloads.filter((d) => d.inUse) });
       return models;
     }),
   } satisfies ApiHandlers;

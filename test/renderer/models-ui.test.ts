@@ -314,8 +314,12 @@ test('an inference server: the form says content leaves the machine, the badge a
   }
 });
 
-test('Settings → Models: installed packages with sizes, Activate starts a re-embed shown with its progress, Remove', { skip, timeout: 30_000 }, async () => {
-  const s = await open({ withRoot: true, extraPackages: [fakePackage('embedding-8b', 'int8', false), fakePackage('reranker-8b', 'int8', false)] });
+test('Settings → Models: installed packages with sizes, Activate starts a re-embed shown with its progress, Remove, unfinished downloads', { skip, timeout: 30_000 }, async () => {
+  const s = await open({
+    withRoot: true,
+    extraPackages: [fakePackage('embedding-8b', 'int8', false), fakePackage('reranker-8b', 'int8', false)],
+    downloads: [{ repo: 'Qwen/Qwen3-VL-Embedding-8B', bytes: 8 * GIB + GIB / 2, inUse: false }],
+  });
   const { page, engine } = s;
   try {
     await page.getByRole('searchbox', { name: 'Search' }).waitFor();
@@ -350,6 +354,15 @@ test('Settings → Models: installed packages with sizes, Activate starts a re-e
     await change.waitFor({ state: 'detached' });
     await big.getByText('In use').waitFor();
     await active.getByRole('button', { name: 'Activate Qwen3-VL-Embedding 2B (fp16)' }).waitFor();
+
+    // A cancelled 8B download: its size, why it is kept, and a confirmed Delete.
+    const unfinished = page.getByTestId('unfinished-downloads');
+    assert.match(await unfinished.innerText(), /Unfinished downloads: 8\.5 GB \(Qwen\/Qwen3-VL-Embedding-8B\)\. Kept so that installing the model again continues where it stopped\./);
+    await unfinished.getByRole('button', { name: 'Delete' }).click();
+    await unfinished.getByRole('button', { name: 'Remove', exact: true }).click();
+    await s.waitForCall('models.removeDownloads', () => true, 'no parameters');
+    await unfinished.waitFor({ state: 'detached' });
+    await page.getByText('Deleted the unfinished downloads.').waitFor();
     assert.deepEqual(s.errors, []);
   } finally {
     await s.close();

@@ -133,6 +133,7 @@ function freshModels(patch: Partial<ModelsState> = {}): ModelsState {
     switching: null,
     declined: false,
     offline: false,
+    downloads: [],
     ...patch,
   };
 }

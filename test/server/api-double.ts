@@ -38,6 +38,7 @@ export function modelsStateFixture(): ModelsState {
     switching: null,
     declined: false,
     offline: false,
+    downloads: [],
   };
 }
 
@@ -116,6 +117,7 @@ export function createApiDouble(): { handlers: ApiHandlers; roots: Root[]; pause
     'models.remove': async () => modelsStateFixture(),
     'models.useRemote': async () => modelsStateFixture(),
     'models.useLocal': async () => modelsStateFixture(),
+    'models.removeDownloads': async () => modelsStateFixture(),
   };
   return { handlers, roots, paused: () => paused };
 }

@@ -48,6 +48,8 @@ export const API_METHODS = {
   'models.useRemote': { params: remoteBackendSettings, result: modelsState },
   /** Back to the models installed on this machine. */
   'models.useLocal': { params: none, result: modelsState },
+  /** Deletes the unfinished downloads no running install uses (models.state `downloads`). */
+  'models.removeDownloads': { params: none, result: modelsState },
 } as const;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -143,6 +143,16 @@ export type ModelSwitch = z.infer<typeof modelSwitch>;
 export const modelFit = z.object({ precision: packagePrecision, fits: z.boolean(), reason: z.string().nullable() });
 export type ModelFit = z.infer<typeof modelFit>;
 
+/** Files downloaded for an install that did not finish, kept so that installing that model again resumes. */
+export const unfinishedDownload = z.object({
+  /** Hugging Face repo id, e.g. "Qwen/Qwen3-VL-Embedding-8B". */
+  repo: z.string(),
+  bytes: z.number().int().nonnegative(),
+  /** The install running now is using these files (they cannot be removed). */
+  inUse: z.boolean(),
+});
+export type UnfinishedDownload = z.infer<typeof unfinishedDownload>;
+
 export const modelsState = z.object({
   /**
    * When the engine read this state (ms since the epoch, increasing within an engine run). Answers
@@ -163,6 +173,8 @@ export const modelsState = z.object({
   declined: z.boolean(),
   /** Offline mode: nothing is downloaded (HF_HUB_OFFLINE / TROVE_OFFLINE). */
   offline: z.boolean(),
+  /** Downloads of installs that were cancelled or failed (a finished install removes its own). */
+  downloads: z.array(unfinishedDownload),
 });
 export type ModelsState = z.infer<typeof modelsState>;
 

@@ -2,7 +2,7 @@
 // and Remove, where the models run (this computer or an inference server), and getting another one.
 import { useRef, useState } from 'react';
 import type { Status } from '../../../electron/contract/common/entities.ts';
-import type { InstalledPackage, ModelSwitch, ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import type { InstalledPackage, ModelSwitch, ModelsState, UnfinishedDownload } from '../../../electron/contract/common/model-setup.ts';
 import { formatBytes, formatCount } from '../lib/format.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
@@ -86,6 +86,39 @@ function PackageRow({ pkg, models }: { pkg: InstalledPackage; models: ModelsStat
   );
 }
 
+/** What cancelled or failed installs downloaded: kept so a retry resumes, deletable here. */
+function UnfinishedDownloads({ downloads }: { downloads: UnfinishedDownload[] }) {
+  const controller = useController();
+  const [confirming, setConfirming] = useState(false);
+  const removable = downloads.filter((d) => !d.inUse);
+  if (removable.length === 0) return null;
+  const bytes = removable.reduce((sum, d) => sum + d.bytes, 0);
+  return (
+    <div className="unfinished-downloads" data-testid="unfinished-downloads">
+      <p>
+        <strong>Unfinished downloads: {formatBytes(bytes)}</strong>{' '}
+        <span className="muted">
+          ({removable.map((d) => d.repo).join(', ')}). Kept so that installing the model again continues where it stopped.
+        </span>
+      </p>
+      {confirming ? (
+        <ConfirmRemove
+          question="Delete the unfinished downloads?"
+          onRemove={() => {
+            setConfirming(false);
+            void controller.removeDownloads();
+          }}
+          onCancel={() => setConfirming(false)}
+        />
+      ) : (
+        <button type="button" className="button button--small" onClick={() => setConfirming(true)}>
+          <Icon name="trash" /> Delete
+        </button>
+      )}
+    </div>
+  );
+}
+
 function Backend({ models }: { models: ModelsState }) {
   const controller = useController();
   const [editing, setEditing] = useState(false);
@@ -166,6 +199,7 @@ export function ModelsSettings() {
                 ))}
               </ul>
             )}
+            <UnfinishedDownloads downloads={models.downloads} />
           </section>
 
           <Backend models={models} />

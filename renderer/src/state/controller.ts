@@ -271,6 +271,7 @@ export function createController(
       modelsAction('Could not remove the model', () => api.call('models.remove', { id }), `Removed ${name}.`),
     /** Returns an error message for the form (the engine checks the server first), or null. */
     useRemote: (settings: RemoteBackendSettings) => modelsCall(() => api.call('models.useRemote', settings)),
+    removeDownloads: () => modelsAction('Could not delete the downloads', () => api.call('models.removeDownloads', {}), 'Deleted the unfinished downloads.'),
     useLocal: () => modelsAction('Could not switch back to this computer', () => api.call('models.useLocal', {}), 'Models run on this computer again.'),
     finishWelcome() {
       dispatch({ type: 'welcome/finish' });

@@ -111,6 +111,7 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
     'models.decline': () => changeModels(() => setup.decline()),
     'models.activate': (p) => changeModels(() => setup.activate(p.id)),
     'models.remove': (p) => changeModels(() => setup.remove(p.id)),
+    'models.removeDownloads': () => changeModels(() => setup.removeDownloads()),
     'models.useRemote': (p) => changeModels(() => setup.useRemote(p)),
     'models.useLocal': () => changeModels(() => setup.useLocal()),
   };

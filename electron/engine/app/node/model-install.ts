@@ -3,7 +3,7 @@
 // package for this machine's precision. The package is built beside its final place and renamed
 // in whole (build-package.ts), so a package under its name is always complete; the download is
 // removed after a successful build (a re-install fetches it again, resuming nothing).
-import { readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogModel } from '../../../contract/common/model-setup.ts';
 import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
@@ -58,6 +58,26 @@ export async function removeInterruptedBuilds(packagesDir: string): Promise<stri
   return leftovers;
 }
 
+/** The folder a repo's download lives in under the downloads folder ("Qwen/X" → "Qwen--X"). */
+export function downloadFolderName(repo: string): string {
+  return repo.replace('/', '--');
+}
+
+export function repoOfDownloadFolder(name: string): string {
+  return name.replace('--', '/');
+}
+
+/** Bytes of every file below `dir` (a download's finished files and .part files). */
+export async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await folderBytes(full);
+    else if (entry.isFile()) total += (await stat(full)).size;
+  }
+  return total;
+}
+
 export function packageDirName(model: CatalogModel, precision: Precision): string {
   return `${model.id}-${precision}`;
 }
@@ -90,7 +110,7 @@ export async function installModel(options: InstallModelOptions): Promise<string
   if (options.folder) {
     checkpointDir = (await checkLocalCheckpointFolder(options.folder)).dir;
   } else {
-    const dest = path.join(options.downloadsDir, model.repo.replace('/', '--'), model.revision);
+    const dest = path.join(options.downloadsDir, downloadFolderName(model.repo), model.revision);
     const result = await downloadSnapshot({ repo: model.repo, revision: model.revision, allow: model.files.map((f) => f.path) }, dest, {
       ...options.hub,
       signal,

@@ -13,6 +13,7 @@ import type {
   ModelsState,
   RemoteBackendSettings,
   SetupTask,
+  UnfinishedDownload,
 } from '../../../contract/common/model-setup.ts';
 import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
 import { probeHardware } from '../../models/node/hardware-probe.ts';
@@ -26,7 +27,7 @@ import { fitsOn, recommendModels } from '../../../../native-models/catalog/recom
 import { isOfflineEnv } from '../../../../native-models/hub/hub-endpoint.ts';
 import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
 import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
-import { installModel, removeInterruptedBuilds, type InstallProgress } from './model-install.ts';
+import { downloadFolderName, folderBytes, installModel, removeInterruptedBuilds, repoOfDownloadFolder, type InstallProgress } from './model-install.ts';
 import { modelsLayout, writeModelSettings, type ModelSettings } from './model-settings.ts';
 
 /** How long a hardware probe (nvidia-smi, free disk) is reused. */
@@ -142,6 +143,7 @@ export class ModelSetup {
     const switching = models.target && models.embedder && progress ? { from: models.embedder.name, to: models.target.name, done: progress.done, total: progress.total } : null;
     const task = this.task;
     const declined = this.settings.declined;
+    const downloadsInUse = this.downloadsInUse();
     const hardware = await this.hardware();
     const fits = Object.fromEntries(
       this.catalog.map((m) => {
@@ -166,6 +168,7 @@ export class ModelSetup {
       switching,
       declined,
       offline: isOfflineEnv(this.env),
+      downloads: await this.downloads(downloadsInUse),
     };
   }
 
@@ -217,6 +220,15 @@ export class ModelSetup {
     if (this.settings.local.embedding === dir) this.settings.local.embedding = null;
     if (this.settings.local.reranker === dir) this.settings.local.reranker = null;
     this.save();
+    this.events.request();
+  }
+
+  /** Deletes the unfinished downloads the running install (if any) does not use. */
+  async removeDownloads(): Promise<void> {
+    const busy = this.downloadsInUse();
+    for (const name of await this.downloadFolders()) {
+      if (!busy.has(name)) await rm(path.join(this.layout.downloads, name), { recursive: true, force: true });
+    }
     this.events.request();
   }
 
@@ -505,6 +517,33 @@ export class ModelSetup {
       throw new ApiError('not-found', `there is no installed package '${id}'; list the installed packages for valid ids`);
     }
     return path.resolve(dir);
+  }
+
+  /** Download folders (one per repo) of the install running now. */
+  private downloadsInUse(): Set<string> {
+    if (!this.taskRun || !this.task) return new Set();
+    const repos = this.task.models.map((id) => this.catalog.find((m) => m.id === id)?.repo).filter((r): r is string => r !== undefined);
+    return new Set(repos.map(downloadFolderName));
+  }
+
+  private async downloadFolders(): Promise<string[]> {
+    try {
+      return (await readdir(this.layout.downloads, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  private async downloads(inUse: ReadonlySet<string>): Promise<UnfinishedDownload[]> {
+    const out: UnfinishedDownload[] = [];
+    for (const name of await this.downloadFolders()) {
+      try {
+        out.push({ repo: repoOfDownloadFolder(name), bytes: await folderBytes(path.join(this.layout.downloads, name)), inUse: inUse.has(name) });
+      } catch {
+        // Removed while being measured (a download finished meanwhile).
+      }
+    }
+    return out;
   }
 
   private async installed(): Promise<InstalledPackage[]> {
