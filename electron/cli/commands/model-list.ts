@@ -55,6 +55,11 @@ function printModels(state: ModelsState): void {
   if (state.switching) console.log(`\nSwitching from ${state.switching.from} to ${state.switching.to}: ${state.switching.done} of ${state.switching.total} items re-embedded.`);
   if (state.task && state.task.phase !== 'done') console.log(`\nSetup: ${state.task.phase} — ${state.task.step}${state.task.error ? `: ${state.task.error}` : ''}`);
   if (state.offline) console.log('\nOffline mode is on: nothing is downloaded.');
+  const unfinished = state.downloads.filter((d) => !d.inUse);
+  if (unfinished.length > 0) {
+    const bytes = unfinished.reduce((sum, d) => sum + d.bytes, 0);
+    console.log(`\nUnfinished downloads: ${formatBytes(bytes)} (${unfinished.map((d) => d.repo).join(', ')}); 'trove model pull' of the same model continues them, Settings → Models deletes them.`);
+  }
 }
 
 function printTable(rows: string[][]): void {
