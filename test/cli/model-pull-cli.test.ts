@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -99,4 +99,15 @@ test('pull refuses unknown ids, and a hub that needs a token says to set HF_TOKE
   } finally {
     hub.requireToken(null);
   }
+});
+
+test('model list names unfinished downloads and what to do with them', async () => {
+  const dataDir = path.join(dir, 'data-unfinished');
+  // What a cancelled pull leaves: a partly written file in the repo's download folder.
+  const partial = path.join(dataDir, 'models', 'downloads', 'trove-test--Tiny-Embedding-B', 'abc123');
+  await mkdir(partial, { recursive: true });
+  await writeFile(path.join(partial, 'model.safetensors.part'), Buffer.alloc(1536 * 1024));
+  const listed = await trove(['model', 'list'], { TROVE_DATA_DIR: dataDir });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^Unfinished downloads: 1\.5 MB \(trove-test\/Tiny-Embedding-B\); 'trove model pull' of the same model continues them, Settings → Models deletes them\.$/m);
 });
