@@ -1,4 +1,8 @@
 import { test } from 'node:test';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,15 +69,41 @@ test('symlink loops and links out of the root are not followed; files appear onc
   }
 });
 
-test('an unreadable folder is a reported problem, not a crash', { skip: process.getuid?.() === 0 ? 'root ignores folder permissions' : false }, async () => {
+/** Root reads any folder: as root, the scan runs in a child process as `nobody` (setpriv). */
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const dropPrivileges = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+/** Why the unprivileged scan cannot run here, or null (it can; always null when not root). */
+function unprivilegedUnavailable(): string | null {
+  if (!asRoot) return null;
+  if (!setpriv) return 'running as root without setpriv to drop privileges (root reads any folder)';
+  // `nobody` must be able to read this checkout and its node_modules (a checkout under a private folder cannot).
+  const probe = spawnSync(setpriv, [...dropPrivileges, process.execPath, '--import', 'tsx', '-e', '0'], { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
+  return probe.status === 0 ? null : `running as root, and user nobody cannot run node from this checkout (${probe.stderr.toString().split('\n')[0]})`;
+}
+
+async function scanUnprivileged(root: string): Promise<{ files: string[]; problems: { code: string; message: string }[] }> {
+  if (!asRoot) {
+    const { files, problems } = await scanRootToList(root);
+    return { files: files.map((f) => f.relativePath), problems };
+  }
+  const child = fileURLToPath(new URL('./scan-root-child.ts', import.meta.url));
+  const args = [...dropPrivileges, process.execPath, '--import', 'tsx', child, root];
+  const { stdout } = await promisify(execFile)(setpriv!, args, { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
+  return JSON.parse(stdout);
+}
+
+test('an unreadable folder is a reported problem, not a crash', { skip: unprivilegedUnavailable() ?? false }, async () => {
   const root = await tree({ 'ok/a.md': 'a', 'locked/b.md': 'b' });
   try {
+    await chmod(root, 0o755); // mkdtemp makes it owner-only; only `locked` is meant to be unreadable
     await chmod(path.join(root, 'locked'), 0o000);
-    const { files, problems } = await scanRootToList(root);
-    assert.deepEqual(files.map((f) => f.relativePath), ['ok/a.md']);
+    const { files, problems } = await scanUnprivileged(root);
+    assert.deepEqual(files, ['ok/a.md']);
     assert.equal(problems.length, 1);
-    assert.equal(problems[0].code, 'unreadable-directory');
-    assert.match(problems[0].message, /grant read access or exclude it/);
+    assert.equal(problems[0]!.code, 'unreadable-directory');
+    assert.match(problems[0]!.message, /grant read access or exclude it/);
   } finally {
     await chmod(path.join(root, 'locked'), 0o755);
     await rm(root, { recursive: true, force: true });
