@@ -378,6 +378,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       { fileId: 90, path: join(shownRoot, 'scans/receipt-2019.pdf'), kind: 'pdf' as const, error: 'The PDF is password-protected.', at: BASE_DATE },
       { fileId: 91, path: join(shownRoot, 'camera/IMG_0042.jpg'), kind: 'image' as const, error: 'The JPEG is truncated (ends after 12 KB of 3.1 MB).', at: BASE_DATE },
     ]),
+    'files.retry': record('files.retry', ({ fileIds }) => ({ queued: fileIds?.length ?? 2 })),
     'files.open': record('files.open', () => ({ ok: true as const })),
     'files.reveal': record('files.reveal', () => ({ ok: true as const })),
     'dialog.pickFolder': record('dialog.pickFolder', () => {

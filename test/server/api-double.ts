@@ -104,6 +104,7 @@ export function createApiDouble(): { handlers: ApiHandlers; roots: Root[]; pause
       };
     },
     'files.failures': async ({ limit, offset }) => [{ fileId: 9, path: `/broken-${limit}-${offset}.png`, kind: 'image', error: 'truncated PNG', at: 1 }],
+    'files.retry': async ({ fileIds }) => ({ queued: fileIds?.length ?? 1 }),
     'files.open': async () => ({ ok: true }),
     'files.reveal': async () => ({ ok: true }),
     'dialog.pickFolder': async () => {

@@ -23,6 +23,14 @@ export const API_METHODS = {
     params: z.object({ limit: z.number().int().min(1).max(1000).default(100), offset: z.number().int().min(0).default(0) }),
     result: z.array(fileFailure),
   },
+  /**
+   * Index failed files again now: those named (any status but failed is left alone), or every
+   * failed file when `fileIds` is absent. Answers how many went back to the queue.
+   */
+  'files.retry': {
+    params: z.object({ fileIds: z.array(z.number().int()).max(10_000).optional() }).strict(),
+    result: z.object({ queued: z.number().int().nonnegative() }),
+  },
   /** Open the item's file with the system's default app (at its page/time where the app allows). */
   'files.open': { params: z.object({ itemId: z.number().int() }), result: ok },
   /** Show the file in the system file manager. */

@@ -100,6 +100,11 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
       return detail;
     },
     'files.failures': async (p) => store.files.failures(p.offset + p.limit).slice(p.offset),
+    'files.retry': async (p) => {
+      const queued = store.files.retryFailed(p.fileIds);
+      if (queued > 0) indexer.wake();
+      return { queued };
+    },
     'files.open': (p) => open(p.itemId, false),
     'files.reveal': (p) => open(p.itemId, true),
     'dialog.pickFolder': async () => {

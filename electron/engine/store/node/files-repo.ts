@@ -193,6 +193,17 @@ export class FilesRepo {
     if (r.changes === 0) throw new Error(`there is no file ${id}; it was removed while being indexed`);
   }
 
+  /**
+   * Failed files back to pending with a fresh count of attempts: the ones named (files not failed
+   * are left as they are), or every failed file. Returns how many were queued.
+   */
+  retryFailed(ids?: readonly number[], now = Date.now()): number {
+    const requeue = `UPDATE files SET status = 'pending', error = NULL, attempts = 0, updated_at = ? WHERE status = 'failed'`;
+    if (ids === undefined) return this.db.prepare(requeue).run(now).changes;
+    const statement = this.cached(`${requeue} AND id = ?`);
+    return this.db.transaction(() => ids.reduce((queued, id) => queued + statement.run(now, id).changes, 0))();
+  }
+
   /** Files still to work on, oldest first, with where each stopped (resume from that stage). */
   nextInProgress(limit: number): FileRecord[] {
     return this.db
