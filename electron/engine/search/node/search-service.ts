@@ -1,7 +1,8 @@
 // search.run: embed the query → ANN top-K on the Matryoshka prefix + exact rescore (filters during
-// the search) → keyword hits (FTS5) → reciprocal-rank fusion → rerank the top R → cut-off, sort,
-// limit. Every stage that cannot run (no model yet, no reranker) is skipped and `mode` says so.
+// the search) → keyword hits (FTS5) → reciprocal-rank fusion → one card per video moment → rerank
+// the top R → cut-off, sort, limit. Every stage that cannot run (no model yet, no reranker) is skipped and `mode` says so.
 import { existsSync } from 'node:fs';
+import { meetsCutoff } from '../../../contract/common/relevance.ts';
 import { ApiError } from '../../../contract/common/trove-api.ts';
 import type { ApiParsedParams } from '../../../contract/common/api-methods.ts';
 import type { SearchResponse, SearchResult } from '../../../contract/common/entities.ts';
@@ -11,6 +12,7 @@ import type { ItemSummary } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { EngineModels } from '../../jobs/node/engine-models.ts';
 import { calibratedScore, fuseByReciprocalRank, type FusedHit } from './rank-fusion.ts';
+import { foldVideoHits, type VideoMoment } from './video-moments.ts';
 
 /** The query instruction of the Qwen3-VL embedder for retrieval across modalities. */
 export const QUERY_INSTRUCTION = 'Retrieve images or text relevant to the user\'s query.';
@@ -63,8 +65,8 @@ export class SearchService {
 
     // 1. Semantic candidates.
     let semantic: { itemId: number; similarity: number }[] = [];
+    let query: Float32Array | null = null;
     if (embedder) {
-      let query: Float32Array | null = null;
       if (req.likeItemId !== undefined) {
         const stored = store.vectors.dequantised(embedder.modelId, req.likeItemId);
         if (!stored) throw new ApiError('unavailable', `item ${req.likeItemId} has no embedding yet (it is still being indexed, or its kind is found by name only)`);
@@ -88,11 +90,21 @@ export class SearchService {
     // 2. Keyword candidates.
     const keyword = text ? store.items.searchKeywords(text, { filters: req.filters, limit: KEYWORD_CANDIDATES }) : [];
 
-    // 3. Fusion, then the reranker on the head.
+    // 3. Fusion, one card per video moment, then the reranker on the head.
     const fused = fuseByReciprocalRank(semantic, keyword);
     const summaries = store.items.summaries(fused.map((f) => f.itemId));
-    const live = fused.filter((f) => summaries.has(f.itemId));
-    const scores = new Map<number, number>(live.map((f) => [f.itemId, calibratedScore(f)]));
+    const momentsOf = (fileId: number): VideoMoment[] => {
+      const moments = [...store.items.summaries(store.items.idsOfFile(fileId)).values()].filter((m) => m.itemKind === 'moment' && m.itemId !== req.likeItemId);
+      for (const m of moments) summaries.set(m.itemId, m);
+      return moments.map((m) => ({ itemId: m.itemId, similarity: query && embedder ? this.similarity(embedder.modelId, query, m.itemId) : null }));
+    };
+    const live = foldVideoHits(
+      fused.filter((f) => summaries.has(f.itemId)),
+      (id) => summaries.get(id),
+      momentsOf,
+    );
+    const bestBm25 = text && keyword.length > 0 ? store.items.bestKeywordBm25(text) : null;
+    const scores = new Map<number, number>(live.map((f) => [f.itemId, calibratedScore(f, bestBm25)]));
     let reranked = new Set<number>();
     if (req.rerank && models.reranker && live.length > 0) {
       const head = live.slice(0, RERANK_CANDIDATES);
@@ -123,7 +135,7 @@ export class SearchService {
       ceiling = Math.min(scores.get(f.itemId)!, ceiling);
       scores.set(f.itemId, ceiling);
     }
-    let results = ordered.filter((f) => scores.get(f.itemId)! >= req.cutoff).map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
+    let results = ordered.filter((f) => meetsCutoff(scores.get(f.itemId)!, req.cutoff)).map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
     if (req.sort === 'date') results = results.sort((a, b) => b.date - a.date);
     const total = results.length;
     results = results.slice(0, req.limit);
@@ -133,6 +145,16 @@ export class SearchService {
       mode: describe({ semantic: embedder !== null && (semantic.length > 0 || !!queryInput.images || req.likeItemId !== undefined || !!text), keyword: !!text, reranked: reranked.size > 0, noModel: !embedder }),
       tookMs: performance.now() - t0,
     };
+  }
+
+  /** Cosine similarity of the (normalised) query and an item's stored vector; null when it has none. */
+  private similarity(modelId: number, query: Float32Array, itemId: number): number | null {
+    const stored = this.store.vectors.dequantised(modelId, itemId);
+    if (!stored) return null;
+    const v = l2Normalize(stored);
+    let dot = 0;
+    for (let i = 0; i < Math.min(v.length, query.length); i++) dot += v[i]! * query[i]!;
+    return dot;
   }
 
   /** What the reranker reads for an item: the image itself, the chunk's text, else the file name. */

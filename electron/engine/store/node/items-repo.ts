@@ -209,6 +209,19 @@ export class ItemsRepo {
       .map((r) => ({ itemId: r.item_id, bm25: r.rank, snippet: r.snippet }));
   }
 
+  /**
+   * The strongest keyword match of `text` in the whole library (the lowest bm25), ignoring filters:
+   * the yardstick keyword scores are measured against, so a filter never changes a score. Null when
+   * nothing matches.
+   */
+  bestKeywordBm25(text: string): number | null {
+    const query = toFtsQuery(text);
+    if (query === null) return null;
+    // bm25() cannot sit inside an aggregate: order by it and take the first.
+    const best = this.db.prepare(`SELECT bm25(items_fts, ${BM25_WEIGHTS}) AS r FROM items_fts WHERE items_fts MATCH ? ORDER BY r LIMIT 1`).pluck().get(query) as number | undefined;
+    return best ?? null;
+  }
+
   /** Rebuilds the keyword index from items and files (after a tokenizer change or a repair). */
   rebuildKeywordIndex(): void {
     this.db.transaction(() => {
