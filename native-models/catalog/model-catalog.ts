@@ -132,6 +132,7 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = Object.freeze([
     packageBytes: packageBytes({ ...SHAPE_2B, lmHead: false }),
     workingBytes: WORKING_BYTES['2b'],
     speed: `About 1 full-size photo a second on a mid-range GPU, 20–30 seconds a photo on an 8-core CPU; short texts are much faster (${SPEED_BASIS})`,
+    photoSeconds: { gpu: 1, cpuLow: 20, cpuHigh: 30 },
     summary: 'Finds photos, videos, documents and text from a description; the right size for most computers.',
   }),
   entry({

@@ -129,15 +129,16 @@ function label(m: Entry): string {
   return size === 'other' ? m.title : size.toUpperCase();
 }
 
+/** Where the models run, in words for the welcome screen: no execution-provider names (the UI's details have them). */
 function epWords(hardware: Hardware): string {
   const gpu = hardware.gpus[0]?.name;
   switch (hardware.executionProvider) {
     case 'cpu':
-      return hardware.gpus.length === 0 ? 'No usable GPU was found, so Trove runs on the CPU' : 'Trove runs on the CPU here (no GPU provider works with this onnxruntime install)';
+      return hardware.gpus.length === 0 ? 'No usable GPU was found, so Trove runs on the CPU' : 'Trove runs on the CPU here, as it cannot use the graphics card';
     case 'coreml':
-      return `Trove runs on ${gpu ?? 'this Mac'} with CoreML`;
+      return `Trove runs on ${gpu ?? 'this Mac'}`;
     default:
-      return `Trove runs on ${gpu ?? 'the GPU'} (${hardware.executionProvider})`;
+      return `Trove runs on ${gpu ?? 'the graphics card'}`;
   }
 }
 

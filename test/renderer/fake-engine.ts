@@ -91,6 +91,7 @@ export const FAKE_CATALOG: CatalogModel[] = [
     precisionByProvider: { ...GPU_FP16, cpu: 'fp32' },
     memoryBytes: MEMORY_2B,
     speed: 'About 1 full-size photo a second on a mid-range GPU; short texts are much faster.',
+    photoSeconds: { gpu: 1, cpuLow: 20, cpuHigh: 30 },
     summary: 'Finds photos, videos, documents and text from a description; the right size for most computers.',
   }),
   catalogModel({
@@ -104,6 +105,7 @@ export const FAKE_CATALOG: CatalogModel[] = [
     precisionByProvider: { ...GPU_FP16, cpu: 'int8' },
     memoryBytes: MEMORY_8B,
     speed: 'About 3 times slower than the 2B model on the same hardware.',
+    photoSeconds: null,
     summary: 'The most accurate search; needs a large GPU (or a Mac with a lot of memory).',
   }),
   catalogModel({
@@ -117,6 +119,7 @@ export const FAKE_CATALOG: CatalogModel[] = [
     precisionByProvider: { ...GPU_FP16, cpu: 'fp32' },
     memoryBytes: MEMORY_2B,
     speed: 'Well under a second for 20 text results on a GPU.',
+    photoSeconds: null,
     summary: 'Re-checks the top search results against your words to put the best ones first.',
   }),
   catalogModel({
@@ -130,6 +133,7 @@ export const FAKE_CATALOG: CatalogModel[] = [
     precisionByProvider: { ...GPU_FP16, cpu: 'int8' },
     memoryBytes: MEMORY_8B,
     speed: 'About 3 times slower than the 2B reranker on the same hardware.',
+    photoSeconds: null,
     summary: 'The most accurate re-checking of results; needs a large GPU.',
   }),
 ];
@@ -137,6 +141,17 @@ export const FAKE_CATALOG: CatalogModel[] = [
 function tooBig(title: string): string {
   return `${title} at fp16 needs about 23 GB of GPU memory, more than the 11 GB Trove allows itself of the GPU’s 12 GB.`;
 }
+
+export const NO_MODEL: ModelStatus = {
+  embedding: null,
+  reranker: null,
+  executionProvider: null,
+  search: 'keyword',
+  providerDetails: null,
+  unusedVectors: [],
+  notes: [],
+  statement: 'No embedding model in use: keyword search only (names, paths and text).',
+};
 
 export const FAKE_HARDWARE: Hardware = {
   gpus: [{ name: 'NVIDIA GeForce RTX 4070', memoryBytes: 12 * GIB }],
@@ -191,7 +206,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       reranker: 'reranker-2b',
       precision: 'int8',
       reason:
-        'Trove runs on NVIDIA GeForce RTX 4070 (cuda); the 2B embedding model and the 2B reranker at int8 fit in its 12 GB of GPU memory; at fp16 they would need about 13 GB, more than the 11 GB Trove allows itself of the GPU’s 12 GB.',
+        'Trove runs on NVIDIA GeForce RTX 4070; the 2B embedding model and the 2B reranker at int8 fit in its 12 GB of GPU memory; at fp16 they would need about 13 GB, more than the 11 GB Trove allows itself of the GPU’s 12 GB.',
     },
     // The engine's verdicts (recommend-models.ts fitsOn) for a 12 GB GPU: the 8B models need more.
     fits: {
@@ -204,6 +219,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       ...(options.models === 'none' ? [] : [fakePackage('embedding-2b', 'fp16', true), fakePackage('reranker-2b', 'fp16', true)]),
       ...(options.extraPackages ?? []),
     ],
+    inUse: NO_MODEL,
     backend: { type: 'local' },
     task: null,
     switching: null,
@@ -222,6 +238,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     rate: 0,
     etaSeconds: null,
     current: null,
+    byRoot: [],
   };
 
   const item = (itemId: number, name: string, kind: FileKind, extra: Partial<LibraryItem> = {}): LibraryItem => ({
@@ -263,33 +280,42 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   }
 
   /** What status.get says about the model follows models.state, unless a test set it outright. */
-  function modelStatus(): ModelStatus {
+  function modelStatus(m: ModelsState = models): ModelStatus {
     if (modelOverride) return modelOverride;
-    if (models.backend.type === 'remote') {
-      const { url, embeddingModel, rerankerModel } = models.backend;
+    if (m.backend.type === 'remote') {
+      const { url, embeddingModel, rerankerModel } = m.backend;
+      const origin = { type: 'server' as const, url };
       return {
-        embedding: { name: embeddingModel, dims: 2048, precision: 'remote' },
-        reranker: rerankerModel ? { name: rerankerModel, precision: 'remote' } : null,
-        executionProvider: `remote: ${url}`,
+        embedding: { name: embeddingModel, dims: 2048, precision: 'remote', origin },
+        reranker: rerankerModel ? { name: rerankerModel, precision: 'remote', origin } : null,
+        executionProvider: 'remote',
+        search: 'semantic',
+        providerDetails: null,
+        unusedVectors: [],
+        notes: [],
         statement: `Embedding and reranking on ${url}.`,
       };
     }
-    const embedding = models.installed.find((p) => p.kind === 'embedding' && p.active);
-    const reranker = models.installed.find((p) => p.kind === 'reranker' && p.active);
-    if (!embedding) {
-      return { embedding: null, reranker: null, executionProvider: null, statement: 'No search model yet: keyword search only.' };
-    }
-    const dims = FAKE_CATALOG.find((m) => m.id === embedding.catalogId)?.dims ?? 2048;
+    const embedding = m.installed.find((p) => p.kind === 'embedding' && p.active);
+    const reranker = m.installed.find((p) => p.kind === 'reranker' && p.active);
+    if (!embedding) return NO_MODEL;
+    const dims = FAKE_CATALOG.find((c) => c.id === embedding.catalogId)?.dims ?? 2048;
     return {
-      embedding: { name: titleOf(embedding), dims, precision: embedding.precision },
-      reranker: reranker ? { name: titleOf(reranker), precision: reranker.precision } : null,
-      executionProvider: 'cuda: NVIDIA GeForce RTX 4070 (12 GB)',
-      statement: `${[embedding, reranker].filter((p) => p !== undefined).map(titleOf).join(' and ')} on the GPU (CUDA).`,
+      embedding: { name: titleOf(embedding), dims, precision: embedding.precision, origin: { type: 'installed', packageId: embedding.id } },
+      reranker: reranker ? { name: titleOf(reranker), precision: reranker.precision, origin: { type: 'installed', packageId: reranker.id } } : null,
+      executionProvider: 'cuda',
+      search: 'semantic',
+      providerDetails: 'Running on CUDA.',
+      unusedVectors: [],
+      notes: [],
+      statement: `${[embedding, reranker].filter((p) => p !== undefined).map(titleOf).join(' and ')} on the GPU.`,
     };
   }
+  models = { ...models, inUse: modelStatus() };
 
   function setModels(next: ModelsState, statusChanged = false): void {
     models = { ...next, asOf: now() };
+    models = { ...models, inUse: modelStatus() };
     emit('models.changed', models);
     if (statusChanged) emit('model.changed', { statement: modelStatus().statement });
   }
@@ -478,6 +504,9 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     },
     setModel(next: ModelStatus) {
       modelOverride = next;
+      // One answer: models.state says what status.get says.
+      models = { ...models, asOf: now(), inUse: next };
+      emit('models.changed', models);
       emit('model.changed', { statement: next.statement });
     },
     /**

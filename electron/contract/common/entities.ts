@@ -29,6 +29,11 @@ export const root = z.object({
 });
 export type Root = z.infer<typeof root>;
 
+/**
+ * Files (not items), in one meaning everywhere: `total` files found in the folders = `indexed`
+ * (searchable) + `failed` (could not be read; files.failures says why) + `pending`
+ * (not read yet). "Done" is indexed + failed.
+ */
 export const kindCounts = z.object({
   total: z.number().int().nonnegative(),
   indexed: z.number().int().nonnegative(),
@@ -47,22 +52,56 @@ export const indexingProgress = z.object({
   etaSeconds: z.number().nonnegative().nullable(),
   /** The file being worked on, for display. */
   current: z.string().nullable(),
+  /** The same counts per folder (roots.list ids), for the folders view. */
+  byRoot: z.array(z.object({ rootId: z.number().int(), files: kindCounts })),
 });
 export type IndexingProgress = z.infer<typeof indexingProgress>;
 
+/** Where a model in use comes from. */
+export const modelOrigin = z.discriminatedUnion('type', [
+  /** A package in Trove's models folder (set up from the app or `trove model pull`): its package id. */
+  z.object({ type: z.literal('installed'), packageId: z.string() }),
+  /** A package folder elsewhere on disk, given for this run (`--model`, `TROVE_MODEL`, `--reranker`). */
+  z.object({ type: z.literal('folder'), path: z.string() }),
+  /** A model on an inference server: file contents are sent there. */
+  z.object({ type: z.literal('server'), url: z.string() }),
+]);
+export type ModelOrigin = z.infer<typeof modelOrigin>;
+
+/**
+ * The models in use and what search can do now: one answer, computed in one place by the engine
+ * (status.get `model` and models.state `inUse` are the same object), that every label is made from.
+ */
 export const modelStatus = z.object({
-  /** The embedding model package in use, or null: keyword search only until one is ready. */
-  embedding: z.object({ name: z.string(), dims: z.number().int().positive(), precision: z.string() }).nullable(),
-  reranker: z.object({ name: z.string(), precision: z.string() }).nullable(),
-  /** Which execution provider runs the models (cpu, cuda, webgpu, …), and why, in words. */
+  /** The embedding model search and indexing use, or null: keyword search only until one is ready. */
+  embedding: z.object({ name: z.string(), dims: z.number().int().positive(), precision: z.string(), origin: modelOrigin }).nullable(),
+  reranker: z.object({ name: z.string(), precision: z.string(), origin: modelOrigin }).nullable(),
+  /** Which execution provider runs the models (cpu, cuda, webgpu, …; 'remote' on a server), null without a model. */
   executionProvider: z.string().nullable(),
+  /** What a search does right now: by meaning and keywords, or keywords only (names, paths, text). */
+  search: z.enum(['semantic', 'keyword']),
+  /**
+   * Technical details for a disclosure: which execution provider runs each model and why the
+   * others did not (onnxruntime's words); null when no local model runs.
+   */
+  providerDetails: z.string().nullable(),
+  /**
+   * Vectors the library holds from models that are not in use now (a package given with --model
+   * for an earlier run, say): search does not use them until that model is in use again.
+   */
+  unusedVectors: z.array(z.object({ name: z.string(), path: z.string(), vectors: z.number().int().nonnegative() })),
+  /** Problems to show (a saved model that could not be loaded, and why); empty when there are none. */
+  notes: z.array(z.string()),
+  /** All of the above in plain sentences (no execution-provider details). */
   statement: z.string(),
 });
 export type ModelStatus = z.infer<typeof modelStatus>;
 
 export const status = z.object({
   files: kindCounts,
+  /** Searchable parts of the indexed files: a photo, a PDF page, a video moment, a passage of text. */
   items: z.number().int().nonnegative(),
+  /** Vectors of the embedding model in use (0 without one): what semantic search reaches. */
   vectors: z.number().int().nonnegative(),
   ann: z.object({ count: z.number().int().nonnegative() }),
   indexing: indexingProgress,

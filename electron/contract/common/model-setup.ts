@@ -2,6 +2,7 @@
 // official checkpoints, what this machine has, what Trove recommends, what is installed, the
 // download/build task in flight and the background re-embed of a model switch.
 import { z } from 'zod';
+import { modelStatus } from './entities.ts';
 
 export const packageKind = z.enum(['embedding', 'reranker']);
 export const packagePrecision = z.enum(['fp32', 'fp16', 'int8', 'int4']);
@@ -28,6 +29,12 @@ export const catalogModel = z.object({
   memoryBytes: z.record(packagePrecision, z.number().nonnegative()),
   /** Expected speed on typical hardware, in words, e.g. "about 20 photos a second on a mid-range GPU". */
   speed: z.string(),
+  /**
+   * The figures behind `speed`, where there are some: estimated seconds to embed one full-size
+   * photo on a mid-range GPU and on an 8-core CPU (a low–high range). The UI's "a GPU makes it
+   * N× faster" comes from these; null where nothing was estimated.
+   */
+  photoSeconds: z.object({ gpu: z.number().positive(), cpuLow: z.number().positive(), cpuHigh: z.number().positive() }).nullable().default(null),
   /** A line for the picker: what it is good for. */
   summary: z.string(),
 });
@@ -62,7 +69,7 @@ export const installedPackage = z.object({
   name: z.string(),
   precision: z.string(),
   sizeBytes: z.number().nonnegative(),
-  /** In use for search (embedding) or reranking now. */
+  /** In use for search (embedding) or reranking now (`inUse` names it by this id). */
   active: z.boolean(),
 });
 export type InstalledPackage = z.infer<typeof installedPackage>;
@@ -166,6 +173,8 @@ export const modelsState = z.object({
   /** Per catalog id. */
   fits: z.record(z.string(), modelFit),
   installed: z.array(installedPackage),
+  /** The models in use and what search can do now: the same answer as status.get `model`. */
+  inUse: modelStatus,
   backend: modelBackend,
   task: setupTask.nullable(),
   switching: modelSwitch.nullable(),

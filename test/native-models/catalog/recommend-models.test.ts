@@ -40,7 +40,7 @@ describe('recommendModels', () => {
     const r = recommend(nvidia('NVIDIA GeForce RTX 4060', 8188));
     assert.equal(r.embedding, 'embedding-2b');
     assert.equal(r.reranker, null);
-    assert.match(r.reason, /^Trove runs on NVIDIA GeForce RTX 4060 \(cuda\); the 2B embedding model at \w+ fits in its 8 GB of GPU memory; the 2B embedding model and the 2B reranker at \w+ would need about [\d.]+ GB of GPU memory/);
+    assert.match(r.reason, /^Trove runs on NVIDIA GeForce RTX 4060; the 2B embedding model at \w+ fits in its 8 GB of GPU memory; the 2B embedding model and the 2B reranker at \w+ would need about [\d.]+ GB of GPU memory/);
   });
 
   test('24 GB GPU: 2B + 2B reranker at fp16; 8B is named as not fitting', () => {
@@ -52,7 +52,7 @@ describe('recommendModels', () => {
   test('80 GB GPU: 8B + 8B reranker at fp16', () => {
     const r = recommend(nvidia('NVIDIA H100 80GB HBM3', 81559, 128 * GiB));
     assert.deepEqual([r.embedding, r.reranker, r.precision], ['embedding-8b', 'reranker-8b', 'fp16']);
-    assert.equal(r.reason, 'Trove runs on NVIDIA H100 80GB HBM3 (cuda); the 8B embedding model and the 8B reranker at fp16 fit in its 80 GB of GPU memory.');
+    assert.equal(r.reason, 'Trove runs on NVIDIA H100 80GB HBM3; the 8B embedding model and the 8B reranker at fp16 fit in its 80 GB of GPU memory.');
   });
 
   test('the first NVIDIA GPU is the one CUDA uses', () => {
@@ -80,7 +80,7 @@ describe('recommendModels', () => {
     const r = recommend(hw);
     assert.deepEqual([r.embedding, r.reranker, r.precision], ['embedding-2b', 'reranker-2b', 'fp16']);
     assert.equal(memoryBudget(hw).bytes, Math.floor((32 * GiB * 2) / 3));
-    assert.match(r.reason, /^Trove runs on Apple M2 Pro with CoreML; .* fit in this computer's 32 GB of memory/);
+    assert.match(r.reason, /^Trove runs on Apple M2 Pro; .* fit in this computer's 32 GB of memory/);
     const big = recommend({ ...hw, ramBytes: 128 * GiB, gpus: [{ name: 'Apple M3 Max', memoryBytes: 96 * GiB }] });
     assert.deepEqual([big.embedding, big.reranker], ['embedding-8b', 'reranker-8b']);
   });

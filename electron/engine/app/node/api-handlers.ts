@@ -57,10 +57,11 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
       return {
         files: counts.files,
         items: store.items.count(),
-        vectors: modelId === undefined ? store.vectors.count() : store.vectors.count(modelId),
+        // The vectors search reaches now; another model's (an earlier --model) are in model.unusedVectors.
+        vectors: modelId === undefined ? 0 : store.vectors.count(modelId),
         ann: { count: modelId === undefined ? 0 : store.ann(modelId).count },
         indexing: parts.progress(),
-        model: models.status(),
+        model: setup.inUse(),
         dataDir: store.dataDir,
         diskBytes: store.diskBytes(),
       };

@@ -5,6 +5,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../contract/common/trove-api.ts';
+import type { ModelStatus } from '../../../contract/common/entities.ts';
 import type {
   CatalogModel,
   Hardware,
@@ -29,6 +30,7 @@ import type { DownloadOptions } from '../../../../native-models/hub/snapshot-dow
 import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
 import { downloadFolderName, folderBytes, installModel, removeInterruptedBuilds, repoOfDownloadFolder, type InstallProgress } from './model-install.ts';
 import { modelsLayout, writeModelSettings, type ModelSettings } from './model-settings.ts';
+import { modelsInUse } from './models-in-use.ts';
 
 /** How long a hardware probe (nvidia-smi, free disk) is reused. */
 const HARDWARE_TTL_MS = 30_000;
@@ -132,6 +134,11 @@ export class ModelSetup {
     if (this.options.models.target) this.backfill.wake();
   }
 
+  /** Which models are in use and what search can do now: the one answer status.get and state() share. */
+  inUse(): ModelStatus {
+    return modelsInUse(this.options.models, this.options.store, this.layout.packages);
+  }
+
   async state(): Promise<ModelsState> {
     // What changes synchronously is read before the first await, so `asOf` (taken here too) is
     // true of it: of two states, the later asOf is never the staler one (see ModelsState.asOf).
@@ -144,6 +151,7 @@ export class ModelSetup {
     const task = this.task;
     const declined = this.settings.declined;
     const downloadsInUse = this.downloadsInUse();
+    const inUse = this.inUse();
     const hardware = await this.hardware();
     const fits = Object.fromEntries(
       this.catalog.map((m) => {
@@ -157,7 +165,8 @@ export class ModelSetup {
       hardware,
       recommendation: recommendModels(this.catalog, hardware),
       fits,
-      installed: await this.installed(),
+      installed: await this.installed(inUse),
+      inUse,
       backend:
         embedRef?.type === 'remote'
           ? { type: 'remote', url: embedRef.settings.url, embeddingModel: embedRef.settings.embeddingModel, rerankerModel: rerankRef?.type === 'remote' ? rerankRef.settings.rerankerModel : null }
@@ -476,7 +485,7 @@ export class ModelSetup {
   }
 
   private modelChanged(): void {
-    this.options.onModelChanged(this.options.models.status().statement);
+    this.options.onModelChanged(this.inUse().statement);
     this.events.request();
   }
 
@@ -546,15 +555,14 @@ export class ModelSetup {
     return out;
   }
 
-  private async installed(): Promise<InstalledPackage[]> {
+  private async installed(inUse: ModelStatus): Promise<InstalledPackage[]> {
     let names: string[];
     try {
       names = (await readdir(this.layout.packages, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.includes('.partial-')).map((d) => d.name);
     } catch {
       return [];
     }
-    const { models } = this.options;
-    const inUse = [models.embedder?.ref, models.reranker?.ref].filter((r): r is ModelRef => r?.type === 'package').map((r) => path.resolve((r as { dir: string }).dir));
+    const activeIds = new Set([inUse.embedding?.origin, inUse.reranker?.origin].map((o) => (o?.type === 'installed' ? o.packageId : null)));
     const out: InstalledPackage[] = [];
     for (const name of names.sort()) {
       const dir = path.resolve(this.layout.packages, name);
@@ -568,7 +576,7 @@ export class ModelSetup {
           name: catalogEntry?.title ?? manifest.source.repo ?? name,
           precision: manifest.precision,
           sizeBytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
-          active: inUse.includes(dir),
+          active: activeIds.has(name),
         });
       } catch {
         // Not a package (or a damaged one): not offered.

@@ -12,6 +12,12 @@ export interface EngineOptions {
   readonly rerankerModel?: string | null;
   /** Watch the roots for changes (the app and `trove serve`); false for one-shot CLI runs. */
   readonly watch?: boolean;
+  /**
+   * The library as it is stored, for `trove status`: no scan of the folders, no indexing, no model
+   * task resumed, so the answer describes the library (idle, N pending) rather than this process
+   * checking it ("scanning").
+   */
+  readonly snapshot?: boolean;
   readonly fileTimeoutMs?: number; // per-file extraction limit, default DEFAULT_FILE_TIMEOUT_MS (120 s); tests shorten it
 }
 

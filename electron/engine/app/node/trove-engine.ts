@@ -1,7 +1,8 @@
 // The engine as one product: the store, the models, library sync (scan + watch), the indexer and
 // the search service, behind the API handlers, events and media lookups the adapters use.
 // At open every stored root is reconciled with the disk (changes made while Trove was closed) and
-// pending files are indexed in the background; `close()` stops that work and saves the ANN index.
+// pending files are indexed in the background (not in a snapshot, see EngineOptions.snapshot);
+// `close()` stops that work and saves the ANN index.
 import path from 'node:path';
 import { FILE_KINDS, type IndexingProgress } from '../../../contract/common/entities.ts';
 import type { ApiEvent, ApiEventPayload } from '../../../contract/common/api-events.ts';
@@ -43,7 +44,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     throw error;
   }
   if (saved.problem) models.noteProblem(saved.problem);
-  if (models.embedder) requeueFilesWithoutVectors(store, models.embedder.modelId);
+  if (models.embedder && !options.snapshot) requeueFilesWithoutVectors(store, models.embedder.modelId);
 
   const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
   const emit = <E extends ApiEvent>(event: E, payload: ApiEventPayload<E>): void => {
@@ -70,6 +71,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
       rate: indexer.rate.rate(),
       etaSeconds: state === 'idle' ? 0 : indexer.rate.etaSeconds(counts.files.pending),
       current: indexer.currentFile,
+      byRoot: [...store.files.countsByRoot()].map(([rootId, files]) => ({ rootId, files })),
     };
   };
   const progressEvents = new Coalescer(() => {
@@ -161,9 +163,11 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     rootPaths: async () => store.roots.list().map((r) => r.path),
   };
 
-  sync.startAll();
-  indexer.wake();
-  await setup.resume();
+  if (!options.snapshot) {
+    sync.startAll();
+    indexer.wake();
+    await setup.resume();
+  }
 
   return {
     handlers,

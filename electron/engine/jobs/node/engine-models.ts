@@ -4,11 +4,10 @@
 // backend: a local package in its own worker thread (ModelClient) or an inference server
 // (RemoteModelClient). Vectors belong to the store's model row of the embedder that made them,
 // so vectors of different models never mix. A model that fails to load leaves the engine running
-// (keyword-only without an embedder), with the reason in the status statement.
+// (keyword-only without an embedder), with the reason in the status statement (models-in-use.ts).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelStatus } from '../../../contract/common/entities.ts';
 import type { RemoteBackendSettings } from '../../../contract/common/model-setup.ts';
 import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
@@ -229,25 +228,9 @@ export class EngineModels {
     if (problem) this.problems.push(problem);
   }
 
-  status(): ModelStatus {
-    const embedder = this.active;
-    const reranker = this.rerankerModel;
-    const parts: string[] = [];
-    if (embedder) parts.push(`Embedding with ${embedder.name} (${embedder.dims} dimensions, ${embedder.precision}).`);
-    else parts.push('No embedding model yet: keyword search only; semantic search starts once a model is set up.');
-    if (this.targetModel) parts.push(`Switching to ${this.targetModel.name}: the library is re-embedded in the background and search uses the current model until it finishes.`);
-    if (reranker) parts.push(`Reranking with ${reranker.name} (${reranker.precision}).`);
-    else parts.push('No reranker: results are ranked by fused similarity and keyword rank.');
-    const where = embedder?.where || reranker?.where;
-    if (where) parts.push(where);
-    if (reranker && embedder && reranker.where && reranker.where !== embedder.where && reranker.executionProvider === 'remote') parts.push(reranker.where);
-    parts.push(...this.problems.map((p) => `Note: ${p}`));
-    return {
-      embedding: embedder ? { name: embedder.name, dims: embedder.dims, precision: embedder.precision } : null,
-      reranker: reranker ? { name: reranker.name, precision: reranker.precision } : null,
-      executionProvider: embedder?.executionProvider ?? reranker?.executionProvider ?? null,
-      statement: parts.join(' '),
-    };
+  /** The notes above, for the status statement (app/node/models-in-use.ts words the rest). */
+  get notes(): readonly string[] {
+    return this.problems;
   }
 
   embed(inputs: readonly EmbedInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {

@@ -237,6 +237,21 @@ export class FilesRepo {
     return { files, byKind };
   }
 
+  /** The same counts per root folder (the folders view), one entry per root that has files. */
+  countsByRoot(): Map<number, KindCounts> {
+    const out = new Map<number, ReturnType<typeof emptyCounts>>();
+    const rows = this.db.prepare<{ rootId: number; status: FileStatus; n: number }>('SELECT root_id AS rootId, status, count(*) AS n FROM files GROUP BY root_id, status').all();
+    for (const r of rows) {
+      let c = out.get(r.rootId);
+      if (!c) out.set(r.rootId, (c = emptyCounts()));
+      c.total += r.n;
+      if (r.status === 'indexed') c.indexed += r.n;
+      else if (r.status === 'failed') c.failed += r.n;
+      else if (IN_PROGRESS.includes(r.status)) c.pending += r.n;
+    }
+    return out;
+  }
+
   /** Deletes the file and everything derived from it; returns the ANN labels that went with it. */
   remove(id: number): AnnLabelsByModel {
     return this.db.transaction(() => {
