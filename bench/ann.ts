@@ -2,7 +2,7 @@
 // baseline, same run) against hnswlib-node on a normalised Matryoshka prefix, with and without
 // exact rescoring of the top K' candidates against the full int8 vectors.
 //
-// Data: synthetic "latent" vectors (../shared/design/store-and-shell-notes.md): a Gaussian in a
+// Data: synthetic "latent" vectors (docs/store.md#ann-defaults-by-measurement): a Gaussian in a
 // 48-d latent, projected to 2048-d, plus per-dimension noise and a common offset, seeded;
 // continuous neighbourhoods, the closest of the synthetic sets to real embeddings. Queries are
 // held-out points from the same distribution; the truth is exact float32 search over full vectors.

@@ -2,7 +2,7 @@
 // process builds the vision + embedding-decoder graphs (build time, peak RSS of that process,
 // size on disk), then this process loads the decoder on the chosen execution provider (load
 // time) and measures text-only embedding throughput at batch 1/4/16 (64 tokens per row). Two
-// checkpoints: the tiny one (spec §9.1) and a 4-layer mid-size random one (hidden 512) where the
+// checkpoints: the tiny one (docs/qwen3-vl-model.md#tiny-test-checkpoint) and a 4-layer mid-size random one (hidden 512) where the
 // linear layers, not the 151936-row embedding table, dominate. Baseline: fp32 plain in the same run;
 // throughput is the best of three interleaved rounds.
 //

@@ -24,7 +24,7 @@ export type PerPrecision = Record<CatalogPrecision, number>;
 
 export const GIB = 1024 ** 3;
 
-/** The architecture numbers the sizes depend on (spec §1.1–1.2, checked against published parameter counts). */
+/** The architecture numbers the sizes depend on (docs/qwen3-vl-model.md#model-configuration, checked against published parameter counts). */
 export interface ModelShape {
   text: { vocabSize: number; hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number; headDim: number };
   vision: { depth: number; hidden: number; intermediate: number; heads: number; outHidden: number; deepstack: number };

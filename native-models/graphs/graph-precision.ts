@@ -1,8 +1,8 @@
-// How the graphs store and compute their big weights at each package precision (spec §8.5):
+// How the graphs store and compute their big weights at each package precision (docs/qwen3-vl-model.md#numeric-precision):
 // - fp32: MatMul by a float32 [in, out] initializer (the reference graph, unchanged);
 // - fp16: float16 initializers. Where fp16 arithmetic is safe the linear runs in fp16
-//   (Cast x → fp16, MatMul, Cast → fp32), so a GPU EP uses its fp16 kernels; where the spec warns
-//   of overflow (vision MLPs, the decoder's down_proj that writes the massive residual
+//   (Cast x → fp16, MatMul, Cast → fp32), so a GPU EP uses its fp16 kernels; where fp16 would
+//   overflow (vision MLPs, the decoder's down_proj that writes the massive residual
 //   activations, the mergers) only the storage is fp16 and the weight is Cast to fp32 (an
 //   initializer Cast that onnxruntime folds at load). Norms, softmax, rotary and the residual
 //   stream stay fp32 in every precision: activations between layers are always fp32;
@@ -36,7 +36,7 @@ export const NBITS_ACCURACY_LEVEL = 0;
 
 /**
  * Whether a linear layer may compute in fp16 (`'fp16-ok'`) or must compute in fp32 whatever the
- * storage (`'fp32-island'`, spec §8.5 overflow risks).
+ * storage (`'fp32-island'`, the fp16 overflow risks of docs/qwen3-vl-model.md#numeric-precision).
  */
 export type LinearRange = 'fp16-ok' | 'fp32-island';
 

@@ -1,5 +1,5 @@
 // Writes `text_decoder.onnx` (embedder) or `rerank_decoder.onnx` (reranker) straight from the
-// safetensors weights (spec §7.2, §7.3, §8.3): token embedding with the vision rows fused in,
+// safetensors weights (docs/qwen3-vl-model.md#text-decoder, docs/model-packages.md#graph-inputs-and-outputs): token embedding with the vision rows fused in,
 // every decoder layer with DeepStack adds after the first layers, final RMSNorm at last_index,
 // and for the reranker the yes−no logit. Dynamic batch / seq / num_visual. `precision` picks how the
 // linear layers and the embedding table are stored (graph-precision.ts; inputs and outputs are
@@ -36,7 +36,7 @@ export interface TextDecoderBuildResult extends SaveResult {
   readonly buildSeconds: number;
 }
 
-/** Token ids of "yes" and "no" whose lm_head rows form the reranker's score direction (spec §5.3). */
+/** Token ids of "yes" and "no" whose lm_head rows form the reranker's score direction (docs/qwen3-vl-model.md#reranker-score). */
 export const RERANK_YES_TOKEN_ID = 9693;
 export const RERANK_NO_TOKEN_ID = 2152;
 /** HF eager's finfo(float32).min: finite, so fully masked (left-pad) query rows stay finite, never NaN. */
@@ -124,7 +124,7 @@ function attentionBias(g: GraphBuilder, forFusedAttention: boolean): string {
 
 /**
  * Builds the decoder graph of `checkpoint` and saves it to `outFile` (+ `<name>.onnx_data` beside
- * it). Inputs/outputs follow spec §8.3; the reranker graph adds `yes_no_logit`.
+ * it). Inputs/outputs: docs/model-packages.md#graph-inputs-and-outputs; the reranker graph adds `yes_no_logit`.
  */
 export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, options: TextDecoderBuildOptions): Promise<TextDecoderBuildResult> {
   const started = performance.now();

@@ -1,4 +1,4 @@
-// One Qwen3 decoder layer (spec §7.3): RMSNorm → q/k/v → q_norm/k_norm → rotary → GQA attention
+// One Qwen3 decoder layer (docs/qwen3-vl-model.md#text-decoder): RMSNorm → q/k/v → q_norm/k_norm → rotary → GQA attention
 // with an additive mask → o_proj → residual; RMSNorm → SwiGLU → residual. The plain variant uses
 // ONNX primitives only; the fused one uses onnxruntime contrib ops for the norms, the
 // residual + norm, attention and SiLU (fused-ops.ts). Linear layers go through the precision
@@ -44,7 +44,7 @@ export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, t
   const p = `${TEXT_PREFIX}layers.${index}.`;
   const fused = context.variant === 'fused';
   const norm = (value: string, weight: string) => (fused ? fusedRmsNorm(g, value, weight, eps) : rmsNorm(g, value, weight, eps));
-  // down_proj writes the residual stream's massive activations, which overflow fp16 (spec §8.5).
+  // down_proj writes the residual stream's massive activations, which overflow fp16 (docs/qwen3-vl-model.md#numeric-precision).
   const linear = async (input: string, name: string, outFeatures: number, inFeatures: number, range: 'fp16-ok' | 'fp32-island' = 'fp16-ok') =>
     context.writer.linear(input, name, await readChecked(checkpoint, name, [outFeatures, inFeatures]), outFeatures, inFeatures, range);
 

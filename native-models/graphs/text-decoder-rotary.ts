@@ -1,4 +1,4 @@
-// Interleaved M-RoPE of the Qwen3-VL text decoder (spec §1.1, §7.3, §8.3), computed inside the
+// Interleaved M-RoPE of the Qwen3-VL text decoder (docs/qwen3-vl-model.md#interleaved-m-rope), computed inside the
 // graph from position_ids [3, batch, seq] so every sequence length and image layout works.
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { int64s } from './text-decoder-blocks.ts';

@@ -1,4 +1,4 @@
-// Writes vision_encoder.onnx (design spec §7.1, §8.2) straight from the safetensors weights:
+// Writes vision_encoder.onnx (docs/qwen3-vl-model.md#vision-tower, docs/model-packages.md#graph-inputs-and-outputs) straight from the safetensors weights:
 // patch embed, learned position embedding, ViT blocks with 2-D rotary, DeepStack taps, final
 // merger. Everything grid-dependent (bilinear pos-embed taps, rotary tables) comes in as inputs,
 // so one fp32 graph serves every image size and video length (num_segments, seg_patches,
@@ -7,7 +7,7 @@
 //
 // Precision (graph-precision.ts): fp16 stores every linear weight as float16; the attention
 // projections compute in fp16, while the patch embed, the block MLPs (whose fc1 output exceeds the
-// fp16 max on the 2B, spec §8.5) and the mergers compute in fp32 from fp16 storage. int8/int4
+// fp16 max on the 2B, docs/qwen3-vl-model.md#numeric-precision) and the mergers compute in fp32 from fp16 storage. int8/int4
 // packages keep this tower fp32: it is small next to the decoder. The fused variant uses
 // MultiHeadAttention and FastGelu/Gelu (fused-ops.ts).
 import path from 'node:path';
@@ -133,7 +133,7 @@ class VisionGraphWriter {
 
 /**
  * Builds `vision_encoder.onnx` (+ `vision_encoder.onnx_data`) in `outDir` from a Qwen3-VL
- * checkpoint, per design spec §8.2. Weights stream into the data file as they are read, so
+ * checkpoint, per docs/model-packages.md#graph-inputs-and-outputs. Weights stream into the data file as they are read, so
  * memory stays near the largest single tensor.
  */
 export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string, options: BuildVisionEncoderOptions = {}): Promise<SaveResult> {

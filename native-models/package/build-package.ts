@@ -1,4 +1,4 @@
-// Turns a Qwen3-VL safetensors checkpoint into a Trove model package (spec §8.1): the vision
+// Turns a Qwen3-VL safetensors checkpoint into a Trove model package (docs/model-packages.md): the vision
 // encoder graph, the embedding or rerank decoder graph (+ external weights), the tokenizer files
 // and manifest.json with every file's SHA-256.
 //

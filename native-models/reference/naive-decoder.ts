@@ -1,4 +1,4 @@
-// Naive float64 Qwen3-VL text decoder (tests only): design spec §7.2–§7.3, checked against
+// Naive float64 Qwen3-VL text decoder (tests only): docs/qwen3-vl-model.md#text-decoder, checked against
 // transformers' Qwen3VLModel.forward / Qwen3VLTextModel / Qwen3VLTextAttention.
 import { addInPlace, applyRotary, linear, mapInPlace, rmsNorm, silu, softmax } from './naive-ops.ts';
 import type { NaiveVisionOutput } from './naive-vision.ts';

@@ -1,5 +1,6 @@
-// Naive float64 embedder and reranker heads (tests only): design spec §4.5, §1.4 and §5.3 on top
-// of the naive vision tower and decoder.
+// Naive float64 embedder and reranker heads (tests only): docs/qwen3-vl-model.md#pooling,
+// docs/qwen3-vl-model.md#matryoshka-dimensions and docs/qwen3-vl-model.md#reranker-score, on top of the naive vision
+// tower and decoder.
 import { NO_TOKEN_ID, YES_TOKEN_ID } from '../../electron/engine/models/common/qwen3vl-constants.ts';
 
 export { NO_TOKEN_ID, YES_TOKEN_ID };

@@ -1,4 +1,4 @@
-// Naive float64 Qwen3-VL vision tower (tests only): the executable form of design spec §7.1,
+// Naive float64 Qwen3-VL vision tower (tests only): the executable form of docs/qwen3-vl-model.md#vision-tower,
 // checked against transformers' Qwen3VLVisionModel. One image or video (one grid) per call.
 import { linspaceFloat32 } from '../../electron/engine/base/common/torch-linspace.ts';
 import type { GridThw } from '../../electron/engine/models/common/vision-types.ts';

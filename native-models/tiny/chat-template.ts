@@ -1,5 +1,5 @@
 // The Jinja chat template shipped with the tiny checkpoint, written for this project. It renders
-// the strings of spec §4.2 (embedder) and §5.1 (reranker) for what the official wrappers send:
+// the strings of docs/qwen3-vl-model.md#embedder-prompt and docs/qwen3-vl-model.md#reranker-prompt for what the official wrappers send:
 // messages whose `content` is a string or a list of {type: text|image|video} items, followed by
 // `<|im_start|>assistant\n` when add_generation_prompt is set. Each image item becomes
 // `<|vision_start|><|image_pad|><|vision_end|>` and each video item the same with

@@ -1,4 +1,4 @@
-// The tiny Qwen3-VL config (spec §9.1) as the exact config.json transformers 4.57 loads: every
+// The tiny Qwen3-VL config (docs/qwen3-vl-model.md#tiny-test-checkpoint) as the exact config.json transformers 4.57 loads: every
 // structural constant of the real models (patch 16, temporal 2, merge 2, 48×48 position grid,
 // 3 DeepStack taps, interleaved M-RoPE with a T-only tail, GQA, explicit head_dim ≠ hidden/heads)
 // and the real vocabulary and token ids, with small widths and depths. Keys are written in sorted

@@ -1,6 +1,6 @@
 // The `trove` CLI end to end as a user runs it: write the tiny checkpoint, then ask what the
-// embedder receives for text + image + video. Expected values are derived here from the spec's
-// rules, not taken from the implementation.
+// embedder receives for text + image + video. Expected values are derived here from the rules
+// of docs/qwen3-vl-model.md, not taken from the implementation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -39,7 +39,7 @@ test('thumbnail: WebP, longest side 320, EXIF orientation applied for display on
     assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 160, 320]);
     assert.ok(isRed(await pixel(result.thumbnail.data, 80, 20)), 'top is the stored left half');
     assert.ok(isBlue(await pixel(result.thumbnail.data, 80, 300)));
-    // The model input stays as stored (spec §2.1): 800 wide, red on the left.
+    // The model input stays as stored (docs/qwen3-vl-model.md#image-decoding-and-colour): 800 wide, red on the left.
     const model = await decodeImage(file);
     assert.deepEqual([model.image.width, model.image.height], [800, 400]);
 

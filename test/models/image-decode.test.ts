@@ -23,7 +23,7 @@ test('every valid PngSuite file decodes to a plausible RGB image', async () => {
   }
 });
 
-test('PngSuite modes and colour rules (spec §2.1)', async () => {
+test('PngSuite modes and colour rules (docs/qwen3-vl-model.md#image-decoding-and-colour)', async () => {
   assert.equal((await decodeImage(pngsuite + 'basn3p08.png')).pillowMode, 'P');
   assert.equal((await decodeImage(pngsuite + 'basn4a08.png')).pillowMode, 'LA');
   assert.equal((await decodeImage(pngsuite + 'basn4a16.png')).pillowMode, 'RGBA');

@@ -39,7 +39,7 @@ test('strip uses Python whitespace, not JS trim', () => {
   assert.equal(normalizeEmbedInstruction('\ufeffFind'), '\ufeffFind.');
 });
 
-test('embedder prompt: the [NB-EV] text example renders exactly', () => {
+test('embedder prompt: the embedding_vllm notebook text example renders exactly', () => {
   const parts = embedderPrompt({ instruction: "Retrieve images or text relevant to the user's query.", ...text(['A woman playing with her dog on a beach at sunset.']) });
   assert.equal(
     renderPrompt(parts),

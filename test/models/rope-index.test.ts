@@ -11,7 +11,7 @@ const t = 7; // any text id
 const ones = (n: number) => new Array<number>(n).fill(1);
 const nums = (s: string) => s.split(' ').map(Number);
 
-test('§6 example 1: text, one image [1,4,4], text', () => {
+test('rope index example 1: text, one image [1,4,4], text', () => {
   const ids = [t, t, t, t, t, VS, I, I, I, I, VE, t, t, t];
   const [T, H, W] = getRopeIndex([ids], [ones(ids.length)], [[1, 4, 4]], []);
   assert.deepEqual(T![0], nums('0 1 2 3 4 5 6 6 6 6 8 9 10 11'));
@@ -19,7 +19,7 @@ test('§6 example 1: text, one image [1,4,4], text', () => {
   assert.deepEqual(W![0], nums('0 1 2 3 4 5 6 7 6 7 8 9 10 11'));
 });
 
-test('§6 example 2: video [2,4,4] split into one block per temporal group', () => {
+test('rope index example 2: video [2,4,4] split into one block per temporal group', () => {
   const ts = 9; // timestamp text
   const ids = [t, t, t, ts, ts, VS, V, V, V, V, VE, ts, ts, VS, V, V, V, V, VE, t, t];
   const [T, H, W] = getRopeIndex([ids], [ones(ids.length)], [], [[2, 4, 4]]);
@@ -28,7 +28,7 @@ test('§6 example 2: video [2,4,4] split into one block per temporal group', () 
   assert.deepEqual(W![0], nums('0 1 2 3 4 5 6 7 6 7 8 9 10 11 12 13 12 13 14 15 16'));
 });
 
-test('§6 example 3: left padding gets 1, real tokens start at 0', () => {
+test('rope index example 3: left padding gets 1, real tokens start at 0', () => {
   const ids = [PAD, PAD, t, t, VS, I, I, I, I, VE, t];
   const mask = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1];
   const [T, H, W] = getRopeIndex([ids], [mask], [[1, 4, 4]], []);

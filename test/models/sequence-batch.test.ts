@@ -60,7 +60,7 @@ test('visual_index runs over image/video pads row-major; visionOrder matches it'
   assert.deepEqual(left.visualIndex[0], [...rep(-1, 7), -1, -1, 0, 1, 2, 3, -1, -1]);
 });
 
-test('positions of a mixed batch follow §6 with the video split per group', () => {
+test('positions of a mixed batch follow the rope index with the video split per group', () => {
   const batch = buildEmbedderBatch([row0, row1]);
   // Row 1: text 0..2 (t, ts, VS), group 1 at 3 (1×2), VE 5, ts 6, VS 7, group 2 at 8, VE 10, VS 11, image at 12, VE 13, t 14.
   assert.deepEqual(batch.positionIds[2]![1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);

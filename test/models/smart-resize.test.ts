@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { smartResize } from '../../electron/engine/models/common/smart-resize.ts';
 
-test('worked values of spec §2.2 (Python round-half-even, qwen-vl-utils order of operations)', () => {
+test('worked values of docs/qwen3-vl-model.md#image-size (Python round-half-even, qwen-vl-utils order of operations)', () => {
   const cases: Array<[[number, number], [number, number]]> = [
     [[224, 224], [224, 224]],
     [[480, 640], [480, 640]],

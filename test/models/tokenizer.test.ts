@@ -23,7 +23,7 @@ const SPECIAL_STRINGS = Object.values(SPECIAL).map((p) => p.text);
 const NB_EV_INSTRUCTION = "Retrieve images or text relevant to the user's query.";
 const NB_EV_TEXT = 'A woman playing with her dog on a beach at sunset.';
 
-test('fixed ids of spec §4.3 match the real vocabulary', () => {
+test('fixed ids of docs/qwen3-vl-model.md#token-ids match the real vocabulary', () => {
   assert.deepEqual(referenceIds('<|im_start|>system\n'), [151644, 8948, 198]);
   assert.deepEqual(tokenizer.encodeText('system'), [8948]);
   assert.deepEqual(tokenizer.encodeText('user'), [872]);
@@ -36,7 +36,7 @@ test('fixed ids of spec §4.3 match the real vocabulary', () => {
   assert.equal(reference.token_to_id('no'), 2152);
 });
 
-test('the [NB-EV] example prompt tokenises exactly like the reference string', () => {
+test('the embedding_vllm notebook example prompt tokenises exactly like the reference string', () => {
   const parts = embedderPrompt({ instruction: NB_EV_INSTRUCTION, texts: [NB_EV_TEXT], imageCount: 0, videoCount: 0 });
   const ids = tokenizer.encode(parts);
   assert.deepEqual(ids, referenceIds(renderPrompt(parts)));

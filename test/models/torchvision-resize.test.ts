@@ -1,4 +1,4 @@
-// torchvision's anti-aliased bicubic resize (video frames, spec §3.3).
+// torchvision's anti-aliased bicubic resize (video frames, docs/qwen3-vl-model.md#video-frame-size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,5 @@
-// Every worked example of design spec §3 (frame counts, indices, sizes, timestamps) plus errors.
+// Every worked example of docs/qwen3-vl-model.md#video-sampling to #video-timestamps (frame counts, indices, sizes,
+// timestamps) plus errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -20,14 +21,14 @@ import {
 } from '../../electron/engine/models/common/video-sampling.ts';
 import { linspaceFloat32 } from '../../electron/engine/base/common/torch-linspace.ts';
 
-test('10 s @ 30 fps → 10 frames at the spec indices, timestamps 0.6 … 9.4', () => {
+test('10 s @ 30 fps → 10 frames at the documented indices, timestamps 0.6 … 9.4', () => {
   const plan = planFileSampling(300, 30);
   assert.equal(plan.frameCount, 10);
   assert.deepEqual(plan.frameIndices, [0, 33, 66, 100, 133, 166, 199, 233, 266, 299]);
   assert.deepEqual(temporalGroupTimestamps({ fps: 30, frameIndices: plan.frameIndices }), ['0.6', '2.8', '5.0', '7.2', '9.4']);
 });
 
-test('600 s @ 25 fps → capped at 64 frames; spec prefix and last index 14999', () => {
+test('600 s @ 25 fps → capped at 64 frames; documented prefix and last index 14999', () => {
   const plan = planFileSampling(15000, 25);
   assert.equal(plan.frameCount, 64);
   assert.deepEqual(plan.frameIndices.slice(0, 8), [0, 238, 476, 714, 952, 1190, 1428, 1667]);
@@ -93,7 +94,7 @@ test('frame lists: 3 frames padded to 4, fake timeline at 2 fps, timestamps "0.2
   assert.throws(() => padToEvenFrameCount([]), /at least one frame/);
 });
 
-test('per-frame pixel budgets (spec §3.3)', () => {
+test('per-frame pixel budgets (docs/qwen3-vl-model.md#video-frame-size)', () => {
   assert.equal(FILE_VIDEO_TOTAL_PIXELS, 117_964_800);
   assert.equal(videoFrameMaxPixels(64, FILE_VIDEO_TOTAL_PIXELS), 786_432);
   assert.equal(videoFrameMaxPixels(64, 7_864_320), 245_760);

@@ -1,6 +1,6 @@
 // The pipeline's vision tables (fed to the ONNX vision graph) against the naive reference
 // forward's own computation of the same quantities. The two were written independently from
-// the spec; agreement here is what lets the graph tests trust the tables.
+// docs/qwen3-vl-model.md#vision-tower; agreement here is what lets the graph tests trust the tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeOrderRowCol, posEmbedTables, rotaryTables } from '../../electron/engine/models/common/vision-tables.ts';

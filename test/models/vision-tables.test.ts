@@ -12,7 +12,7 @@ import {
 const f32 = Math.fround;
 const EPS32 = 2 ** -23;
 
-test('h = w = 4: float32 linspace and first-corner indices in merge order (spec §7.1)', () => {
+test('h = w = 4: float32 linspace and first-corner indices in merge order (docs/qwen3-vl-model.md#position-embedding-interpolation)', () => {
   assert.deepEqual([...linspaceFloat32(0, 47, 4)], [0, f32(15.666667), f32(31.333332), 47]);
   const { idx } = posEmbedTables(4, 4);
   assert.deepEqual([...idx.subarray(0, 8)], [0, 15, 720, 735, 31, 47, 751, 767]);

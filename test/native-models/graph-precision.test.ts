@@ -22,8 +22,8 @@ import { compareRowSets, decoderFeeds, maxAbsDiff, opCounts, PROBE_TEXTS, rerank
 const HIDDEN = 32;
 const VISION_HEAD_DIM = 16;
 /**
- * Quality bounds on the lowest per-row cosine to the fp32 graph. int8/int4: spec §8.5's bound for
- * final embeddings of weight-only quantised decoders (0.99). fp16: the only fp16 arithmetic is
+ * Quality bounds on the lowest per-row cosine to the fp32 graph. int8/int4: the usual bound for
+ * final embeddings of weight-only quantised decoders (0.99, docs/qwen3-vl-model.md#numeric-precision). fp16: the only fp16 arithmetic is
  * fp16-rounded weights and activations into fp32-accumulating MatMuls (relative error ~1e-3 per
  * layer), so anything under 0.999 means a real defect (an overflow, a wrong cast), not rounding.
  */

@@ -1,4 +1,5 @@
-// The naive float64 reference forward: hand-checkable micro cases, the spec's worked examples,
+// The naive float64 reference forward: hand-checkable micro cases, the worked examples of
+// docs/qwen3-vl-model.md,
 // and structural properties (padding, causality, DeepStack routing, segment separability, merge
 // order, relative rotary) on the generated tiny checkpoints.
 import { after, before, describe, test } from 'node:test';
@@ -113,7 +114,7 @@ describe('naive ops', () => {
     assert.equal(real.filter((a) => a === 0).length, 24);
   });
 
-  test('bilinear position taps reproduce the spec worked example (h = w = 4) in merge order', () => {
+  test('bilinear position taps reproduce the documented worked example (h = w = 4) in merge order', () => {
     // Merge order of a 4×4 grid visits (0,0) (0,1) (1,0) (1,1) (0,2) (0,3) (1,2) (1,3) first.
     const cells = [[0, 0], [0, 1], [1, 0], [1, 1], [0, 2], [0, 3], [1, 2], [1, 3]];
     assert.deepEqual(cells.map(([i, j]) => bilinearTaps(4, 4, 48, i, j)[0].index), [0, 15, 720, 735, 31, 47, 751, 767]);
@@ -241,7 +242,7 @@ describe('naive forward on the tiny checkpoints', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test('config and weights load as the tiny spec says; the reranker keeps its own lm_head', () => {
+  test('config and weights load as the tiny config says; the reranker keeps its own lm_head', () => {
     assert.equal(embedder.config.text.hiddenSize, 32);
     assert.deepEqual(embedder.config.text.mropeSection, [4, 2, 2]);
     assert.deepEqual(embedder.config.vision?.deepstackVisualIndexes, [1, 2, 3]);

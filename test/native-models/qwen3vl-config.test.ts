@@ -7,7 +7,7 @@ import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-// Qwen3-VL-2B / 8B values of spec §1, as transformers 4.57 writes config.json.
+// Qwen3-VL-2B / 8B values of docs/qwen3-vl-model.md#model-configuration, as transformers 4.57 writes config.json.
 function config2B(): Record<string, Json> {
   return {
     architectures: ['Qwen3VLForConditionalGeneration'],
@@ -49,7 +49,7 @@ function config8Bv5(): Record<string, Json> {
   return c;
 }
 
-test('the 2B config in the transformers 4.57 spelling parses to the spec values', () => {
+test('the 2B config in the transformers 4.57 spelling parses to the published values', () => {
   assert.deepEqual(parseQwen3VLConfig(config2B(), '2B/config.json'), {
     text: {
       vocabSize: 151936, hidden: 2048, intermediate: 6144, layers: 28, heads: 16, kvHeads: 8, headDim: 128,
@@ -63,7 +63,7 @@ test('the 2B config in the transformers 4.57 spelling parses to the spec values'
   });
 });
 
-test('the 8B config in the transformers v5 spelling (rope_parameters) parses to the spec values', () => {
+test('the 8B config in the transformers v5 spelling (rope_parameters) parses to the published values', () => {
   const c = parseQwen3VLConfig(config8Bv5(), '8B/config.json');
   assert.deepEqual(c.text, {
     vocabSize: 151936, hidden: 4096, intermediate: 12288, layers: 36, heads: 32, kvHeads: 8, headDim: 128,
@@ -94,7 +94,7 @@ test('token ids default to the transformers defaults; tie_word_embeddings from e
   assert.equal(parseQwen3VLConfig(c, 'x').text.tieWordEmbeddings, false, 'both absent: the transformers default (false)');
 });
 
-test('the tiny config of spec §9.1 parses for both kinds', () => {
+test('the tiny config of docs/qwen3-vl-model.md#tiny-test-checkpoint parses for both kinds', () => {
   const embedding = parseQwen3VLConfig(tinyConfigJson('embedding'), 'tiny');
   assert.deepEqual(embedding.text, {
     vocabSize: 151936, hidden: 32, intermediate: 64, layers: 4, heads: 4, kvHeads: 2, headDim: 16,

@@ -161,7 +161,7 @@ test('reranker: untied lm_head in the weights and false in both config levels', 
   await reranker.close();
 });
 
-test('config.json is the transformers layout of spec §9.1', async () => {
+test('config.json is the transformers layout of docs/qwen3-vl-model.md#tiny-test-checkpoint', async () => {
   const config = JSON.parse(await readFile(path.join(dir('embedding'), 'config.json'), 'utf8'));
   assert.deepEqual(config.architectures, ['Qwen3VLForConditionalGeneration']);
   assert.equal(config.model_type, 'qwen3_vl');
@@ -214,7 +214,7 @@ function pythonWithJinja(): string {
   throw new Error('no python3 with jinja2 found: install it (apt-get install python3-jinja2) to test the chat template');
 }
 
-test('the chat template renders the prompts of spec §4.2 and §5.1 (Python Jinja2, as transformers does)', async () => {
+test('the chat template renders the prompts of docs/qwen3-vl-model.md#embedder-prompt and #reranker-prompt (Python Jinja2, as transformers does)', async () => {
   const python = pythonWithJinja();
   const { chat_template: template } = JSON.parse(await readFile(path.join(dir('embedding'), 'chat_template.json'), 'utf8'));
   const system = 'Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".';

@@ -1,4 +1,4 @@
-// Token ids of the Qwen2/Qwen3 vocabulary as the design spec (§1.3, §4.3) lists them, written out
+// Token ids of the Qwen2/Qwen3 vocabulary as docs/qwen3-vl-model.md#token-ids lists them, written out
 // here rather than imported from the implementation so tests check against independent values.
 export const PAD = 151643;
 export const IM_START = 151644;

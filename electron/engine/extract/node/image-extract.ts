@@ -2,7 +2,7 @@
 // small WebP thumbnail for result grids (stored once, never recomputed per search).
 //
 // The thumbnail is turned upright by EXIF orientation because people look at it. The model input is
-// NOT: the reference pipeline ignores EXIF (spec §2.1), so decodeImage stays unrotated and the two
+// NOT: the reference pipeline ignores EXIF (docs/qwen3-vl-model.md#image-decoding-and-colour), so decodeImage stays unrotated and the two
 // are deliberately separate. Errors read like decodeImage's: what failed, and what to do.
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';

@@ -14,7 +14,7 @@
 // The container is read by sharp (headers only; the same decoder that makes thumbnails, so HEIF,
 // AVIF, PNG, WebP and TIFF are all covered) and its raw EXIF and XMP blocks are parsed with exifr.
 // When sharp cannot open the file (HEIC where libvips has no HEVC decoder), exifr reads the file
-// itself. Orientation is reported, never applied: the model input is not rotated (spec §2.1).
+// itself. Orientation is reported, never applied: the model input is not rotated (docs/qwen3-vl-model.md#image-decoding-and-colour).
 // Nothing here throws: a photo without metadata is normal.
 import { open, readFile, stat } from 'node:fs/promises';
 import exifr from 'exifr';

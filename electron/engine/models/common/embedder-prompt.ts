@@ -1,4 +1,4 @@
-// The embedder's conversation and chat-template rendering (spec §4.1–§4.2), built as prompt
+// The embedder's conversation and chat-template rendering (docs/qwen3-vl-model.md#embedder-prompt), built as prompt
 // parts directly instead of running a Jinja engine. Vision items are single placeholders here;
 // placeholder-expansion.ts turns them into the per-grid pad runs.
 import { DEFAULT_EMBED_INSTRUCTION } from './qwen3vl-constants.ts';
@@ -84,7 +84,7 @@ export interface EmbedderInput extends MultimodalContent {
   readonly instruction?: string;
 }
 
-/** The embedder prompt with one unexpanded placeholder per image/video (spec §4.2). */
+/** The embedder prompt with one unexpanded placeholder per image/video (docs/qwen3-vl-model.md#embedder-prompt). */
 export function embedderPrompt(input: EmbedderInput): PromptPart[] {
   return chatPrompt(normalizeEmbedInstruction(input.instruction), contentParts(input));
 }

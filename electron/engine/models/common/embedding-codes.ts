@@ -1,4 +1,5 @@
-// What happens to a pooled embedding after the network (spec §4.5, §1.4) and how it is stored
+// What happens to a pooled embedding after the network (docs/qwen3-vl-model.md#pooling,
+// docs/qwen3-vl-model.md#matryoshka-dimensions) and how it is stored
 // compactly: L2 normalisation, Matryoshka (MRL) truncation, int8 codes with one scale per vector,
 // and binary sign codes compared by Hamming distance.
 //
@@ -10,7 +11,7 @@
 
 /** F.normalize's eps: the norm is clamped from below, so a zero vector stays zero. */
 export const L2_EPS = 1e-12;
-/** Smallest Matryoshka size; the technical report evaluates 32 … 1024 (spec §1.4). */
+/** Smallest Matryoshka size; the technical report evaluates 32 … 1024 (docs/qwen3-vl-model.md#matryoshka-dimensions). */
 export const MIN_MRL_DIMS = 32;
 
 /** `v / max(‖v‖₂, 1e−12)` in a new array; the norm is summed in float64. */

@@ -1,4 +1,5 @@
-// Rescale + normalise + patchify (design spec §2.4, §2.5, §3.4): uint8 RGB frames → the
+// Rescale + normalise + patchify (docs/qwen3-vl-model.md#normalisation-and-patch-order,
+// docs/qwen3-vl-model.md#video-patches): uint8 RGB frames → the
 // float32 `pixel_values` rows the vision tower reads, in HF's merge-block row order.
 import { NORM_CENTER, NORM_SCALE, PATCH_DIM, PATCH_SIZE, SPATIAL_MERGE_SIZE, TEMPORAL_PATCH_SIZE } from './qwen3vl-constants.ts';
 import { assertRgbImage, type GridThw, type RgbImage } from './vision-types.ts';

@@ -1,4 +1,4 @@
-// Pillow-exact BICUBIC resize of 8-bit RGB (design spec §2.3; behaviour learned from Pillow's
+// Pillow-exact BICUBIC resize of 8-bit RGB (docs/qwen3-vl-model.md#pillow-resize; behaviour learned from Pillow's
 // libImaging/Resample.c, re-implemented): separable convolution with the Keys a = −0.5 kernel,
 // widened by the scale when downscaling (anti-aliasing), double-precision coefficients turned
 // into 22-bit fixed point, horizontal pass then vertical pass, each rounding to uint8.

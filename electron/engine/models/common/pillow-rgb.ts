@@ -1,4 +1,4 @@
-// Pillow's colour rules for the reference `to_rgb` (design spec §2.1; qwen-vl-utils `to_rgb`):
+// Pillow's colour rules for the reference `to_rgb` (docs/qwen3-vl-model.md#image-decoding-and-colour; qwen-vl-utils `to_rgb`):
 // mode "RGBA" is pasted over white with its alpha as mask; every other mode goes through
 // `convert("RGB")`, which drops alpha without blending. Which rule applies depends on the mode
 // Pillow *opens* a file as, so the mode is read from the container (decoders such as sharp

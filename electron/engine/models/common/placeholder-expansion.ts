@@ -1,4 +1,4 @@
-// Placeholder expansion as the Qwen3-VL processor does it (spec §3.5, §4.2): each image's
+// Placeholder expansion as the Qwen3-VL processor does it (docs/qwen3-vl-model.md#placeholder-expansion): each image's
 // `<|image_pad|>` becomes t·h·w/4 pads; each video's `<|vision_start|><|video_pad|><|vision_end|>`
 // becomes, per temporal group, "<{ts} seconds>" + vision_start + (h·w/4) pads + vision_end.
 // Only special parts are placeholders, so pad strings inside user text are never expanded.

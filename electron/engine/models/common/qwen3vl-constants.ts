@@ -1,5 +1,5 @@
-// Fixed numbers of the Qwen3-VL-Embedding / -Reranker reference pipeline (design spec
-// qwen3-vl-spec.md §2–§5). Model-size-dependent values come from config.json instead.
+// Fixed numbers of the Qwen3-VL-Embedding / -Reranker reference pipeline (docs/qwen3-vl-model.md says where each
+// comes from). Model-size-dependent values come from config.json instead.
 
 /** Vision patching. */
 export const PATCH_SIZE = 16;

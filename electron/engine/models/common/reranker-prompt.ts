@@ -1,4 +1,4 @@
-// The reranker's conversation (spec §5.1): fixed system text, then
+// The reranker's conversation (docs/qwen3-vl-model.md#reranker-prompt): fixed system text, then
 // `<Instruct>: {instruction}<Query>:{query}\n<Document>:{document}` as one user message.
 import { DEFAULT_RERANK_INSTRUCTION, RERANK_SYSTEM_PROMPT } from './qwen3vl-constants.ts';
 import { textPart, type PromptPart } from './prompt-segments.ts';

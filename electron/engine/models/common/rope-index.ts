@@ -1,4 +1,4 @@
-// M-RoPE position ids (spec §6; transformers Qwen3-VL `get_rope_index`). Text advances all three
+// M-RoPE position ids (docs/qwen3-vl-model.md#rope-index; transformers Qwen3-VL `get_rope_index`). Text advances all three
 // axes together; a vision block of (gh × gw) merged tokens gets T = base, H = base + row,
 // W = base + col, and the text after it restarts at (largest id so far) + 1. Videos are split
 // into one [1, h, w] block per temporal group because every group has its own

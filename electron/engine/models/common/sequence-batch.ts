@@ -1,4 +1,5 @@
-// Token-id rows → the decoder's batch inputs (spec §4.4, §5.2, §6, §8.3): truncation as each
+// Token-id rows → the decoder's batch inputs (docs/qwen3-vl-model.md#truncation-and-padding,
+// docs/model-packages.md#graph-inputs-and-outputs): truncation as each
 // official wrapper does it, padding, attention mask, M-RoPE positions, the pooled index, and the
 // scatter index that places vision rows at pad positions.
 //
@@ -39,7 +40,7 @@ export interface SequenceBatch {
   readonly inputIds: number[][];
   /** `[batch][seq]`: 1 = token, 0 = pad. */
   readonly attentionMask: number[][];
-  /** `[3][batch][seq]` (spec §6). */
+  /** `[3][batch][seq]` (docs/qwen3-vl-model.md#rope-index). */
   readonly positionIds: PositionIds;
   /** `[batch][seq]`: −1 for non-pad tokens, else the row of visual_embeds for that pad. */
   readonly visualIndex: number[][];

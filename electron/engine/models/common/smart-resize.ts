@@ -1,4 +1,4 @@
-// qwen-vl-utils `smart_resize` (design spec §2.2): the target size of every image and video frame.
+// qwen-vl-utils `smart_resize` (docs/qwen3-vl-model.md#image-size): the target size of every image and video frame.
 // Python semantics matter here: `round()` ties to even, and all arithmetic is in doubles in the
 // same order as the reference, so JS reproduces the reference sizes bit for bit.
 import { roundHalfEven } from '../../base/common/python-numerics.ts';

@@ -1,5 +1,5 @@
 // torchvision `resize(uint8 tensor, [H', W'], BICUBIC, antialias=True)` reproduced value for value
-// (design spec §3.3). This is how qwen-vl-utils resizes every *video* frame; images go through
+// (docs/qwen3-vl-model.md#video-frame-size). This is how qwen-vl-utils resizes every *video* frame; images go through
 // Pillow instead (pillow-resize.ts), and the two differ by design (see the test file).
 //
 // What torchvision does on a uint8 tensor: cast to float32 → PyTorch's anti-aliased bicubic CPU

@@ -1,5 +1,6 @@
 // Which frames a video contributes, at what size, and with which timestamps — the numbers
-// qwen-vl-utils and the HF processor compute for Qwen3-VL-Embedding (design spec §3.1–§3.5).
+// qwen-vl-utils and the HF processor compute for Qwen3-VL-Embedding (docs/qwen3-vl-model.md#video-inputs and the
+// sections after it).
 // Everything here is pure arithmetic; decoding and resizing live elsewhere.
 import { formatFixed1, roundHalfEven } from '../../base/common/python-numerics.ts';
 import { linspaceFloat32, numpyLinspaceIntFloor } from '../../base/common/torch-linspace.ts';

@@ -1,4 +1,5 @@
-// Grid-dependent inputs of vision_encoder.onnx (spec §7.1 steps 2–4, §8.2), computed here so the
+// Grid-dependent inputs of vision_encoder.onnx (docs/qwen3-vl-model.md#vision-tower,
+// docs/model-packages.md#graph-inputs-and-outputs), computed here so the
 // graph stays shape-polymorphic:
 // - bilinear interpolation of the learned 48×48 position grid (`fast_pos_embed_interpolate`),
 // - the 2-D vision rotary cos/sin (`rot_pos_emb` + `Qwen3VLVisionRotaryEmbedding`),

@@ -1,4 +1,4 @@
-// The embedder's whole input chain for a batch (spec §8.6 steps 1–5): media → pixel values and
+// The embedder's whole input chain for a batch (docs/runtime.md#flow, step 1): media → pixel values and
 // grids, conversation → prompt parts → expanded placeholders → token ids → truncated, padded
 // batch with position ids, visual_index and last_index.
 import { embedderPrompt } from '../common/embedder-prompt.ts';

@@ -1,5 +1,5 @@
 // Decodes an image file with sharp into what the reference pipeline sees after `to_rgb`
-// (design spec §2.1): first frame only, no EXIF rotation, no ICC conversion (Pillow applies
+// (docs/qwen3-vl-model.md#image-decoding-and-colour): first frame only, no EXIF rotation, no ICC conversion (Pillow applies
 // neither), Pillow's per-mode colour rules (pillow-rgb.ts).
 import sharp, { type Metadata } from 'sharp';
 import { readFile } from 'node:fs/promises';

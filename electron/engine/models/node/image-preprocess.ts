@@ -1,4 +1,4 @@
-// One image → model inputs (design spec §2): decode → Pillow RGB → smart_resize →
+// One image → model inputs (docs/qwen3-vl-model.md#image-decoding-and-colour onwards): decode → Pillow RGB → smart_resize →
 // Pillow-exact bicubic → normalise + patchify.
 import { decodeImage } from './image-decode.ts';
 import { patchify } from '../common/patchify.ts';

@@ -1,4 +1,5 @@
-// The reranker's input chain for one query and its documents (spec §5, §8.6 steps 1–5), the
+// The reranker's input chain for one query and its documents (docs/qwen3-vl-model.md#reranker-prompt,
+// docs/runtime.md#flow step 1), the
 // counterpart of embed-inputs.ts: media → pixel values and grids, reranker prompt → expanded
 // placeholders → token ids → special-preserving truncation, left-padded batch. The query's images
 // and videos are decoded once and shared by every row.

@@ -1,4 +1,4 @@
-// Decodes chosen frames of a video by frame *number* (design spec §3.1). decord's `get_batch(idx)`
+// Decodes chosen frames of a video by frame *number* (docs/qwen3-vl-model.md#video-sampling). decord's `get_batch(idx)`
 // addresses frames by their position in presentation order, not by timestamp, so we do the same.
 //
 // Two ways to get frame i, which give the same bytes:

@@ -1,5 +1,5 @@
 // Video → `pixel_values_videos` + grid + timestamps, as qwen-vl-utils and the HF processor build
-// them for Qwen3-VL-Embedding (design spec §3): sample → decode → torchvision resize → patchify.
+// them for Qwen3-VL-Embedding (docs/qwen3-vl-model.md#video-inputs): sample → decode → torchvision resize → patchify.
 import { patchify } from '../common/patchify.ts';
 import { resizeBicubicPillow } from '../common/pillow-resize.ts';
 import { IMAGE_FACTOR, PATCH_SIZE } from '../common/qwen3vl-constants.ts';
@@ -138,7 +138,7 @@ export interface PreprocessFrameListOptions {
   readonly maxFrames?: number;
   /**
    * smart_resize factor of the per-frame image stage. 32 = qwen-vl-utils at GitHub HEAD
-   * (fix fe12058); the PyPI 0.0.14 wheel may predate it and use 64 (spec §3.2, §11 item 3).
+   * (fix fe12058); the PyPI 0.0.14 wheel may predate it and use 64 (docs/qwen3-vl-model.md#frame-lists).
    */
   readonly imageFactor?: number;
   readonly tokenBudget?: TokenBudgetOptions | false;

@@ -1,5 +1,5 @@
 // Reads what the sampler needs from a video file with ffprobe, counted the way decord 0.6.0
-// (the reference decoder) counts (design spec §3.1):
+// (the reference decoder) counts (docs/qwen3-vl-model.md#video-sampling):
 //  - frame count = number of *packets* of the video stream. decord's `len(vr)` is the size of
 //    the packet index it builds at open (`IndexKeyframes`), not the container's nb_frames and not
 //    a count of decoded frames; `ffprobe -count_packets` reads the same packets (demux only, no decoding).

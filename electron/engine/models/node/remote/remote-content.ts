@@ -2,12 +2,13 @@
 // the request shapes and the vLLM source they were checked against).
 //
 // - Text: one `text` part holding the input's texts joined with no separator (the wrappers' rule,
-//   spec §4.1); an input with nothing in it is the text "NULL", as the reference renders it.
+//   docs/qwen3-vl-model.md#embedder-prompt); an input with nothing in it is the text "NULL", as the reference renders it.
 // - Images: the original file bytes as a `data:<mime>;base64,` URL; the server decodes and resizes
 //   them itself, as the reference's processor does.
-// - Videos: Trove samples the frames itself (spec §3.1 and the clip window rules), resizes them to
-//   the per-frame size qwen-vl-utils would hand the processor (§3.3), and sends them as vLLM's
-//   frame-sequence URL `data:video/jpeg;base64,<frame1>,<frame2>,…`. vLLM decodes each frame with
+// - Videos: Trove samples the frames itself (docs/qwen3-vl-model.md#video-sampling, clip windows
+//   included), resizes them to the per-frame size qwen-vl-utils would hand the processor
+//   (docs/qwen3-vl-model.md#video-frame-size), and sends them as vLLM's frame-sequence URL
+//   `data:video/jpeg;base64,<frame1>,<frame2>,…`. vLLM decodes each frame with
 //   Pillow, which reads the bytes' own format, so lossless PNG frames work under that media type.
 //   The timing the prompt's "<t seconds>" text needs travels as `media_io_kwargs.video`
 //   ({fps, frames_indices, total_num_frames, num_frames, do_sample_frames: false}).

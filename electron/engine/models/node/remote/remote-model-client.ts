@@ -134,7 +134,7 @@ export class RemoteModelClient {
           { role: 'user', content: content.parts },
         ],
         encoding_format: 'base64',
-        // The embedder pools the last token of "<|im_start|>assistant\n" (spec §4.2): vLLM adds it only when asked.
+        // The embedder pools the last token of "<|im_start|>assistant\n" (docs/qwen3-vl-model.md#pooling): vLLM adds it only when asked.
         add_generation_prompt: true,
         ...(content.videoTiming ? { media_io_kwargs: { video: content.videoTiming } } : {}),
       };

@@ -1,4 +1,4 @@
-// Runs the two graphs of a package for one batch of token rows (spec §8.6 steps 5–7): the vision
+// Runs the two graphs of a package for one batch of token rows (docs/runtime.md#flow, steps 2–3): the vision
 // encoder once per image/video, its outputs laid out as visual_embeds / deepstack_embeds rows, then
 // the decoder with int64 token tensors. Shared by the embedder and the reranker, which differ only
 // in padding side and head output.
@@ -29,7 +29,8 @@ export interface VisionOutput {
 }
 
 /**
- * Batching budget (spec §4.4: rows are independent, so any grouping gives the same results).
+ * Batching budget (docs/qwen3-vl-model.md#truncation-and-padding: rows are independent, so any grouping gives the
+ * same results).
  * A decoder call holds at most MAX_BATCH_ROWS rows, MAX_BATCH_TOKENS padded tokens (B·S) and
  * MAX_BATCH_SCORES attention scores per head (B·S²; with plain-op attention that is
  * B·heads·S²·4 bytes per layer: 1 GiB for 16 heads). A single row over a limit runs alone.

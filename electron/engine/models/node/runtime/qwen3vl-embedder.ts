@@ -1,4 +1,4 @@
-// Qwen3-VL-Embedding on onnxruntime-node (spec §8.6): inputs → prompts and pixels
+// Qwen3-VL-Embedding on onnxruntime-node (docs/runtime.md#flow): inputs → prompts and pixels
 // (embed-inputs.ts) → batches under the size budget → vision encoder per image/video → decoder →
 // pooled hidden → L2 → optional Matryoshka. Runs on the calling thread: the app and the CLI reach
 // it through model-client.ts, which puts it in a worker.

@@ -1,4 +1,4 @@
-// Qwen3-VL-Reranker on onnxruntime-node (spec §5, §8.6): one (query, document) prompt per
+// Qwen3-VL-Reranker on onnxruntime-node (docs/qwen3-vl-model.md#reranker-score, docs/runtime.md#flow): one (query, document) prompt per
 // document, left-padded batches under the size budget, vision once per distinct image/video (the
 // query's media are shared by every row), score = sigmoid(yes_no_logit).
 import { prepareRerankBatch, type RerankSide } from '../rerank-inputs.ts';
