@@ -4,17 +4,19 @@
 //   trove://media/thumb/:id  an item's stored thumbnail
 //   trove://media/file/:id   an item's file, with Range support for <video>
 // Media is addressed by an opaque item id, never a path; every request asks the engine again and
-// re-checks that the file is inside a current root, so nothing else on disk can be read.
+// re-checks that the file is a library file (inside a current root, reached without following a
+// link: docs/file-kinds.md, "Links"), opens it without following links and streams from that
+// descriptor, so nothing else on disk can be read.
 // Content types, URL-path checks, the roots check, byte ranges and the media CSP are the server's
 // (electron/server/node), so the shell and the browser build refuse exactly the same things.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseTroveMediaUrl, type MediaKind } from '../contract/common/bridge.ts';
 import { mediaContentType, staticContentType } from '../server/node/content-types.ts';
 import { parseByteRange } from '../server/node/http-range.ts';
-import { checkedLibraryFile, MEDIA_CSP } from '../server/node/media-routes.ts';
+import { MEDIA_CSP, openedLibraryFile } from '../server/node/media-routes.ts';
 import { safePathSegments } from '../server/node/static-files.ts';
 
 /** Sent with every page of the app: only the app's own scripts run, media only from trove:. */
@@ -74,6 +76,11 @@ function fileBody(filePath: string, start: number, end: number): ReadableStream<
   return Readable.toWeb(createReadStream(filePath, { start, end })) as ReadableStream<Uint8Array>;
 }
 
+/** A body read from an open descriptor (closed when the body ends or is cancelled). */
+function handleBody(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
+  return Readable.toWeb(handle.createReadStream({ start, end, autoClose: true })) as ReadableStream<Uint8Array>;
+}
+
 async function serveAppAsset(deps: TroveProtocolDeps, url: URL): Promise<Response> {
   const appHeaders = { 'content-security-policy': APP_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' };
   let file = resolveAppAsset(deps.rendererDir, url.pathname);
@@ -108,22 +115,20 @@ async function serveMedia(deps: TroveProtocolDeps, request: Request): Promise<Re
     });
   }
   const [candidate, roots] = await Promise.all([deps.filePath(media.itemId), deps.rootPaths()]);
-  // Symlinks are resolved before the roots check, so a link inside a folder cannot reach outside it.
-  const filePath = candidate === null ? null : await checkedLibraryFile(candidate, roots);
-  if (!filePath) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder (or it is gone from disk; it will leave the library at the next scan).`, mediaHeaders);
-  const info = await stat(filePath).catch(() => null);
-  if (!info || !info.isFile()) return textResponse(404, `The file of item ${media.itemId} is gone from disk; it will leave the library at the next scan.`, mediaHeaders);
-  const headers = { ...mediaHeaders, 'content-type': mediaContentType(filePath), 'accept-ranges': 'bytes' };
-  const range = parseByteRange(request.headers.get('range'), info.size);
-  if (range === 'unsatisfiable') return textResponse(416, 'Range not satisfiable.', { ...headers, 'content-range': `bytes */${info.size}` });
-  if (range === null) {
-    const body = info.size === 0 ? null : fileBody(filePath, 0, info.size - 1);
-    return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers: { ...headers, 'content-length': String(info.size) } });
-  }
-  const length = range.end - range.start + 1;
-  return new Response(request.method === 'HEAD' ? null : fileBody(filePath, range.start, range.end), {
+  // Opened without following links, then proven to be the file at its real path inside a root.
+  const file = candidate === null ? null : await openedLibraryFile(candidate, roots);
+  if (!file) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder (or it is gone from disk, or it became a link, which Trove does not follow; it will leave the library at the next scan).`, mediaHeaders);
+  const { handle, size } = file;
+  const headers = { ...mediaHeaders, 'content-type': mediaContentType(file.path), 'accept-ranges': 'bytes' };
+  const range = parseByteRange(request.headers.get('range'), size);
+  const [start, end] = range === null ? [0, size - 1] : range === 'unsatisfiable' ? [0, -1] : [range.start, range.end];
+  if (range === 'unsatisfiable' || request.method === 'HEAD' || end < start) await handle.close();
+  if (range === 'unsatisfiable') return textResponse(416, 'Range not satisfiable.', { ...headers, 'content-range': `bytes */${size}` });
+  const body = request.method === 'HEAD' || end < start ? null : handleBody(handle, start, end);
+  if (range === null) return new Response(body, { status: 200, headers: { ...headers, 'content-length': String(size) } });
+  return new Response(body, {
     status: 206,
-    headers: { ...headers, 'content-length': String(length), 'content-range': `bytes ${range.start}-${range.end}/${info.size}` },
+    headers: { ...headers, 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${size}` },
   });
 }
 

@@ -1,13 +1,14 @@
 // Thumbnails and library files for img/video tags: GET /media/thumb/:itemId and
 // /media/file/:itemId. The engine maps an opaque item id to bytes or a path; this module still
-// refuses any path that is not an absolute, normalised, regular file inside a library root (after
-// resolving symlinks), so a bug upstream cannot turn the route into a file server for the disk.
-import { realpath, stat } from 'node:fs/promises';
+// refuses any path that is not an absolute, normalised, regular file inside a library root, reached
+// without following a link (docs/file-kinds.md, "Links"), so a bug upstream or a file swapped for
+// a link cannot turn the route into a file server for the disk. The file is opened without
+// following links and streamed from that very descriptor.
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
+import { checkLibraryFile, LibraryFileError, openLibraryFile } from '../../engine/library/node/library-file.ts';
 import { mediaContentType } from './content-types.ts';
 import { parseByteRange } from './http-range.ts';
-import { isInside, pipeFile } from './static-files.ts';
 
 /** What the engine provides to the media routes. */
 export interface MediaSource {
@@ -46,31 +47,32 @@ export async function serveMedia(media: MediaSource, rawPath: string, request: I
   }
   const candidate = await media.filePath(itemId);
   if (candidate === null) return { status: 404, reason: `no indexed file for item ${itemId}` };
-  const file = await checkedLibraryFile(candidate, await media.rootPaths());
-  if (file === null) return { status: 403, reason: `item ${itemId}'s file is not a regular file inside a library folder` };
+  const file = await openedLibraryFile(candidate, await media.rootPaths());
+  if (file === null) return { status: 403, reason: `item ${itemId}'s file is not a regular file inside a library folder (or it is a link, which Trove does not follow)` };
   await sendFile(file, request, response);
   return { status: 'served' };
 }
 
-/** The real path of `candidate` when it is a regular file inside one of `roots`, else null. */
+/**
+ * The real path of `candidate` when it is a library file: a regular file inside one of `roots`,
+ * reached without following a link; else null. For callers that hand the path on (open, reveal).
+ */
 export async function checkedLibraryFile(candidate: string, roots: readonly string[]): Promise<string | null> {
-  if (typeof candidate !== 'string' || candidate.includes('\0') || !path.isAbsolute(candidate)) return null;
-  if (path.normalize(candidate) !== candidate) return null;
-  let real: string;
   try {
-    real = await realpath(candidate);
-    if (!(await stat(real)).isFile()) return null;
+    return (await checkLibraryFile(candidate, roots)).path;
   } catch {
     return null;
   }
-  for (const root of roots) {
-    try {
-      if (isInside(await realpath(root), real)) return real;
-    } catch {
-      // A root that is missing (an unplugged drive) contains nothing.
-    }
+}
+
+/** A library file opened for serving (see checkedLibraryFile), or null; the caller closes the handle. */
+export async function openedLibraryFile(candidate: string, roots: readonly string[]): Promise<{ handle: FileHandle; path: string; size: number; mtimeMs: number } | null> {
+  try {
+    return await openLibraryFile(candidate, roots);
+  } catch (error) {
+    if (error instanceof LibraryFileError || (error as NodeJS.ErrnoException).code !== undefined) return null;
+    throw error;
   }
-  return null;
 }
 
 function mediaHeaders(contentType: string, cacheControl: string): Record<string, string> {
@@ -100,23 +102,41 @@ function sendBytes(bytes: Uint8Array, mime: string, request: IncomingMessage, re
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-async function sendFile(file: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const info = await stat(file);
-  const headers = { ...mediaHeaders(mediaContentType(file), 'private, no-cache'), 'last-modified': info.mtime.toUTCString() };
-  const range = parseByteRange(request.headers.range, info.size);
+async function sendFile(file: { handle: FileHandle; path: string; size: number; mtimeMs: number }, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const { handle, size } = file;
+  const headers = { ...mediaHeaders(mediaContentType(file.path), 'private, no-cache'), 'last-modified': new Date(file.mtimeMs).toUTCString() };
+  const range = parseByteRange(request.headers.range, size);
   if (range === 'unsatisfiable') {
-    response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    await handle.close();
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${size}` }).end();
     return;
   }
-  const length = range ? range.end - range.start + 1 : info.size;
+  const length = range ? range.end - range.start + 1 : size;
   response.writeHead(range ? 206 : 200, {
     ...headers,
     'content-length': String(length),
-    ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${info.size}` } : {}),
+    ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${size}` } : {}),
   });
   if (request.method === 'HEAD' || length === 0) {
+    await handle.close();
     response.end();
     return;
   }
-  await pipeFile(file, response, range ?? undefined);
+  await pipeHandle(handle, response, range ?? { start: 0, end: size - 1 });
+}
+
+/** Streams from the descriptor that was checked (never the path again); closes it at the end. */
+function pipeHandle(handle: FileHandle, response: ServerResponse, range: { start: number; end: number }): Promise<void> {
+  return new Promise((resolve) => {
+    const stream = handle.createReadStream({ start: range.start, end: range.end, autoClose: true });
+    stream.on('error', () => {
+      response.destroy();
+      resolve();
+    });
+    response.on('close', () => {
+      stream.destroy();
+      resolve();
+    });
+    stream.pipe(response);
+  });
 }

@@ -5,6 +5,7 @@ import type { IndexingProgress } from '../../../contract/common/entities.ts';
 import { ApiError, type ApiHandlers } from '../../../contract/common/trove-api.ts';
 import type { EngineModels } from '../../jobs/node/engine-models.ts';
 import type { Indexer } from '../../jobs/node/indexer.ts';
+import { checkLibraryFile, LibraryFileError } from '../../library/node/library-file.ts';
 import type { SearchService } from '../../search/node/search-service.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { LibrarySync } from './library-sync.ts';
@@ -41,7 +42,14 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
     return item.path;
   };
   const open = async (itemId: number, reveal: boolean) => {
-    const file = fileOfItem(itemId);
+    let file: string;
+    try {
+      // Only a library file (never through a link: docs/file-kinds.md, "Links") goes to the system's opener.
+      file = (await checkLibraryFile(fileOfItem(itemId), store.roots.list().map((r) => r.path))).path;
+    } catch (error) {
+      if (!(error instanceof LibraryFileError)) throw error;
+      throw new ApiError(error.code === 'missing' ? 'not-found' : 'failed', error.message);
+    }
     try {
       await openWithSystem(file, reveal);
     } catch (error) {

@@ -9,7 +9,7 @@
 // read a few at a time before it, and held removals are dropped together with one notification.
 // A transaction is all-or-nothing, so a kill mid-storm loses at most the batch in flight, and the
 // reconciling scan at the next start puts the files table right (docs/store.md, "Watcher storms").
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import type { Root } from '../../../contract/common/entities.ts';
 import { mapBounded, reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
@@ -18,6 +18,11 @@ import { scanRoot, ScanRootError } from '../../library/node/scanner.ts';
 import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../library/node/watcher.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { AnnLabelsByModel } from '../../store/node/vectors-repo.ts';
+
+/** A regular file is at `filePath` (a link there is not one: links are never followed, docs/file-kinds.md "Links"). */
+function isFileThere(filePath: string): boolean {
+  return lstatSync(filePath, { throwIfNoEntry: false })?.isFile() ?? false;
+}
 
 export interface LibrarySyncOptions {
   readonly store: Store;
@@ -202,7 +207,7 @@ export class LibrarySync {
     await this.writeInSlices(ids, (id, forget) => {
       if (!this.heldRemovals.delete(id)) return;
       const file = store.files.get(id);
-      if (!file || existsSync(file.path)) return; // taken over by a move, or back on disk
+      if (!file || isFileThere(file.path)) return; // taken over by a move, or back on disk
       forget(store.files.remove(id));
       removed += 1;
     });
@@ -431,7 +436,7 @@ export class LibrarySync {
           let fingerprint: string | null = null;
           if (!store.files.byPath(c.path)) {
             fingerprint = prints.get(c.path) ?? null;
-            const vanished = fingerprint === null ? undefined : store.files.findByFingerprint(fingerprint).find((f) => f.path !== c.path && !existsSync(f.path));
+            const vanished = fingerprint === null ? undefined : store.files.findByFingerprint(fingerprint).find((f) => f.path !== c.path && !isFileThere(f.path));
             if (vanished) {
               if (this.heldRemovals.delete(vanished.id)) tookHeld = true;
               this.moveOrUpsert(rootId, vanished.id, c.path, c.size, c.mtimeMs, c.kind, fingerprint, forget);

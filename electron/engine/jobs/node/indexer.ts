@@ -15,6 +15,7 @@
 // each with other files, and is committed (from its staging) once every page is settled.
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
+import { readLibraryFile } from '../../library/node/library-file.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
 import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { noteWithProblem } from '../../extract/node/prepared-file.ts';
@@ -368,7 +369,9 @@ export class Indexer {
    */
   private async prepareJournaled(file: FileRecord, tokenizer: ChunkTokenizer, signal: AbortSignal): Promise<Prepared> {
     const { store, models } = this.options;
-    const extract = this.options.extract ?? prepareFile;
+    // Read only while it is a library file: never through a link (docs/file-kinds.md, "Links").
+    const roots = store.roots.list().map((r) => r.path);
+    const extract: typeof prepareFile = (ref, chunkTokenizer, options) => readLibraryFile(file.path, roots, () => (this.options.extract ?? prepareFile)(ref, chunkTokenizer, options));
     const fingerprint = await fingerprintFile(file.path);
     signal.throwIfAborted();
     const modelId = models.embedder?.modelId;
@@ -470,7 +473,10 @@ export class Indexer {
       try {
         done = await this.withFileTimeout(`drawing ${JSON.stringify(item.locator)} of ${p.file.path}`, async (signal) => {
           let source = sources.get(p);
-          if (!source) sources.set(p, (source = openDeferredItems(p.file, { signal })));
+          if (!source) {
+            const roots = this.options.store.roots.list().map((r) => r.path);
+            sources.set(p, (source = readLibraryFile(p.file.path, roots, () => openDeferredItems(p.file, { signal }), (items) => items.close())));
+          }
           return (await source).complete(item, { embed: true });
         });
       } catch (error) {

@@ -6,6 +6,7 @@
 // stored. A file that changed meanwhile is left to the indexer (its commit replaces every vector
 // of the file) and picked up again afterwards.
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
+import { readLibraryFile } from '../../library/node/library-file.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -181,10 +182,14 @@ export class VectorBackfill {
     }
     // Deferred items (PDF pages) are drawn batch by batch just before they are embedded, as the
     // indexer does, so a 2,000-page PDF never holds every page's pixels at once.
-    const prepared = await prepareFile({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer, {
-      deferred: 'defer',
-      signal: this.abort.signal,
-    });
+    // Read only while it is a library file: never through a link (docs/file-kinds.md, "Links").
+    const roots = store.roots.list().map((r) => r.path);
+    const prepared = await readLibraryFile(file.path, roots, () =>
+      prepareFile({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer, {
+        deferred: 'defer',
+        signal: this.abort.signal,
+      }),
+    );
     const stored = store.db
       .prepare<{ id: number; ordinal: number; kind: string; locator_json: string; has_active: number; has_target: number }>(
         `SELECT i.id, i.ordinal, i.kind, i.locator_json,
@@ -215,7 +220,7 @@ export class VectorBackfill {
             ready.push({ itemId: job.itemId, input: job.item.embed! });
             continue;
           }
-          source ??= await openDeferredItems({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, { signal: this.abort.signal });
+          source ??= await readLibraryFile(file.path, roots, () => openDeferredItems({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, { signal: this.abort.signal }), (items) => items.close());
           const made = await source.complete(job.item.item, { embed: true });
           if (made.embed) ready.push({ itemId: job.itemId, input: made.embed });
           else notEmbedded += 1;

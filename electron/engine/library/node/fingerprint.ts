@@ -49,9 +49,14 @@ export async function fingerprintFile(filePath: string): Promise<string> {
   let handle;
   try {
     // Non-blocking: a path that became a FIFO after the scan would otherwise wait forever for a
-    // writer, holding one of libuv's four threads. Regular files ignore the flag.
-    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    // writer, holding one of libuv's four threads. Regular files ignore the flag. No-follow: a path
+    // that became a link after the scan is not read (docs/file-kinds.md, "Links").
+    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new FingerprintError(`'${filePath}' is a link; Trove does not follow links, so it is not read. To index what it points to, add that folder to the library.`);
+    }
     throw new FingerprintError(`Cannot open '${filePath}' to fingerprint it: ${(error as Error).message}. Check that it exists and is readable.`);
   }
   try {

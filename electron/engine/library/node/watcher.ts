@@ -19,7 +19,11 @@
 //   removals: pending removals are dropped, because a vanished root says nothing about its files.
 //   The root is polled; when it is back, watching restarts and `root-present` asks for a rescan.
 // - chokidar errors and handler failures become `problem` events; nothing is thrown into chokidar.
-import { stat } from 'node:fs/promises';
+// - Links are never followed, as in the scanner (docs/file-kinds.md, "Links"): chokidar is told to
+//   ignore them, and every file is looked at with lstat, because chokidar reports a file replaced
+//   by a link as a `change` with the stats of the link's target. A file that became a link (or
+//   anything but a regular file) is a removal.
+import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
@@ -360,14 +364,20 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
           due.slice(i, i + 256).map(async (filePath) => {
             let info: Stats | null = null;
             try {
-              info = await stat(filePath);
+              info = await lstat(filePath);
             } catch {
               info = null;
             }
             const entry = settling.get(filePath);
             if (entry === undefined || state !== 'watching') return;
             if (info === null || !info.isFile()) {
-              settling.delete(filePath); // gone (chokidar reports the unlink) or no longer a file
+              settling.delete(filePath);
+              // Gone: chokidar reports the unlink. Replaced by a link (or a FIFO…): chokidar said
+              // 'change' (and may never say more), so the file that was there is removed here.
+              if (info !== null && entry.event === 'change') {
+                seenPresent.delete(filePath);
+                record('unlink', filePath, undefined);
+              }
               return;
             }
             if (info.size !== entry.size || info.mtimeMs !== entry.mtimeMs) {
@@ -481,8 +491,8 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   async function refreshStats(facts: FileFacts): Promise<FileFacts | null> {
     if (facts.size !== 0 || facts.mtimeMs !== 0) return facts;
     try {
-      const info = await stat(facts.path);
-      return { ...facts, size: info.size, mtimeMs: info.mtimeMs };
+      const info = await lstat(facts.path);
+      return info.isFile() ? { ...facts, size: info.size, mtimeMs: info.mtimeMs } : null;
     } catch {
       return null;
     }
@@ -573,6 +583,8 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
       ignored: (filePath: string, stats?: Stats) => {
         const relativePath = relativeToRoot(root, filePath);
         if (relativePath === null || relativePath === '') return false;
+        // A link is never followed: chokidar would report it as a file (and watch its target).
+        if (stats?.isSymbolicLink()) return true;
         if (stats?.isDirectory()) return rules.skipsDirectory(relativePath) !== null;
         if (stats?.isFile()) return !rules.decideFile(relativePath).indexed;
         return rules.skipsEitherWay(relativePath);
