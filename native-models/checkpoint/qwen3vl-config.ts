@@ -1,8 +1,15 @@
 // The Qwen3-VL `config.json` (model_type "qwen3_vl"), validated and normalised into the few
-// numbers the graph builder and the reference forward need. Both spellings of the rotary settings
-// are accepted: transformers 4.57 writes `text_config.rope_scaling` {rope_type, mrope_section,
-// mrope_interleaved} plus `text_config.rope_theta`; transformers v5 writes
-// `text_config.rope_parameters` {rope_type, rope_theta, mrope_section, mrope_interleaved}.
+// numbers the graph builder and the reference forward need. Every spelling the official stack
+// writes is accepted (transformers 4.57, which the Qwen3-VL releases were saved with, and 5.x,
+// which re-saves them; docs/model-packages.md lists them):
+// - rotary settings: 4.57 writes `text_config.rope_scaling` {rope_type, mrope_section,
+//   mrope_interleaved} plus `text_config.rope_theta`; 5.x writes `text_config.rope_parameters`
+//   {rope_type, rope_theta, mrope_section, mrope_interleaved};
+// - `vision_config.model_type`: "qwen3_vl" (4.57) or "qwen3_vl_vision" (5.x);
+// - `dtype` (4.56+) or `torch_dtype` (older), `architectures` Qwen3VLForConditionalGeneration or
+//   Qwen3VLForEmbedding (the embedding wrapper's class): neither is read, the tensors carry their
+//   own dtype and the caller says which head to build;
+// - tied or untied embeddings (qwen3vl-parameters.ts lists `lm_head.weight` only when untied).
 // Architecture fields are required (the transformers class defaults match no released model);
 // token ids fall back to transformers' defaults, which are the real ids.
 import { z } from 'zod';
@@ -100,8 +107,15 @@ const textConfigSchema = z.looseObject({
   tie_word_embeddings: bool.optional(),
 });
 
+function oneOf<T extends string>(...allowed: T[]) {
+  return z.custom<T>((v) => allowed.includes(v as T), {
+    error: (issue) => `expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${describe(issue.input)}`,
+  });
+}
+
 const visionConfigSchema = z.looseObject({
-  model_type: exactly('qwen3_vl').optional(),
+  // transformers 5 renamed the vision sub-config's model_type and rewrites old files on load.
+  model_type: oneOf('qwen3_vl', 'qwen3_vl_vision').optional(),
   depth: positiveInt,
   hidden_size: positiveInt,
   intermediate_size: positiveInt,

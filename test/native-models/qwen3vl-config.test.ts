@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { parseQwen3VLConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
 import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
@@ -157,4 +159,73 @@ test('structural checks: mrope sum, GQA, square grid, DeepStack taps, widths, ty
   const disagree = config8Bv5();
   disagree.text_config.rope_scaling = { mrope_section: [32, 16, 16], rope_type: 'default' };
   assert.match(errorOf(disagree), /rope_parameters\.mrope_section: \[24,20,20\] disagrees with text_config\.rope_scaling\.mrope_section \[32,16,16\]/);
+});
+
+// config.json as transformers 5.12 wrote it for the golden checkpoints (tools/reference-goldens):
+// vision_config.model_type "qwen3_vl_vision", rope_parameters, architectures Qwen3VLForEmbedding
+// (the embedder, tied) or Qwen3VLForConditionalGeneration (the reranker, untied), `dtype`.
+function goldenConfig(name: 'embedder' | 'reranker'): Record<string, Json> {
+  return JSON.parse(readFileSync(path.join(import.meta.dirname, `../fixtures/goldens/${name}-config.json`), 'utf8')) as Record<string, Json>;
+}
+
+/** The same config in transformers 4.57's spelling. */
+function as457(c: Record<string, Json>): Record<string, Json> {
+  const out = structuredClone(c);
+  const { rope_theta, ...scaling } = out.text_config.rope_parameters;
+  delete out.text_config.rope_parameters;
+  out.text_config.rope_scaling = scaling;
+  out.text_config.rope_theta = rope_theta;
+  out.vision_config.model_type = 'qwen3_vl';
+  out.torch_dtype = out.dtype;
+  delete out.dtype;
+  out.architectures = ['Qwen3VLForConditionalGeneration'];
+  out.transformers_version = '4.57.3';
+  return out;
+}
+
+test('configs written by transformers 5 parse (qwen3_vl_vision, rope_parameters, Qwen3VLForEmbedding, dtype)', () => {
+  const embedder = goldenConfig('embedder');
+  assert.equal(embedder.vision_config.model_type, 'qwen3_vl_vision');
+  assert.deepEqual(embedder.architectures, ['Qwen3VLForEmbedding']);
+  const parsed = parseQwen3VLConfig(embedder, 'embedder/config.json');
+  assert.deepEqual(parsed.text, {
+    vocabSize: 151936, hidden: 48, intermediate: 112, layers: 3, heads: 4, kvHeads: 2, headDim: 32,
+    rmsNormEps: 1e-6, ropeTheta: 5000000, mropeSection: [6, 5, 5], tieWordEmbeddings: true,
+  });
+  assert.deepEqual(parsed.vision.deepstackVisualIndexes, [0, 2, 3]);
+  const reranker = parseQwen3VLConfig(goldenConfig('reranker'), 'reranker/config.json');
+  assert.equal(reranker.text.tieWordEmbeddings, false);
+});
+
+test('every spelling combination of transformers 4.57 and 5 parses to the same config', () => {
+  const v5 = goldenConfig('reranker');
+  const v457 = as457(v5);
+  const expected = parseQwen3VLConfig(v5, 'v5');
+  assert.deepEqual(parseQwen3VLConfig(v457, '4.57'), expected);
+  // Mixed files (a 4.57 config partly re-saved or hand-edited) parse the same too.
+  for (const visionType of ['qwen3_vl', 'qwen3_vl_vision']) {
+    for (const rope of ['rope_scaling', 'rope_parameters', 'both']) {
+      for (const dtypeKey of ['dtype', 'torch_dtype']) {
+        for (const architecture of ['Qwen3VLForConditionalGeneration', 'Qwen3VLForEmbedding']) {
+          const c = structuredClone(v5);
+          c.vision_config.model_type = visionType;
+          if (rope !== 'rope_parameters') {
+            c.text_config.rope_scaling = v457.text_config.rope_scaling;
+            c.text_config.rope_theta = v457.text_config.rope_theta;
+          }
+          if (rope === 'rope_scaling') delete c.text_config.rope_parameters;
+          delete c.dtype;
+          c[dtypeKey] = 'bfloat16';
+          c.architectures = [architecture];
+          assert.deepEqual(parseQwen3VLConfig(c, 'mixed'), expected, `${visionType} ${rope} ${dtypeKey} ${architecture}`);
+        }
+      }
+    }
+  }
+});
+
+test('a vision model_type that is neither spelling is refused, naming both', () => {
+  const c = goldenConfig('embedder');
+  c.vision_config.model_type = 'siglip_vision_model';
+  assert.match(errorOf(c), /vision_config\.model_type: expected "qwen3_vl" or "qwen3_vl_vision", got "siglip_vision_model"/);
 });
