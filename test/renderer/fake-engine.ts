@@ -19,6 +19,7 @@ import type { ApiEventSource } from '../../electron/contract/common/in-process-a
 import type { CatalogModel, Hardware, InstalledPackage, ModelsState, SetupTask, UnfinishedDownload } from '../../electron/contract/common/model-setup.ts';
 import type { ApiMethod, ApiParsedParams, ApiResult } from '../../electron/contract/common/api-methods.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
+import { checkRootFolderPath } from '../../electron/engine/library/common/root-folder-rules.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
 
 export interface RecordedCall {
@@ -27,6 +28,8 @@ export interface RecordedCall {
 }
 
 const DAY = 24 * 3600 * 1000;
+/** The home folder `~` stands for in the fake engine's roots.add. */
+export const FAKE_HOME = '/home/ada';
 const BASE_DATE = Date.UTC(2025, 6, 14);
 
 interface LibraryItem extends Omit<SearchResult, 'score' | 'sources' | 'path'> {
@@ -355,8 +358,11 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   const handlers = {
     'status.get': record('status.get', () => status()),
     'roots.list': record('roots.list', () => roots),
-    'roots.add': record('roots.add', ({ path, include, exclude }) => {
-      if (!path.startsWith('/')) throw new ApiError('invalid-params', `'${path}' is not an absolute path`);
+    'roots.add': record('roots.add', ({ path: typed, include, exclude }) => {
+      // The engine's own path rules (test/engine/root-folders.test.ts checks the real engine, disk included).
+      const checked = checkRootFolderPath(typed, { home: FAKE_HOME, platform: 'linux', existing: roots });
+      if (!checked.ok) throw new ApiError('invalid-params', checked.message);
+      const path = checked.path;
       const root: Root = { id: roots.length + 1, path, include, exclude, present: true, addedAt: BASE_DATE };
       roots.push(root);
       return root;

@@ -54,7 +54,10 @@ describe('store repositories', () => {
     assert.deepEqual(store.roots.get(r.id), { ...r, present: false, include: ['**/*'], exclude: ['tmp/**'] });
     assert.equal(store.roots.containing(path.join(rootPath, 'a', 'b.jpg'))?.id, r.id);
     assert.equal(store.roots.containing(rootPath + '-other/x.jpg'), null);
-    assert.throws(() => store.roots.add({ path: rootPath }), /already a Trove folder/);
+    assert.throws(() => store.roots.add({ path: rootPath }), /is already in the library; to index it with other patterns, remove it first/);
+    // Relative paths would resolve against the engine's working folder: refused even here, below the API's checks.
+    assert.throws(() => store.roots.add({ path: '.' }), /'\.' is not an absolute path/);
+    assert.throws(() => store.roots.add({ path: 'photos' }), /'photos' is not an absolute path/);
   });
 
   it('files: upsert reports new, unchanged and changed; changed goes back to pending', () => {

@@ -1,11 +1,11 @@
 // Every method of the API contract, over the engine's parts. Parameters arrive validated;
 // "no such thing" and "cannot do that here" become ApiErrors with codes the UI can switch on.
-import { stat } from 'node:fs/promises';
 import type { IndexingProgress } from '../../../contract/common/entities.ts';
 import { ApiError, type ApiHandlers } from '../../../contract/common/trove-api.ts';
 import type { EngineModels } from '../../jobs/node/engine-models.ts';
 import type { Indexer } from '../../jobs/node/indexer.ts';
 import { checkLibraryFile, LibraryFileError } from '../../library/node/library-file.ts';
+import { resolveRootFolder, RootFolderError } from '../../library/node/root-folder.ts';
 import type { SearchService } from '../../search/node/search-service.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { LibrarySync } from './library-sync.ts';
@@ -76,11 +76,18 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
     },
     'roots.list': async () => store.roots.list(),
     'roots.add': async (p) => {
-      const info = await stat(p.path).catch(() => null);
-      if (!info?.isDirectory()) throw new ApiError('not-found', `'${p.path}' is not a folder on this machine; check the path`);
+      // Absolute (a leading ~ is the home folder), an existing folder, no system folder, not inside
+      // or around another root; stored by its real path (docs/api.md, roots.add).
+      let folder: string;
+      try {
+        folder = await resolveRootFolder(p.path, { existing: store.roots.list() });
+      } catch (error) {
+        if (!(error instanceof RootFolderError)) throw error;
+        throw new ApiError(error.code === 'missing' || error.code === 'not-folder' ? 'not-found' : 'invalid-params', error.message);
+      }
       let root;
       try {
-        root = store.roots.add({ path: p.path, include: p.include, exclude: p.exclude });
+        root = store.roots.add({ path: folder, include: p.include, exclude: p.exclude });
       } catch (error) {
         throw new ApiError('invalid-params', error instanceof Error ? error.message : String(error));
       }

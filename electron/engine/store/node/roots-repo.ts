@@ -34,11 +34,16 @@ export interface NewRoot {
 export class RootsRepo {
   constructor(private readonly db: Db) {}
 
-  /** Adds a folder (stored as an absolute, normalised path). Throws if it is already a root. */
+  /**
+   * Adds a folder, stored as an absolute, normalised path (the API stores real paths: app/node
+   * api-handlers checks the folder first). Throws if it is relative or already a root.
+   */
   add(root: NewRoot, now = Date.now()): Root {
+    // A relative path would be resolved against whatever folder the engine runs in.
+    if (!path.isAbsolute(root.path)) throw new Error(`'${root.path}' is not an absolute path; give the folder's full path`);
     const abs = path.resolve(root.path);
     const existing = this.byPath(abs);
-    if (existing) throw new Error(`${abs} is already a Trove folder (root ${existing.id}); remove it first to re-add it with other patterns, or change its patterns`);
+    if (existing) throw new Error(`'${abs}' is already in the library; to index it with other patterns, remove it first, then add it again`);
     const r = this.db
       .prepare<RootRow>('INSERT INTO roots (path, include_json, exclude_json, present, added_at) VALUES (?, ?, ?, 1, ?) RETURNING *')
       .get(abs, JSON.stringify(root.include ?? []), JSON.stringify(root.exclude ?? []), now)!;
