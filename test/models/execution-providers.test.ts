@@ -3,11 +3,11 @@
 // runs, and forcing an unavailable EP falls back with a statement that says why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { createSessions, physicalCoreCount, providerPlan, sessionOptions } from '../../electron/engine/models/node/runtime/execution-providers.ts';
+import { createSessions, linuxGpuDevice, physicalCoreCount, providerPlan, sessionOptions } from '../../electron/engine/models/node/runtime/execution-providers.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 
 const linux = { platform: 'linux' as const, arch: process.arch };
@@ -36,6 +36,24 @@ describe('execution providers', () => {
     const forced = providerPlan({ ...linux, override: 'WebGPU' });
     assert.ok(!forced.tryOrder.includes('cuda') && !forced.skipped.some((s) => s.ep === 'cuda'));
     assert.throws(() => providerPlan({ ...linux, override: 'tpu' }), /TROVE_EP='tpu' is not an execution provider; use one of cuda, dml, coreml, webgpu, cpu/);
+  });
+
+  test('WebGPU is not tried on a Linux machine without a GPU device (Dawn would print Vulkan warnings and find only a software renderer); TROVE_EP=webgpu still tries it', async () => {
+    const noGpu = providerPlan({ ...linux, gpuDevice: false });
+    assert.ok(!noGpu.tryOrder.includes('webgpu'));
+    assert.match(noGpu.skipped.find((s) => s.ep === 'webgpu')?.reason ?? '', /no GPU device on this machine/);
+    assert.ok(!providerPlan({ ...linux, gpuDevice: true }).skipped.some((s) => s.ep === 'webgpu' && /no GPU device/.test(s.reason)));
+    assert.ok(!providerPlan({ ...linux, gpuDevice: false, override: 'webgpu' }).skipped.some((s) => /no GPU device/.test(s.reason)));
+
+    const dev = path.join(root, 'dev');
+    await mkdir(path.join(dev, 'dri'), { recursive: true });
+    await writeFile(path.join(dev, 'null'), '');
+    assert.equal(linuxGpuDevice(dev), false);
+    await writeFile(path.join(dev, 'dri', 'renderD128'), '');
+    assert.equal(linuxGpuDevice(dev), true);
+    await rm(path.join(dev, 'dri', 'renderD128'));
+    await writeFile(path.join(dev, 'nvidia0'), '');
+    assert.equal(linuxGpuDevice(dev), true);
   });
 
   test('fallback chain: a failing EP is recorded and the next one runs (stub sessions)', async () => {
@@ -76,12 +94,25 @@ describe('execution providers', () => {
     }
   });
 
-  test('session options: full graph optimisation, physical-core threads, arena, warnings only', () => {
+  test('session options: full graph optimisation, physical-core threads, arena, errors only unless TROVE_LOG asks for more', () => {
+    const saved = process.env.TROVE_LOG;
+    delete process.env.TROVE_LOG;
     const options = sessionOptions('cpu', 6);
     assert.deepEqual(
       { ...options },
-      { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 6, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 2 },
+      { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 6, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3 },
     );
+    try {
+      process.env.TROVE_LOG = 'info';
+      assert.equal(sessionOptions('cpu', 6).logSeverityLevel, 1);
+      process.env.TROVE_LOG = 'verbose';
+      assert.equal(sessionOptions('cpu', 6).logSeverityLevel, 0);
+      process.env.TROVE_LOG = 'nonsense';
+      assert.equal(sessionOptions('cpu', 6).logSeverityLevel, 3);
+    } finally {
+      if (saved === undefined) delete process.env.TROVE_LOG;
+      else process.env.TROVE_LOG = saved;
+    }
     assert.equal(sessionOptions('dml', 6).enableMemPattern, false);
     if (process.platform === 'linux') assert.ok(physicalCoreCount() >= 1);
   });

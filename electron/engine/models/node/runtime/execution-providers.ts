@@ -3,11 +3,15 @@
 // on it, and the first that works wins. The outcome is kept as a plain statement for the user
 // ("Running on CPU. CUDA: …; WebGPU: failed: …") because a silent CPU fallback on a GPU machine
 // is the most common performance complaint. TROVE_EP forces one EP (CPU stays the last resort).
-import { existsSync, readFileSync } from 'node:fs';
+// WebGPU is not tried on a Linux machine with no GPU device: it would find only a software
+// renderer, and its Vulkan/Dawn start-up writes warnings straight to stderr (TROVE_EP=webgpu
+// still tries it). onnxruntime's own logging follows TROVE_LOG (runtime-logging.ts).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortLogSeverity, troveLogLevel } from './runtime-logging.ts';
 
 export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
@@ -34,10 +38,29 @@ export interface ProviderEnvironment {
   readonly arch: string;
   /** TROVE_EP: force this EP first (then CPU). */
   readonly override?: string;
+  /** Linux: whether a GPU device node exists (/dev/dri/renderD*, /dev/nvidia*, WSL's /dev/dxg); undefined: unknown. */
+  readonly gpuDevice?: boolean;
+}
+
+/** Whether this Linux machine has a GPU device node a GPU API could open. */
+export function linuxGpuDevice(dev = '/dev'): boolean {
+  const names = (folder: string): string[] => {
+    try {
+      return readdirSync(folder);
+    } catch {
+      return [];
+    }
+  };
+  return names(path.join(dev, 'dri')).some((n) => n.startsWith('renderD')) || names(dev).some((n) => /^nvidia\d+$/.test(n) || n === 'dxg');
 }
 
 export function currentEnvironment(): ProviderEnvironment {
-  return { platform: process.platform, arch: process.arch, override: process.env.TROVE_EP || undefined };
+  return {
+    platform: process.platform,
+    arch: process.arch,
+    override: process.env.TROVE_EP || undefined,
+    gpuDevice: process.platform === 'linux' ? linuxGpuDevice() : undefined,
+  };
 }
 
 /** Folder holding onnxruntime-node's native binding, where optional provider libraries are installed. */
@@ -55,6 +78,9 @@ export function skipReason(ep: ExecutionProviderName, env: ProviderEnvironment):
   const only = ONLY_ON[ep];
   if (only !== undefined && env.platform !== only) return `${only === 'win32' ? 'Windows' : 'macOS'} only`;
   if (ep === 'cpu') return null;
+  if (ep === 'webgpu' && env.platform === 'linux' && env.gpuDevice === false && env.override?.trim().toLowerCase() !== 'webgpu') {
+    return 'no GPU device on this machine (no /dev/dri render node, /dev/nvidia* or /dev/dxg), so it would only find a software renderer';
+  }
   const backends = ort.listSupportedBackends().map((b) => b.name as string);
   if (!backends.includes(ep)) return `this onnxruntime-node build (${env.platform}/${env.arch}) has no ${LABEL[ep]} provider`;
   if (ep === 'cuda') {
@@ -107,7 +133,7 @@ export function physicalCoreCount(): number {
  * Session options for one EP. Graph optimisation 'all' (constant folding, fusions); intra-op
  * threads = physical cores (hyper-threads slow GEMMs down); one inter-op thread since the graphs
  * are sequential; CPU memory arena and memory patterns on (the same shapes repeat within a batch);
- * warnings and errors only. DirectML needs memory patterns off and sequential execution.
+ * errors only unless TROVE_LOG asks for more. DirectML needs memory patterns off and sequential execution.
  */
 export function sessionOptions(ep: ExecutionProviderName, threads = physicalCoreCount()): ort.InferenceSession.SessionOptions {
   return {
@@ -118,7 +144,7 @@ export function sessionOptions(ep: ExecutionProviderName, threads = physicalCore
     executionMode: 'sequential',
     enableCpuMemArena: true,
     enableMemPattern: ep !== 'dml',
-    logSeverityLevel: 2,
+    logSeverityLevel: ortLogSeverity(troveLogLevel()),
   };
 }
 
@@ -157,6 +183,8 @@ export async function createSessions(
   create: (file: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (file, options) => ort.InferenceSession.create(file, options),
 ): Promise<OpenedSessions> {
   const { tryOrder, skipped } = providerPlan(env);
+  // onnxruntime reads its environment's level once, when the first session of the thread starts.
+  ort.env.logLevel = troveLogLevel();
   const attempts: ProviderAttempt[] = [...skipped];
   for (const ep of tryOrder) {
     const sessions: ort.InferenceSession[] = [];
