@@ -1,4 +1,4 @@
-// Writes the tiny random-weight Qwen3-VL checkpoint (spec §9.1) in the Hugging Face hub layout:
+// Writes the tiny random-weight Qwen3-VL checkpoint (docs/qwen3-vl-model.md#tiny-test-checkpoint) in the Hugging Face hub layout:
 // config.json, model.safetensors, tokenizer.json + tokenizer_config.json (the real Qwen3
 // vocabulary), preprocessor_config.json, video_preprocessor_config.json and chat_template.json.
 // Every parameter is drawn from N(0, 0.1²) in `named_parameters()` order from one seeded stream
@@ -20,7 +20,7 @@ export type { TinyKind } from './tiny-config.ts';
 
 /** Default seeds differ so the two tiny models never share weights by accident. */
 export const DEFAULT_TINY_SEED: Readonly<Record<TinyKind, number>> = { embedding: 20250101, reranker: 20250102 };
-/** Standard deviation of every drawn parameter (spec §9.1: large enough that layout bugs show). */
+/** Standard deviation of every drawn parameter (large enough that layout bugs show). */
 export const TINY_WEIGHT_STD = 0.1;
 
 export interface TinyCheckpointOptions {
@@ -50,7 +50,7 @@ function jsonText(value: unknown): string {
 
 const IMAGE_MEAN_STD = { image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
 
-/** Qwen3-VL image processor settings (spec §2.4): patch 16, merge 2, temporal 2, mean = std = 0.5. */
+/** Qwen3-VL image processor settings (docs/qwen3-vl-model.md#normalisation-and-patch-order): patch 16, merge 2, temporal 2, mean = std = 0.5. */
 export const TINY_PREPROCESSOR_CONFIG = {
   do_convert_rgb: true,
   do_normalize: true,
