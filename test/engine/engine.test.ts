@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
-import type { IndexingProgress, SearchResponse, Status } from '../../electron/contract/common/entities.ts';
+import type { FileFailures, IndexingProgress, SearchResponse, Status } from '../../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
@@ -76,10 +76,11 @@ test('indexes a folder, searches it, follows renames and deletes without re-embe
     assert.equal(progress.at(-1)?.state, 'idle', `the last progress event says idle (states: ${progress.map((p) => p.state).join(', ')})`);
     assert.deepEqual(progress.at(-1)?.files, status.files, 'and counts what status.get counts');
 
-    const failures = await call<{ path: string; error: string }[]>(engine, 'files.failures', {});
+    const { total, failures } = await call<FileFailures>(engine, 'files.failures', {});
+    assert.equal(total, 1);
     assert.equal(failures.length, 1);
     assert.match(failures[0]!.path, /broken\.jpg$/);
-    assert.match(failures[0]!.error, /decode|corrupt|supported/i);
+    assert.match(failures[0]!.reason, /decode|corrupt|supported/i);
 
     // An image queried by itself ranks first (without the tiny reranker, whose weights are random).
     for (const i of [0, 3]) {

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiEvent, ApiEventPayload } from '../../electron/contract/common/api-events.ts';
 import type {
+  FileFailure,
   FileKind,
   IndexingProgress,
   ItemDetail,
@@ -46,6 +47,40 @@ function now(): number {
 
 function counts(total: number, indexed: number, failed = 0): KindCounts {
   return { total, indexed, failed, pending: total - indexed - failed };
+}
+
+/** One of each kind of failure the engine records, with its reasons' words (files-repo.ts, file-refusals.ts). */
+export function fakeFailures(shownRoot: string): FileFailure[] {
+  const file = (fileId: number, rel: string, kind: FileKind, reason: string, more: Partial<FileFailure> = {}): FileFailure => ({
+    fileId,
+    what: 'file',
+    path: join(shownRoot, rel),
+    kind,
+    reason,
+    at: BASE_DATE - fileId * 60_000,
+    attempts: 1,
+    files: 1,
+    nextTry: 'on-change',
+    ...more,
+  });
+  return [
+    file(90, 'scans/receipt-2019.pdf', 'pdf', "PDF is password-protected; Trove cannot read its pages. Save a copy without a password to index it."),
+    file(91, 'camera/2023 summer trip to the coast with the whole family and the dog/IMG_0042.jpg', 'image', 'Cannot decode image: VipsJpeg: premature end of JPEG file. The file is not a supported image or is corrupt; re-export it as PNG or JPEG.'),
+    file(92, 'videos/harbour-drone-4k.mov', 'video', 'reading the video took longer than 120 s; the file may be huge or damaged, or its disk stopped answering. Trove tries it again at its next start (tried 1 of 3 times).', { nextTry: 'next-start' }),
+    file(93, 'scans/archive-scan-1998.pdf', 'pdf', 'This PDF is 2.3 GB, more than the 2.0 GB Trove can read of one PDF file; split it into smaller PDFs (for example with qpdf --split-pages) to index them.', { attempts: 0 }),
+    file(94, 'Urlaub/Stra\uFFFDe am Meer.jpg', 'image', 'The file name is not valid UTF-8 (shown here with � where its bytes are), so Trove cannot open it by its name. Rename it to a UTF-8 name (for example with convmv, or in a file manager); it is indexed after the rename.', { attempts: 0 }),
+    {
+      fileId: null,
+      what: 'folder',
+      path: join(shownRoot, 'private'),
+      kind: null,
+      reason: `Cannot read folder '${join(shownRoot, 'private')}': EACCES: permission denied. Its files are not indexed; grant read access or exclude it.`,
+      at: BASE_DATE - 100 * 60_000,
+      attempts: 0,
+      files: 12,
+      nextTry: 'next-start',
+    },
+  ];
 }
 
 /** A thumbnail that reads as a photo at a glance: a sky-to-ground gradient and a sun. */
@@ -269,6 +304,8 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     item(7, 'picnic.jpg', 'image'),
     item(8, 'rocks-low-tide.jpg', 'image'),
   ];
+  /** What files.failures lists: the engine's kinds of reasons, newest first. */
+  let failures: FileFailure[] = fakeFailures(shownRoot);
   /** Set to make the next search fail, as an engine whose model crashed would. */
   let failNextSearch: string | null = null;
   const scores = [0.94, 0.88, 0.81, 0.77, 0.64, 0.52, 0.31, 0.12];
@@ -337,6 +374,10 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       model: modelStatus(),
       dataDir: '/home/ada/.local/share/trove',
       diskBytes: 734_003_200,
+      unreadableFolders: {
+        count: failures.filter((f) => f.what === 'folder').length,
+        files: failures.reduce((n, f) => n + (f.what === 'folder' ? (f.files ?? 0) : 0), 0),
+      },
     };
   }
 
@@ -406,11 +447,13 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       };
       return detail;
     }),
-    'files.failures': record('files.failures', () => [
-      { fileId: 90, path: join(shownRoot, 'scans/receipt-2019.pdf'), kind: 'pdf' as const, error: 'The PDF is password-protected.', at: BASE_DATE },
-      { fileId: 91, path: join(shownRoot, 'camera/IMG_0042.jpg'), kind: 'image' as const, error: 'The JPEG is truncated (ends after 12 KB of 3.1 MB).', at: BASE_DATE },
-    ]),
-    'files.retry': record('files.retry', ({ fileIds }) => ({ queued: fileIds?.length ?? 2 })),
+    'files.failures': record('files.failures', ({ limit, offset }) => ({ total: failures.length, failures: failures.slice(offset, offset + limit) })),
+    // Retried files leave the list (they are pending again), as the engine's do.
+    'files.retry': record('files.retry', ({ fileIds }) => {
+      const retried = failures.filter((f) => f.fileId !== null && (fileIds === undefined || fileIds.includes(f.fileId)));
+      failures = failures.filter((f) => !retried.includes(f));
+      return { queued: retried.length };
+    }),
     'files.open': record('files.open', () => ({ ok: true as const })),
     'files.reveal': record('files.reveal', () => ({ ok: true as const })),
     'dialog.pickFolder': record('dialog.pickFolder', () => {
@@ -526,6 +569,10 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
         held.delete(method);
         release();
       };
+    },
+    /** Replaces what files.failures lists (and status.get counts of unreadable folders). */
+    setFailures(next: FileFailure[]) {
+      failures = next;
     },
     /** A folder the user added earlier (a restart after step 1). */
     seedRoot(path: string) {

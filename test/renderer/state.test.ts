@@ -149,6 +149,7 @@ function statusWith(model: Status['model']): Status {
     model,
     dataDir: '/d',
     diskBytes: 0,
+    unreadableFolders: { count: 0, files: 0 },
   };
 }
 

@@ -22,6 +22,7 @@ export function statusFixture(): Status {
     model: { embedding: null, reranker: null, executionProvider: null, statement: 'keyword search only: no model package' },
     dataDir: '/data',
     diskBytes: 1024,
+    unreadableFolders: { count: 0, files: 0 },
   };
 }
 
@@ -103,7 +104,10 @@ export function createApiDouble(): { handlers: ApiHandlers; roots: Root[]; pause
         metadata: { width: 640, camera: null },
       };
     },
-    'files.failures': async ({ limit, offset }) => [{ fileId: 9, path: `/broken-${limit}-${offset}.png`, kind: 'image', error: 'truncated PNG', at: 1 }],
+    'files.failures': async ({ limit, offset }) => ({
+      total: 1,
+      failures: [{ fileId: 9, what: 'file', path: `/broken-${limit}-${offset}.png`, kind: 'image', reason: 'truncated PNG', at: 1, attempts: 1, files: 1, nextTry: 'on-change' }],
+    }),
     'files.retry': async ({ fileIds }) => ({ queued: fileIds?.length ?? 1 }),
     'files.open': async () => ({ ok: true }),
     'files.reveal': async () => ({ ok: true }),

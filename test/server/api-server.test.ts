@@ -47,7 +47,7 @@ describe('api server', () => {
   it('applies the contract defaults before the handler runs', async () => {
     const response = await callRaw(server.port, server.token, { method: 'files.failures', params: {} });
     const body = JSON.parse(response.body.toString());
-    assert.equal(body.result[0].path, '/broken-100-0.png');
+    assert.equal(body.result.failures[0].path, '/broken-100-0.png');
   });
 
   it('answers invalid params, unknown methods and handler failures as error data with HTTP 200', async () => {

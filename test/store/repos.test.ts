@@ -73,7 +73,10 @@ describe('store repositories', () => {
     assert.equal(store.files.findByFingerprint('new')[0]!.id, f.id);
     assert.throws(() => store.files.markStatus(f.id, 'failed'), /needs a reason/);
     store.files.markStatus(f.id, 'failed', 'truncated JPEG: the file ends inside the image data', 99);
-    assert.deepEqual(store.files.failures(), [{ fileId: f.id, path: f.path, kind: 'image', error: 'truncated JPEG: the file ends inside the image data', at: 99 }]);
+    assert.deepEqual(store.files.failures(), {
+      total: 1,
+      failures: [{ fileId: f.id, what: 'file', path: f.path, kind: 'image', reason: 'truncated JPEG: the file ends inside the image data', at: 99, attempts: 0, files: 1, nextTry: 'on-change' }],
+    });
   });
 
   it('writeIndexedFile stores items, thumbnails, vectors and status; detail and thumbnail read them back', () => {

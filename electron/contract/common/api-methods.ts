@@ -1,7 +1,7 @@
 // Every request the UI, the CLI or the server can make, with its parameter and result schemas.
 // Transports derive their channel names from these keys and validate both directions.
 import { z } from 'zod';
-import { fileFailure, itemDetail, root, searchRequest, searchResponse, status } from './entities.ts';
+import { fileFailures, itemDetail, root, searchRequest, searchResponse, status } from './entities.ts';
 import { installRequest, modelsState, remoteBackendSettings } from './model-setup.ts';
 
 const none = z.object({}).strict();
@@ -19,9 +19,13 @@ export const API_METHODS = {
   'indexing.resume': { params: none, result: ok },
   'search.run': { params: searchRequest, result: searchResponse },
   'items.get': { params: z.object({ id: z.number().int() }), result: itemDetail },
+  /**
+   * What is not indexed, and why: failed and refused files and unreadable folders, newest first,
+   * a page at a time, with the total. (`status.get` counts them: `files.failed`, `unreadableFolders`.)
+   */
   'files.failures': {
     params: z.object({ limit: z.number().int().min(1).max(1000).default(100), offset: z.number().int().min(0).default(0) }),
-    result: z.array(fileFailure),
+    result: fileFailures,
   },
   /**
    * Index failed files again now: those named (any status but failed is left alone), or every

@@ -109,6 +109,11 @@ export const status = z.object({
   dataDir: z.string(),
   /** Bytes used by the database, the ANN index and thumbnails. */
   diskBytes: z.number().int().nonnegative(),
+  /**
+   * Folders under the roots that cannot be read, and the files Trove knows in them (not part of
+   * `files`: their kinds are unknown). files.failures lists each folder with its reason.
+   */
+  unreadableFolders: z.object({ count: z.number().int().nonnegative(), files: z.number().int().nonnegative() }),
 });
 export type Status = z.infer<typeof status>;
 
@@ -182,5 +187,29 @@ export const itemDetail = searchResult.omit({ score: true, sources: true }).exte
 });
 export type ItemDetail = z.infer<typeof itemDetail>;
 
-export const fileFailure = z.object({ fileId: z.number().int(), path: z.string(), kind: fileKind.nullable(), error: z.string(), at: z.number() });
+/** Something under a root that is not indexed, and why (docs/api.md, "Failures and retries"). */
+export const fileFailure = z.object({
+  /** The file's id, what files.retry takes; null for a folder (every scan reads it again). */
+  fileId: z.number().int().nullable(),
+  /** A file, or a folder that cannot be read (none of the files in it are indexed). */
+  what: z.enum(['file', 'folder']),
+  /** Absolute. A name that is not valid UTF-8 shows U+FFFD (�) where its bytes are not. */
+  path: z.string(),
+  /** The file's kind; null for a folder. */
+  kind: fileKind.nullable(),
+  /** Why, in words, and what to do. */
+  reason: z.string(),
+  /** When it was recorded (epoch ms). */
+  at: z.number(),
+  /** Times indexing the file started since it last changed or was retried (0: refused without reading it, or a folder). */
+  attempts: z.number().int().nonnegative(),
+  /** 1 for a file; for a folder the files in it Trove knows of (listed, or indexed before it became unreadable), null when unknown. */
+  files: z.number().int().nonnegative().nullable(),
+  /** When Trove tries again by itself: at the next start (and every rescan), or only when the file changes (or files.retry asks). */
+  nextTry: z.enum(['next-start', 'on-change']),
+});
 export type FileFailure = z.infer<typeof fileFailure>;
+
+/** One page of failures, newest first, with how many there are in all. */
+export const fileFailures = z.object({ total: z.number().int().nonnegative(), failures: z.array(fileFailure) });
+export type FileFailures = z.infer<typeof fileFailures>;

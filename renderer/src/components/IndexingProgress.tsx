@@ -2,11 +2,11 @@
 // resume, and every file that could not be read with its reason.
 import type { FileKind, IndexingProgress as Progress, KindCounts } from '../../../electron/contract/common/entities.ts';
 import { FILE_KINDS } from '../../../electron/contract/common/entities.ts';
-import { formatCount, formatDate, formatDuration, formatRate } from '../lib/format.ts';
+import { formatCount, formatDuration, formatRate } from '../lib/format.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { EmptyState } from './EmptyState.tsx';
-import { ErrorBanner } from './ErrorBanner.tsx';
+import { FailureList } from './FailureList.tsx';
 import { KIND_LABELS } from './FilterBar.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
@@ -49,40 +49,6 @@ function KindRow({ kind, counts }: { kind: FileKind; counts: KindCounts }) {
       <td className={`num${counts.failed > 0 ? ' text-warning' : ''}`}>{formatCount(counts.failed)}</td>
       <td className="num">{formatCount(counts.total)}</td>
     </tr>
-  );
-}
-
-function Failures() {
-  const controller = useController();
-  const failures = useAppState((s) => s.failures);
-  const list = current(failures);
-  return (
-    <section className="card" aria-labelledby="failures-title">
-      <header className="card__header">
-        <h2 id="failures-title">Files Trove could not read</h2>
-        <button type="button" className="button button--small button--ghost" onClick={() => void controller.refreshFailures()}>
-          <Icon name="retry" /> Refresh
-        </button>
-      </header>
-      {failures.phase === 'error' && <ErrorBanner title="Could not load the list" message={failures.message} onRetry={() => void controller.refreshFailures()} />}
-      {!list ? (
-        failures.phase !== 'error' && <LinesSkeleton />
-      ) : list.length === 0 ? (
-        <p className="muted">None. Every file found so far was read.</p>
-      ) : (
-        <ul className="failure-list">
-          {list.map((f) => (
-            <li key={f.fileId} className="failure" data-testid="failure-row">
-              <span className="failure__path" title={f.path}>
-                {f.path}
-              </span>
-              <span className="failure__reason">{f.error}</span>
-              <span className="muted failure__when">{formatDate(f.at)}</span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 }
 
@@ -175,7 +141,7 @@ export function IndexingProgressView() {
               </tbody>
             </table>
           </section>
-          <Failures />
+          <FailureList />
         </>
       )}
     </section>

@@ -2,7 +2,7 @@
 // events) lives in controller.ts and turns into actions here, so every screen is a function of
 // this state and the whole flow can be read in two files.
 import type {
-  FileFailure,
+  FileFailures,
   FileKind,
   IndexingProgress,
   ItemDetail,
@@ -100,7 +100,8 @@ export interface AppState {
   status: Loadable<Status>;
   roots: Loadable<Root[]>;
   progress: IndexingProgress | null;
-  failures: Loadable<FileFailure[]>;
+  /** The pages of files.failures read so far (newest first), with the total. */
+  failures: Loadable<FileFailures>;
   /** Catalog, hardware, installed packages, the setup task and model switch (models.state + models.changed). */
   models: Loadable<ModelsState>;
   welcome: WelcomeState;
@@ -208,7 +209,7 @@ export type Action =
   | { type: 'roots/error'; message: string }
   | { type: 'progress'; progress: IndexingProgress }
   | { type: 'failures/loading' }
-  | { type: 'failures/ready'; failures: FileFailure[] }
+  | { type: 'failures/ready'; failures: FileFailures }
   | { type: 'failures/error'; message: string }
   | { type: 'models/loading' }
   /** `reload`: read anew after the link to the engine came back (a restarted engine's clock starts over). */

@@ -4,12 +4,15 @@ import type { ApiParams } from '../../../electron/contract/common/api-methods.ts
 import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
+import { formatCount } from '../lib/format.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
 const SEARCH_DEBOUNCE_MS = 250;
 const TOAST_MS = 3500;
 const THEME_KEY = 'trove.theme';
+/** Failures read at a time (files.failures pages). */
+const FAILURES_PAGE = 100;
 
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -67,13 +70,43 @@ export function createController(
     }
   }
 
+  /** Reads the failures again, as many as are shown now (at least a page). */
   async function refreshFailures() {
+    const shown = current(store.getState().failures)?.failures.length ?? 0;
     dispatch({ type: 'failures/loading' });
     try {
-      dispatch({ type: 'failures/ready', failures: await api.call('files.failures', { limit: 200 }) });
+      dispatch({ type: 'failures/ready', failures: await api.call('files.failures', { limit: Math.min(1000, Math.max(FAILURES_PAGE, shown)) }) });
     } catch (e) {
       dispatch({ type: 'failures/error', message: messageOf(e) });
     }
+  }
+
+  /** The next page of failures, after the ones shown. */
+  async function moreFailures() {
+    const shown = current(store.getState().failures);
+    if (!shown) return refreshFailures();
+    try {
+      const page = await api.call('files.failures', { limit: FAILURES_PAGE, offset: shown.failures.length });
+      dispatch({ type: 'failures/ready', failures: { total: page.total, failures: [...shown.failures, ...page.failures] } });
+    } catch (e) {
+      toast(`Could not load more: ${messageOf(e)}`, 'error');
+    }
+  }
+
+  /**
+   * Indexes failed files again (those named, or all of them: then unreadable folders are read
+   * again too), says how many went back to the queue, and reads the list again.
+   */
+  async function retryFailures(fileIds?: number[]) {
+    try {
+      const { queued } = await api.call('files.retry', fileIds ? { fileIds } : {});
+      if (queued > 0) toast(queued === 1 ? 'Retrying 1 file: it is back in the indexing queue.' : `Retrying ${formatCount(queued)} files: they are back in the indexing queue.`);
+      else if (fileIds) toast('Nothing to retry: that file changed or is queued already.');
+      else toast('No failed files to retry; folders that could not be read are read again now.');
+    } catch (e) {
+      toast(`Could not retry: ${messageOf(e)}`, 'error');
+    }
+    await refreshFailures();
   }
 
   /** `reload`: after the link came back, take the engine's answer whatever its asOf. */
@@ -175,6 +208,8 @@ export function createController(
     refreshStatus,
     refreshRoots,
     refreshFailures,
+    moreFailures,
+    retryFailures,
     refreshModels: () => refreshModels(),
     runSearch,
     updateQuery,

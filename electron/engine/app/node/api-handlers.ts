@@ -72,6 +72,7 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
         model: setup.inUse(),
         dataDir: store.dataDir,
         diskBytes: store.diskBytes(),
+        unreadableFolders: store.files.unreadableFolders(),
       };
     },
     'roots.list': async () => store.roots.list(),
@@ -115,9 +116,11 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
       if (!detail) throw new ApiError('not-found', `there is no item ${p.id}; it may have been removed — search again`);
       return detail;
     },
-    'files.failures': async (p) => store.files.failures(p.offset + p.limit).slice(p.offset),
+    'files.failures': async (p) => store.files.failures(p.limit, p.offset),
     'files.retry': async (p) => {
       const queued = store.files.retryFailed(p.fileIds);
+      // Unreadable folders are read again by a scan of their roots (all failures: every such root).
+      if (p.fileIds === undefined) for (const rootId of store.files.rootsWithUnreadableFolders()) sync.rescan(rootId);
       if (queued > 0) indexer.wake();
       return { queued };
     },

@@ -12,9 +12,10 @@
 import { lstatSync } from 'node:fs';
 import type { Root } from '../../../contract/common/entities.ts';
 import { mapBounded, reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
+import { sizeRefusal } from '../../library/common/file-refusals.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
-import { scanRoot, ScanRootError } from '../../library/node/scanner.ts';
+import { scanRoot, ScanRootError, type ScanProblem } from '../../library/node/scanner.ts';
 import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../library/node/watcher.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { AnnLabelsByModel } from '../../store/node/vectors-repo.ts';
@@ -309,13 +310,20 @@ export class LibrarySync {
     const { store } = this.options;
     const rootId = state.root.id;
     const scanned: ScannedEntry[] = [];
+    // Files the scan cannot reach are recorded as failed with its reason, and unreadable folders
+    // are listed, so nothing that is not indexed vanishes without a word (docs/store.md, "Failures and retries").
+    const folders: ScanProblem[] = [];
     try {
       for await (const f of scanRoot(state.root.path, {
         rules: compilePathRules({ include: state.root.include, exclude: state.root.exclude }),
-        onProblem: (p) => this.log(p.message),
+        onProblem: (p) => {
+          this.log(p.message);
+          if (p.folder) folders.push(p);
+          else if (p.file) scanned.push({ path: p.path, size: p.file.size, mtimeMs: p.file.mtimeMs, kind: p.file.kind, refusal: p.message });
+        },
       })) {
         if (state.removed || this.closed) return;
-        scanned.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, kind: f.kind });
+        scanned.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, kind: f.kind, refusal: sizeRefusal(f.kind, f.size) });
       }
     } catch (error) {
       if (error instanceof ScanRootError) {
@@ -326,6 +334,8 @@ export class LibrarySync {
       throw error;
     }
     this.setPresent(state, true);
+    // Counted before the plan drops them: the files an unreadable folder held when it was readable.
+    const unreadable = folders.map((p) => ({ path: p.path, reason: p.message, files: store.files.countUnder(p.path) || null }));
     const stored = store.files.listUnderRoot(rootId);
     // Stored mtimes are whole milliseconds; compare like with like so unchanged files stay unchanged.
     const plan = await reconcile(
@@ -339,13 +349,16 @@ export class LibrarySync {
     const writes: ((forget: (labels: AnnLabelsByModel) => void) => void)[] = [
       ...plan.removed.map((r) => (forget: (labels: AnnLabelsByModel) => void) => forget(store.files.remove(r.id))),
       ...plan.moved.map((m) => (forget: (labels: AnnLabelsByModel) => void) => this.moveOrUpsert(rootId, m.id, m.path, m.size, m.mtimeMs, m.kind, m.fingerprint, forget)),
-      ...plan.touched.map((t) => () => void store.files.move(t.id, t.path, { mtimeMs: t.mtimeMs })),
+      // A failed file touched (same content, new mtime) is tried again.
+      ...plan.touched.map((t) => () => void store.files.touch(t.id, t.path, t.mtimeMs)),
       ...[...plan.added, ...plan.changed].map(
-        (a) => () => void store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint }),
+        (a) => () =>
+          void store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint, refusal: a.refusal ?? null }),
       ),
     ];
     await this.writeInSlices(writes, (w, forget) => w(forget), () => state.removed || this.closed);
     if (state.removed || this.closed) return;
+    store.files.replaceUnreadableFolders(rootId, unreadable);
     const removed = plan.removed.length;
     if (removed) this.options.onRemoved(removed);
     // Always wake: files left pending by an earlier run (killed mid-index) need indexing too.
@@ -369,7 +382,7 @@ export class LibrarySync {
       if (clash && clash.id !== id) forget(store.files.remove(clash.id));
       store.files.move(id, to, { rootId, mtimeMs });
     } catch {
-      store.files.upsertScanned({ rootId, path: to, size, mtimeMs, kind, fingerprint });
+      store.files.upsertScanned({ rootId, path: to, size, mtimeMs, kind, fingerprint, refusal: sizeRefusal(kind, size) });
     }
   }
 
@@ -431,7 +444,7 @@ export class LibrarySync {
         } else if (c.type === 'moved') {
           const from = store.files.byPath(c.from);
           if (from) this.moveOrUpsert(rootId, from.id, c.path, c.size, c.mtimeMs, c.kind, c.fingerprint, forget);
-          else if (store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, fingerprint: c.fingerprint }).change !== 'unchanged') pending += 1;
+          else if (store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, fingerprint: c.fingerprint, refusal: sizeRefusal(c.kind, c.size) }).change !== 'unchanged') pending += 1;
         } else {
           let fingerprint: string | null = null;
           if (!store.files.byPath(c.path)) {
@@ -443,7 +456,8 @@ export class LibrarySync {
               return;
             }
           }
-          const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, ...(fingerprint ? { fingerprint } : {}) });
+          const refusal = sizeRefusal(c.kind, c.size);
+          const { change } = store.files.upsertScanned({ rootId, path: c.path, size: c.size, mtimeMs: c.mtimeMs, kind: c.kind, refusal, ...(fingerprint ? { fingerprint } : {}) });
           if (change !== 'unchanged') pending += 1;
         }
       },

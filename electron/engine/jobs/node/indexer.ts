@@ -13,6 +13,7 @@
 // Deferred items (PDF pages) are drawn only just before their embed call and at most
 // `pagesPerRound` of a file per round: a 2,000-page PDF stays `extracted` across rounds, sharing
 // each with other files, and is committed (from its staging) once every page is settled.
+import { existsSync } from 'node:fs';
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
@@ -21,7 +22,8 @@ import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
 import { noteWithProblem } from '../../extract/node/prepared-file.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Int8Vector } from '../../store/node/vector-codec.ts';
-import type { FileRecord } from '../../store/node/files-repo.ts';
+import { MAX_INDEX_ATTEMPTS, type FileRecord } from '../../store/node/files-repo.ts';
+import { invalidNameReason, mayBeUndecodableName, sizeRefusal } from '../../library/common/file-refusals.ts';
 import { StaleFileError, type IndexedItem } from '../../store/node/indexed-file-writer.ts';
 import type { NewItem } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -94,6 +96,24 @@ interface EmbedJob {
   content: Pick<NewItem, 'text' | 'thumbnail'> | null;
 }
 
+/**
+ * Whether a failure may pass by itself, so the next start tries the file again (while it has
+ * attempts left): a timeout (its work's signal fired) or a system error reading it (EACCES, EIO,
+ * EBUSY: a permission fixed, a disk woken up). What an extractor says about the content does not
+ * pass: that file is tried again when it changes.
+ */
+function mayPass(error: unknown, workSignal: AbortSignal | undefined): boolean {
+  if (workSignal?.aborted) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}
+
+/** Why a file is refused before it is read (a retried file, or one recorded before these checks), or null. */
+function refusalOf(file: FileRecord): string | null {
+  if (mayBeUndecodableName(file.path) && !existsSync(file.path)) return invalidNameReason('file');
+  return sizeRefusal(file.kind, file.size);
+}
+
 function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message || 'indexing failed without a message; try again or report the file';
@@ -161,6 +181,7 @@ export class Indexer {
   private current: string | null = null;
   private readonly abort = new AbortController();
   private readonly picks = new Map<number, number>();
+  private requeuedAtStart = false;
   private lastSave = Date.now();
   private readonly concurrency: number;
   private readonly roundSize: number;
@@ -233,10 +254,26 @@ export class Indexer {
 
   private async loop(): Promise<void> {
     const { store } = this.options;
+    if (!this.requeuedAtStart) {
+      // Once a run: failures that may have passed by themselves (a timeout, a read error) get
+      // another try while they have attempts left (docs/store.md, "Failures and retries").
+      this.requeuedAtStart = true;
+      store.files.requeueRetryableFailures();
+    }
     while (!this.closed && !this.paused) {
-      const round = fairRound(store.files.nextInProgress(this.roundSize * 32), this.roundSize);
+      const candidates = store.files.nextInProgress(this.roundSize * 32);
+      // A file an earlier run started and never finished (it may have crashed the engine, or timed
+      // out) runs alone: a crash then counts against it only, and its time is its own.
+      const suspect = candidates.find((f) => f.attempts > 0 && !this.picks.has(f.id));
+      const round = suspect ? [suspect] : fairRound(candidates, this.roundSize);
       if (round.length === 0) break;
-      await this.runRound(round);
+      const admitted = this.admit(round);
+      try {
+        await this.runRound(admitted);
+      } finally {
+        // Stopped on purpose (Trove closing): that was no attempt of the files'.
+        if (this.closed) store.files.undoAttempts(admitted.map((f) => f.id));
+      }
       if (Date.now() - this.lastSave > SAVE_ANN_EVERY_MS) {
         store.saveAnn();
         this.lastSave = Date.now();
@@ -244,9 +281,34 @@ export class Indexer {
     }
   }
 
-  private markFailed(file: FileRecord, reason: string): void {
+  /**
+   * The round's files that may be worked on, each with one attempt counted (written before any
+   * work, so a crash in the middle still counts). Refused now: a file too large or with a name that
+   * is not valid UTF-8 (retried, or recorded before the scan checked), and a file that stopped
+   * Trove MAX_INDEX_ATTEMPTS times in a row (attempts are cleared by any progress).
+   */
+  private admit(round: readonly FileRecord[]): FileRecord[] {
+    const admitted: FileRecord[] = [];
+    let refused = 0;
+    for (const f of round) {
+      const refusal = refusalOf(f);
+      if (refusal === null && f.attempts < MAX_INDEX_ATTEMPTS) {
+        admitted.push(f);
+        continue;
+      }
+      const interrupted = `Trove stopped ${f.attempts} times while indexing this file (it crashed or was killed each time), so it is left alone until the file changes or you retry it.`;
+      this.markFailed(f, refusal ?? interrupted, false);
+      refused += 1;
+    }
+    this.options.store.files.beginAttempts(admitted.map((f) => f.id));
+    if (refused > 0) this.options.onRound({ indexed: 0, failed: refused });
+    return admitted;
+  }
+
+  /** `retryAtStart`: the cause may pass by itself (see mayPass); the next start tries it again. */
+  private markFailed(file: FileRecord, reason: string, retryAtStart: boolean): void {
     try {
-      this.options.store.files.markStatus(file.id, 'failed', reason);
+      this.options.store.files.markFailed(file.id, reason, { retryAtStart });
       this.options.store.staging.clear(file.id);
     } catch {
       // The file was removed meanwhile: nothing to record.
@@ -296,7 +358,7 @@ export class Indexer {
       const picks = (this.picks.get(f.id) ?? 0) + 1;
       this.picks.set(f.id, picks);
       if (picks > MAX_PICKS) {
-        this.markFailed(f, 'the file kept changing while it was being indexed; wait until it is written completely, then rescan');
+        this.markFailed(f, 'The file kept changing while it was being indexed; it is indexed once it has been written completely.', true);
         failed += 1;
       } else live.push(f);
     }
@@ -307,11 +369,12 @@ export class Indexer {
         if (this.closed) return null;
         this.current = file.path;
         this.options.onActivity();
+        let workSignal: AbortSignal | undefined;
         try {
-          return await this.withFileTimeout(`reading ${file.path}`, (signal) => this.prepareJournaled(file, tokenizer, signal));
+          return await this.withFileTimeout(`reading ${file.path}`, (signal) => this.prepareJournaled(file, tokenizer, (workSignal = signal)));
         } catch (error) {
           if (this.closed) return null; // stopped, not failed: it resumes at the next start
-          this.markFailed(file, reasonOf(error));
+          this.markFailed(file, reasonOf(error), mayPass(error, workSignal));
           failed += 1;
           this.rate.record();
           return null;
@@ -329,8 +392,12 @@ export class Indexer {
       if (p.stale) continue; // changed or removed meanwhile: it is pending again (or gone)
       if (models.embedder && !p.vectors) continue; // failed while embedding (already marked)
       if (models.embedder && !this.isComplete(p)) {
-        // A long PDF: more pages next round. Moving files are not "picked without finishing".
-        if (p.settledNow > 0) this.picks.delete(p.file.id);
+        // A long PDF: more pages next round. Moving files are not "picked without finishing", and
+        // their attempts start over (a crash further on is a new attempt's).
+        if (p.settledNow > 0) {
+          this.picks.delete(p.file.id);
+          store.files.clearAttempts([p.file.id]);
+        }
         continue;
       }
       try {
@@ -351,7 +418,7 @@ export class Indexer {
       } catch (error) {
         // Changed while indexed: it is pending again with its new facts and comes back in a later round.
         if (!(error instanceof StaleFileError)) {
-          this.markFailed(p.file, `saving the index failed: ${reasonOf(error)}`);
+          this.markFailed(p.file, `saving the index failed: ${reasonOf(error)}`, true);
           failed += 1;
         }
       }
@@ -470,8 +537,10 @@ export class Indexer {
       }
       this.current = p.file.path;
       let done;
+      let workSignal: AbortSignal | undefined;
       try {
         done = await this.withFileTimeout(`drawing ${JSON.stringify(item.locator)} of ${p.file.path}`, async (signal) => {
+          workSignal = signal;
           let source = sources.get(p);
           if (!source) {
             const roots = this.options.store.roots.list().map((r) => r.path);
@@ -482,7 +551,7 @@ export class Indexer {
       } catch (error) {
         if (this.closed) return [];
         p.vectors = undefined;
-        this.markFailed(p.file, reasonOf(error));
+        this.markFailed(p.file, reasonOf(error), mayPass(error, workSignal));
         this.rate.record();
         continue;
       }
@@ -577,7 +646,8 @@ export class Indexer {
         } catch (error) {
           if (this.closed) return;
           p.vectors = undefined;
-          this.markFailed(p.file, `the embedding model could not read it: ${reasonOf(error)}`);
+          // The model (or its worker) may have failed, not the file: worth another try at the next start.
+          this.markFailed(p.file, `the embedding model could not read it: ${reasonOf(error)}`, true);
           this.rate.record();
         }
       }

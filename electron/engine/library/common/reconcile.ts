@@ -22,6 +22,8 @@ export interface ScannedEntry {
   readonly size: number;
   readonly mtimeMs: number;
   readonly kind: FileKind;
+  /** Why it will not be indexed, when the scan knows without reading it (never fingerprinted then). */
+  readonly refusal?: string | null;
 }
 
 export interface PlannedAdd extends ScannedEntry {
@@ -126,7 +128,7 @@ export async function reconcile(
     }
   };
   const needsFingerprint = ({ entry, previous }: Candidate): boolean =>
-    sourceSizes.has(entry.size) || (previous !== undefined && previous.size === entry.size && previous.fingerprint !== null);
+    !entry.refusal && (sourceSizes.has(entry.size) || (previous !== undefined && previous.size === entry.size && previous.fingerprint !== null));
   const fingerprints = await mapBounded(candidates, concurrency, (candidate) => (needsFingerprint(candidate) ? fingerprintOrNull(candidate.entry.path) : Promise.resolve(null)));
 
   const touched: PlannedTouch[] = [];

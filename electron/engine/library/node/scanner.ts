@@ -7,10 +7,14 @@
 // - Only regular files are yielded: FIFOs, sockets and devices would block or never end on read.
 // - Bounded concurrency (folders read at once) and bounded buffering (the walk pauses while the
 //   consumer is behind), so a million-file drive uses constant memory.
-// - A folder or file that cannot be read is reported through `onProblem` and the walk goes on.
+// - A folder or file that cannot be read is reported through `onProblem` and the walk goes on;
+//   so is a name that is not valid UTF-8 (Node decodes it with U+FFFD, and no string path reaches
+//   it). A file problem carries what the store needs to record the file as not indexed.
+import { isUtf8 } from 'node:buffer';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileKind } from '../../../contract/common/entities.ts';
+import { invalidNameReason, mayBeUndecodableName } from '../common/file-refusals.ts';
 import { compilePathRules, relativeToRoot, type PathRules } from '../common/path-rules.ts';
 
 export interface ScannedFile {
@@ -23,13 +27,18 @@ export interface ScannedFile {
   readonly kind: FileKind;
 }
 
-export type ScanProblemCode = 'unreadable-directory' | 'unreadable-file' | 'directory-loop';
+export type ScanProblemCode = 'unreadable-directory' | 'unreadable-file' | 'directory-loop' | 'invalid-name';
 
 export interface ScanProblem {
+  /** Absolute; a name that is not valid UTF-8 shows U+FFFD where its bytes are. */
   readonly path: string;
   readonly code: ScanProblemCode;
   /** In words, with what to do. */
   readonly message: string;
+  /** A file Trove would index that it cannot reach: what is known of it (size and mtime 0 when unknown). */
+  readonly file?: { readonly kind: FileKind; readonly size: number; readonly mtimeMs: number };
+  /** A folder whose files are not indexed (unreadable, or a name that is not valid UTF-8). */
+  readonly folder?: true;
 }
 
 export interface ScanOptions {
@@ -126,6 +135,15 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The names in `dir` that are not valid UTF-8, by the string Node decodes them to (with U+FFFD).
+ * Read only for a folder where a decoded name holds U+FFFD, which a valid name rarely does.
+ */
+async function undecodableNames(dir: string): Promise<Map<string, Buffer>> {
+  const raw = await readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
+  return new Map(raw.filter((name) => !isUtf8(name)).map((name) => [name.toString('utf8'), name]));
+}
+
 /** Yields every indexed file under `root`. Throws ScanRootError when the root itself cannot be walked. */
 export async function* scanRoot(root: string, options: ScanOptions = {}): AsyncGenerator<ScannedFile> {
   const rootPath = path.resolve(root);
@@ -154,30 +172,44 @@ export async function* scanRoot(root: string, options: ScanOptions = {}): AsyncG
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') {
-        report({ path: dir, code: 'unreadable-directory', message: `Cannot read folder '${dir}': ${errorText(error)}. Its files are not indexed; grant read access or exclude it.` });
+        report({ path: dir, code: 'unreadable-directory', message: `Cannot read folder '${dir}': ${errorText(error)}. Its files are not indexed; grant read access or exclude it.`, folder: true });
       }
       return [];
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirs: string[] = [];
+    let undecodable: Promise<Map<string, Buffer>> | null = null;
     for (const entry of entries) {
       if (stopped()) return [];
       const full = path.join(dir, entry.name);
       const relative = relativeToRoot(rootPath, full) ?? entry.name;
+      const rawName = mayBeUndecodableName(entry.name) ? (await (undecodable ??= undecodableNames(dir))).get(entry.name) : undefined;
       if (entry.isDirectory()) {
-        if (rules.skipsDirectory(relative) === null) subdirs.push(full);
+        if (rules.skipsDirectory(relative) !== null) continue;
+        if (rawName !== undefined) report({ path: full, code: 'invalid-name', message: invalidNameReason('folder'), folder: true });
+        else subdirs.push(full);
         continue;
       }
       if (!entry.isFile()) continue; // symlinks, FIFOs, sockets, devices
       const decision = rules.decideFile(relative);
       if (!decision.indexed) continue;
+      if (rawName !== undefined) {
+        // Reached by its bytes, only to record its size and mtime beside the reason.
+        const info = await lstat(Buffer.concat([Buffer.from(dir + path.sep), rawName])).catch(() => null);
+        if (info === null || info.isFile()) {
+          report({ path: full, code: 'invalid-name', message: invalidNameReason('file'), file: { kind: decision.kind, size: info?.size ?? 0, mtimeMs: info?.mtimeMs ?? 0 } });
+        }
+        continue;
+      }
       try {
         const info = await lstat(full);
         if (!info.isFile()) continue;
         await channel.push({ path: full, relativePath: relative, size: info.size, mtimeMs: info.mtimeMs, kind: decision.kind });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') report({ path: full, code: 'unreadable-file', message: `Cannot read '${full}': ${errorText(error)}. Grant read access or exclude it.` });
+        if (code !== 'ENOENT') {
+          report({ path: full, code: 'unreadable-file', message: `Cannot read '${full}': ${errorText(error)}. Grant read access or exclude it.`, file: { kind: decision.kind, size: 0, mtimeMs: 0 } });
+        }
       }
     }
     return subdirs;

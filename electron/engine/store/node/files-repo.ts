@@ -2,12 +2,19 @@
 // and where it stands in the indexing journal (pending -> extracted -> embedded -> indexed | failed).
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { FILE_KINDS, type FileFailure, type FileKind, type KindCounts } from '../../../contract/common/entities.ts';
+import { FILE_KINDS, type FileFailure, type FileFailures, type FileKind, type KindCounts } from '../../../contract/common/entities.ts';
 import type { Db } from './database.ts';
 import { annLabelsWhere, type AnnLabelsByModel } from './vectors-repo.ts';
 
 export const FILE_STATUSES = ['pending', 'extracted', 'embedded', 'indexed', 'failed'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
+
+/**
+ * Starts of indexing a file's content may take (counted when a round picks it, cleared when it is
+ * indexed or makes progress): a file that crashed the engine or timed out this often is left
+ * failed until it changes or someone retries it (docs/store.md, "Failures and retries").
+ */
+export const MAX_INDEX_ATTEMPTS = 3;
 
 export interface FileRecord {
   readonly id: number;
@@ -20,7 +27,10 @@ export interface FileRecord {
   readonly kind: FileKind;
   readonly status: FileStatus;
   readonly error: string | null;
+  /** Times a round started indexing this content without indexing it (see MAX_INDEX_ATTEMPTS). */
   readonly attempts: number;
+  /** Failed in a way that may pass by itself: tried again at the next start (below MAX_INDEX_ATTEMPTS). */
+  readonly retryAtStart: boolean;
   readonly dateTaken: number | null;
   readonly metadata: Record<string, string | number | null>;
   readonly updatedAt: number;
@@ -38,6 +48,7 @@ interface FileRow {
   status: FileStatus;
   error: string | null;
   attempts: number;
+  retry_at_start: 0 | 1;
   date_taken: number | null;
   metadata_json: string;
   updated_at: number;
@@ -56,6 +67,7 @@ function toRecord(r: FileRow): FileRecord {
     status: r.status,
     error: r.error,
     attempts: r.attempts,
+    retryAtStart: r.retry_at_start === 1,
     dateTaken: r.date_taken,
     metadata: JSON.parse(r.metadata_json) as FileRecord['metadata'],
     updatedAt: r.updated_at,
@@ -70,6 +82,11 @@ export interface ScannedFile {
   readonly kind: FileKind;
   /** When the scanner already hashed the file. */
   readonly fingerprint?: string | null;
+  /**
+   * Why Trove will not index it, when the scan already knows (too large, a name that is not valid
+   * UTF-8, cannot be read): recorded as failed with this reason, nothing is read.
+   */
+  readonly refusal?: string | null;
 }
 
 /** What an upsert did: a new file, nothing (same size and mtime), or a changed file back to pending. */
@@ -81,6 +98,32 @@ export interface FileCounts {
 }
 
 const IN_PROGRESS: readonly FileStatus[] = ['pending', 'extracted', 'embedded'];
+
+interface FailureRow {
+  fileId: number | null;
+  path: string;
+  kind: FileKind | null;
+  reason: string;
+  at: number;
+  attempts: number;
+  retryAtStart: 0 | 1;
+  files: number | null;
+}
+
+/** A failure row as the API shows it: the retry policy is said in the reason (docs/store.md, "Failures and retries"). */
+function failureOf(r: FailureRow): FileFailure {
+  if (r.fileId === null) {
+    return { fileId: null, what: 'folder', path: r.path, kind: null, reason: r.reason, at: r.at, attempts: 0, files: r.files, nextTry: 'next-start' };
+  }
+  const retriesAtStart = r.retryAtStart === 1 && r.attempts < MAX_INDEX_ATTEMPTS;
+  let reason = r.reason;
+  if (r.retryAtStart === 1) {
+    reason += retriesAtStart
+      ? ` Trove tries it again at its next start${r.attempts > 0 ? ` (tried ${r.attempts} of ${MAX_INDEX_ATTEMPTS} times)` : ''}.`
+      : ` Tried ${r.attempts} times; Trove tries again when the file changes, or when you retry it.`;
+  }
+  return { fileId: r.fileId, what: 'file', path: r.path, kind: r.kind, reason, at: r.at, attempts: r.attempts, files: 1, nextTry: retriesAtStart ? 'next-start' : 'on-change' };
+}
 
 function emptyCounts(): { total: number; indexed: number; failed: number; pending: number } {
   return { total: 0, indexed: 0, failed: 0, pending: 0 };
@@ -111,11 +154,13 @@ export class FilesRepo {
       const abs = path.resolve(file.path);
       const old = this.cached<FileRow>('SELECT * FROM files WHERE path = ?').get(abs);
       const fingerprint = file.fingerprint ?? null;
+      const refusal = file.refusal ?? null;
+      const status: FileStatus = refusal === null ? 'pending' : 'failed';
       if (!old) {
         const row = this.cached<FileRow>(
-          `INSERT INTO files (root_id, path, name, size, mtime_ms, fingerprint, kind, status, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING *`,
-        ).get(file.rootId, abs, path.basename(abs), file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now)!;
+          `INSERT INTO files (root_id, path, name, size, mtime_ms, fingerprint, kind, status, error, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        ).get(file.rootId, abs, path.basename(abs), file.size, Math.round(file.mtimeMs), fingerprint, file.kind, status, refusal, now)!;
         return { file: toRecord(row), change: 'new' as const };
       }
       const sameStat = old.size === file.size && old.mtime_ms === Math.round(file.mtimeMs) && old.kind === file.kind && old.root_id === file.rootId;
@@ -126,9 +171,9 @@ export class FilesRepo {
       }
       this.cached('DELETE FROM staged_items WHERE file_id = ?').run(old.id);
       const row = this.cached<FileRow>(
-        `UPDATE files SET root_id = ?, size = ?, mtime_ms = ?, fingerprint = ?, kind = ?, status = 'pending', error = NULL,
-           attempts = 0, updated_at = ? WHERE id = ? RETURNING *`,
-      ).get(file.rootId, file.size, Math.round(file.mtimeMs), fingerprint, file.kind, now, old.id)!;
+        `UPDATE files SET root_id = ?, size = ?, mtime_ms = ?, fingerprint = ?, kind = ?, status = ?, error = ?,
+           attempts = 0, retry_at_start = 0, updated_at = ? WHERE id = ? RETURNING *`,
+      ).get(file.rootId, file.size, Math.round(file.mtimeMs), fingerprint, file.kind, status, refusal, now, old.id)!;
       return { file: toRecord(row), change: 'changed' as const };
     })();
   }
@@ -175,6 +220,18 @@ export class FilesRepo {
     return toRecord(row);
   }
 
+  /**
+   * Same content, new mtime (and perhaps a new path: a scan's "touched"). A failed file is tried
+   * again: whatever made it fail may have been fixed with it (a re-saved file, a finished copy).
+   */
+  touch(id: number, newPath: string, mtimeMs: number, now = Date.now()): FileRecord {
+    const moved = this.move(id, newPath, { mtimeMs }, now);
+    if (moved.status !== 'failed') return moved;
+    return toRecord(
+      this.cached<FileRow>(`UPDATE files SET status = 'pending', error = NULL, attempts = 0, retry_at_start = 0 WHERE id = ? RETURNING *`).get(id)!,
+    );
+  }
+
   setFingerprint(id: number, fingerprint: string): void {
     this.db.prepare('UPDATE files SET fingerprint = ? WHERE id = ?').run(fingerprint, id);
   }
@@ -184,13 +241,47 @@ export class FilesRepo {
     this.db.prepare('UPDATE files SET date_taken = ?, metadata_json = ? WHERE id = ?').run(dateTaken, JSON.stringify(metadata), id);
   }
 
-  /** Moves a file along the journal. `failed` needs a reason a person can act on, and counts an attempt. */
+  /** Moves a file along the journal. `failed` needs a reason a person can act on (see markFailed). */
   markStatus(id: number, status: FileStatus, error: string | null = null, now = Date.now()): void {
-    if (status === 'failed' && !error) throw new Error('a failed file needs a reason; pass what went wrong, in words');
-    const r = this.db
-      .prepare(`UPDATE files SET status = ?, error = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`)
-      .run(status, status === 'failed' ? error : null, status === 'failed' ? 1 : 0, now, id);
+    if (status === 'failed') return this.markFailed(id, error ?? '', { retryAtStart: false }, now);
+    const r = this.cached(`UPDATE files SET status = ?, error = NULL, retry_at_start = 0, updated_at = ? WHERE id = ?`).run(status, now, id);
     if (r.changes === 0) throw new Error(`there is no file ${id}; it was removed while being indexed`);
+  }
+
+  /**
+   * Records why a file failed. `retryAtStart`: the cause may pass by itself (a timeout, a read
+   * error), so the next start tries it again while it has attempts left; otherwise it waits for
+   * the file to change or for a retry. The attempt itself was counted when it started.
+   */
+  markFailed(id: number, reason: string, how: { retryAtStart: boolean }, now = Date.now()): void {
+    if (!reason.trim()) throw new Error('a failed file needs a reason; pass what went wrong, in words');
+    const r = this.cached(`UPDATE files SET status = 'failed', error = ?, retry_at_start = ?, updated_at = ? WHERE id = ?`).run(reason, how.retryAtStart ? 1 : 0, now, id);
+    if (r.changes === 0) throw new Error(`there is no file ${id}; it was removed while being indexed`);
+  }
+
+  /** A round starts on these files: one attempt each, written before any work (a crash keeps it). */
+  beginAttempts(ids: readonly number[]): void {
+    const begin = this.cached('UPDATE files SET attempts = attempts + 1 WHERE id = ?');
+    this.db.transaction(() => ids.forEach((id) => begin.run(id)))();
+  }
+
+  /** The work on these files moved forward (or they were stopped on purpose): their attempts start over. */
+  clearAttempts(ids: readonly number[]): void {
+    const clear = this.cached('UPDATE files SET attempts = 0 WHERE id = ?');
+    this.db.transaction(() => ids.forEach((id) => clear.run(id)))();
+  }
+
+  /** Trove is closing while these files are worked on: the start of that work was no attempt. */
+  undoAttempts(ids: readonly number[]): void {
+    const undo = this.cached(`UPDATE files SET attempts = max(0, attempts - 1) WHERE id = ? AND status IN ('pending', 'extracted', 'embedded')`);
+    this.db.transaction(() => ids.forEach((id) => undo.run(id)))();
+  }
+
+  /** At start: failures that may have passed by themselves, with attempts left, go back to pending. Returns how many. */
+  requeueRetryableFailures(now = Date.now()): number {
+    return this.db
+      .prepare(`UPDATE files SET status = 'pending', error = NULL, updated_at = ? WHERE status = 'failed' AND retry_at_start = 1 AND attempts < ?`)
+      .run(now, MAX_INDEX_ATTEMPTS).changes;
   }
 
   /**
@@ -198,7 +289,7 @@ export class FilesRepo {
    * are left as they are), or every failed file. Returns how many were queued.
    */
   retryFailed(ids?: readonly number[], now = Date.now()): number {
-    const requeue = `UPDATE files SET status = 'pending', error = NULL, attempts = 0, updated_at = ? WHERE status = 'failed'`;
+    const requeue = `UPDATE files SET status = 'pending', error = NULL, attempts = 0, retry_at_start = 0, updated_at = ? WHERE status = 'failed'`;
     if (ids === undefined) return this.db.prepare(requeue).run(now).changes;
     const statement = this.cached(`${requeue} AND id = ?`);
     return this.db.transaction(() => ids.reduce((queued, id) => queued + statement.run(now, id).changes, 0))();
@@ -212,13 +303,63 @@ export class FilesRepo {
       .map(toRecord);
   }
 
-  failures(limit = 500): FileFailure[] {
-    return this.db
-      .prepare<{ id: number; path: string; kind: FileKind; error: string; updated_at: number }>(
-        `SELECT id, path, kind, error, updated_at FROM files WHERE status = 'failed' ORDER BY updated_at DESC LIMIT ?`,
+  /** Failed files and unreadable folders, newest first, a page at a time, with how many there are. */
+  failures(limit = 500, offset = 0): FileFailures {
+    const total = this.db
+      .prepare(`SELECT (SELECT count(*) FROM files WHERE status = 'failed') + (SELECT count(*) FROM unreadable_folders)`)
+      .pluck()
+      .get() as number;
+    const rows = this.db
+      .prepare<FailureRow>(
+        `SELECT id AS fileId, path, kind, error AS reason, updated_at AS at, attempts, retry_at_start AS retryAtStart, 1 AS files
+           FROM files WHERE status = 'failed'
+         UNION ALL
+         SELECT NULL, path, NULL, reason, at, 0, 1, files FROM unreadable_folders
+         ORDER BY at DESC, path LIMIT ? OFFSET ?`,
       )
-      .all(limit)
-      .map((r) => ({ fileId: r.id, path: r.path, kind: r.kind, error: r.error, at: r.updated_at }));
+      .all(limit, offset);
+    return { total, failures: rows.map(failureOf) };
+  }
+
+  /** Unreadable folders and the files known in them. */
+  unreadableFolders(): { count: number; files: number } {
+    const r = this.db.prepare<{ count: number; files: number }>('SELECT count(*) AS count, coalesce(sum(files), 0) AS files FROM unreadable_folders').get()!;
+    return { count: r.count, files: r.files };
+  }
+
+  /** Roots with an unreadable folder (a retry of everything rescans them). */
+  rootsWithUnreadableFolders(): number[] {
+    return this.db.prepare('SELECT DISTINCT root_id FROM unreadable_folders ORDER BY root_id').pluck().all() as number[];
+  }
+
+  /** Files recorded under a folder (any depth): what an unreadable folder is known to hold. */
+  countUnder(folder: string): number {
+    const prefix = path.resolve(folder) + path.sep;
+    // substr, not LIKE: paths may hold % and _.
+    return this.db.prepare('SELECT count(*) FROM files WHERE substr(path, 1, ?) = ?').pluck().get(prefix.length, prefix) as number;
+  }
+
+  /**
+   * What the last scan of a root found unreadable, replacing what an earlier scan found. A folder
+   * seen before keeps its first `at`, and its file count when the new one is unknown (its files
+   * left the index when it became unreadable).
+   */
+  replaceUnreadableFolders(rootId: number, folders: readonly { path: string; reason: string; files: number | null }[], now = Date.now()): void {
+    this.db.transaction(() => {
+      const before = new Map(
+        this.db
+          .prepare<{ path: string; files: number | null; at: number }>('SELECT path, files, at FROM unreadable_folders WHERE root_id = ?')
+          .all(rootId)
+          .map((r) => [r.path, r]),
+      );
+      this.db.prepare('DELETE FROM unreadable_folders WHERE root_id = ?').run(rootId);
+      const insert = this.db.prepare('INSERT OR REPLACE INTO unreadable_folders (root_id, path, reason, files, at) VALUES (?, ?, ?, ?, ?)');
+      for (const f of folders) {
+        const abs = path.resolve(f.path);
+        const old = before.get(abs);
+        insert.run(rootId, abs, f.reason, f.files ?? old?.files ?? null, old?.at ?? now);
+      }
+    })();
   }
 
   /** Totals for status and progress: extracted and embedded count as pending (not yet searchable). */

@@ -52,7 +52,7 @@ export function writeIndexedFile(db: Db, file: IndexedFile, now = Date.now()): I
       if (file.modelId == null) throw new Error(`item ${i} of file ${file.fileId} has a vector but no modelId was given; pass the model the vectors came from`);
       added.push({ itemId: itemIds[i]!, label: vectors.put(file.modelId, itemIds[i]!, item.vector), vector: item.vector });
     });
-    db.prepare(`UPDATE files SET status = 'indexed', error = NULL, fingerprint = coalesce(?, fingerprint), updated_at = ? WHERE id = ?`).run(file.fingerprint ?? null, now, file.fileId);
+    db.prepare(`UPDATE files SET status = 'indexed', error = NULL, attempts = 0, retry_at_start = 0, fingerprint = coalesce(?, fingerprint), updated_at = ? WHERE id = ?`).run(file.fingerprint ?? null, now, file.fileId);
     db.prepare('DELETE FROM staged_items WHERE file_id = ?').run(file.fileId);
     return { itemIds, added, removed };
   }).immediate();

@@ -141,6 +141,29 @@ export const MIGRATIONS: readonly Migration[] = [
     // GROUP BY reads the index alone: 18 ms → 3 ms at 20,000 files.
     sql: `CREATE INDEX files_kind_status ON files(kind, status);`,
   },
+  {
+    version: 3,
+    name: 'failures: retry at start, unreadable folders',
+    // docs/store.md, "Failures and retries".
+    sql: `
+      -- 1 for a failure that may pass by itself (a timeout, a read error): the file is tried again
+      -- at the next start while it has fewer than MAX_INDEX_ATTEMPTS attempts.
+      ALTER TABLE files ADD COLUMN retry_at_start INTEGER NOT NULL DEFAULT 0 CHECK (retry_at_start IN (0, 1));
+
+      -- Folders under a root that the last scan could not read: none of their files are indexed.
+      -- Replaced root by root at every scan.
+      CREATE TABLE unreadable_folders (
+        id INTEGER PRIMARY KEY,
+        root_id INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        reason TEXT NOT NULL,
+        -- Files known in it (listed, or indexed before it became unreadable); NULL when unknown.
+        files INTEGER,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX unreadable_folders_root ON unreadable_folders(root_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

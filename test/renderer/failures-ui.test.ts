@@ -1,0 +1,181 @@
+// The "Not indexed" list in a real browser, in front of the fake engine over the real server
+// (issue 13, points 3 and 4): every kind of failure with its reason and details, paths cut in the
+// middle so the file name stays visible, Retry for one file and Retry all with visible feedback,
+// a list that pages with its total and follows new failures by itself. Screenshots: light and
+// dark, 1280 and 800 px wide (artifacts/screenshots/failures-*.png).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { FileFailure } from '../../electron/contract/common/entities.ts';
+import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
+import { createFakeEngine, fakeFailures } from './fake-engine.ts';
+import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitUntil, type FakeEngine } from './ui-harness.ts';
+
+const SHOWN_ROOT = '/home/ada/Pictures';
+
+let work: string;
+let outDir: string;
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  work = mkdtempSync(join(tmpdir(), 'trove-failures-ui-'));
+  outDir = join(work, 'dist');
+  await buildRenderer(outDir);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+interface Session {
+  engine: FakeEngine;
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh fake engine with a folder already added, its server, and a page on the Indexing view. */
+async function open(viewport: { width: number; height: number }, colorScheme: 'light' | 'dark'): Promise<Session> {
+  const libraryDir = mkdtempSync(join(work, 'library-'));
+  mkdirSync(libraryDir, { recursive: true });
+  const engine = createFakeEngine(libraryDir, SHOWN_ROOT);
+  engine.seedRoot(SHOWN_ROOT);
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
+  const context: BrowserContext = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors = pageErrors(page);
+  await page.goto(server.url);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /Indexing/ }).click();
+  await page.getByTestId('failure-row').first().waitFor();
+  return {
+    engine,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      await server.close();
+    },
+  };
+}
+
+const rows = (page: Page) => page.getByTestId('failure-row');
+const row = (page: Page, text: string) => rows(page).filter({ hasText: text });
+
+/** The file name's element shows all of its text, inside its row (not cut, not overflowing). */
+async function nameFullyVisible(page: Page, rowText: string): Promise<boolean> {
+  const name = row(page, rowText).locator('.middle-path__name');
+  const [box, rowBox, clipped] = await Promise.all([name.boundingBox(), row(page, rowText).boundingBox(), name.evaluate('(el) => el.scrollWidth > el.clientWidth')]);
+  return box !== null && rowBox !== null && !clipped && box.x + box.width <= rowBox.x + rowBox.width + 0.5;
+}
+
+test('the list shows each failure with its reason, a middle-cut path and Retry; Retry and Retry all requeue with feedback', { skip, timeout: 90_000 }, async () => {
+  const s = await open({ width: 1280, height: 800 }, 'light');
+  const { page, engine } = s;
+  try {
+    const list = page.getByTestId('failures');
+    await list.getByTestId('failures-total').filter({ hasText: '(6)' }).waitFor();
+    assert.equal(await rows(page).count(), 6);
+
+    // Reasons as the engine words them, and the details a person needs.
+    const huge = await row(page, 'archive-scan-1998.pdf').innerText();
+    assert.match(huge, /more than the 2\.0 GB Trove can read of one PDF file/);
+    assert.match(huge, /PDF · tried again when it changes/);
+    const slow = await row(page, 'harbour-drone-4k.mov').innerText();
+    assert.match(slow, /Video · 1 attempt · tried again at the next start/);
+    const folder = row(page, 'EACCES');
+    assert.match(await folder.innerText(), /Folder · 12 files in it not indexed · read again at every scan · /);
+    assert.equal(await folder.getByRole('button', { name: /Retry/ }).count(), 0, 'a folder is read again by a scan, not retried as a file');
+    assert.match(await row(page, 'Urlaub').innerText(), /Stra\uFFFDe am Meer\.jpg/);
+
+    // The long path is cut in its folder part; the file name stays whole and inside the row.
+    const longRow = row(page, 'IMG_0042.jpg');
+    assert.equal(await longRow.locator('.middle-path').getAttribute('title'), join(SHOWN_ROOT, 'camera/2023 summer trip to the coast with the whole family and the dog/IMG_0042.jpg'));
+    assert.ok(await nameFullyVisible(page, 'IMG_0042.jpg'), 'the file name is fully visible');
+
+    await shoot(page, 'failures-1280-light');
+
+    // Retry one file: the button says so while the engine answers, then a toast, and the row leaves.
+    const release = engine.holdAnswers('files.retry');
+    await longRow.getByRole('button', { name: 'Retry IMG_0042.jpg' }).click();
+    const busy = longRow.getByRole('button', { name: 'Retrying IMG_0042.jpg' });
+    await busy.waitFor();
+    assert.equal(await busy.isDisabled(), true);
+    assert.match(await busy.innerText(), /Retrying…/);
+    release();
+    await page.getByText('Retrying 1 file: it is back in the indexing queue.').waitFor();
+    await waitUntil(async () => (await rows(page).count()) === 5, 'the retried file leaves the list');
+    assert.deepEqual(engine.callsOf('files.retry').map((c) => c.params), [{ fileIds: [91] }]);
+    await list.getByTestId('failures-total').filter({ hasText: '(5)' }).waitFor();
+
+    // Retry all: every file; the folder stays (it is read again by the rescan the engine starts).
+    await list.getByRole('button', { name: 'Retry all' }).click();
+    await page.getByText('Retrying 4 files: they are back in the indexing queue.').waitFor();
+    await waitUntil(async () => (await rows(page).count()) === 1, 'only the folder is left');
+    assert.deepEqual(engine.callsOf('files.retry').at(-1)!.params, {});
+
+    // New failures show up without a click when the failed count changes.
+    engine.setFailures(fakeFailures(SHOWN_ROOT));
+    engine.emitProgress({ state: 'idle', files: engine.counts(40, 34, 5), etaSeconds: null, current: null });
+    await waitUntil(async () => (await rows(page).count()) === 6, 'the list follows the failed count');
+
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a long list pages: a hundred at a time, with how many are not shown yet', { skip, timeout: 60_000 }, async () => {
+  const s = await open({ width: 1280, height: 800 }, 'light');
+  const { page, engine } = s;
+  try {
+    const many: FileFailure[] = Array.from({ length: 250 }, (_, i) => ({
+      ...fakeFailures(SHOWN_ROOT)[1]!,
+      fileId: 1000 + i,
+      path: join(SHOWN_ROOT, `scans/page-${String(i).padStart(3, '0')}.jpg`),
+    }));
+    engine.setFailures(many);
+    await page.getByTestId('failures').getByRole('button', { name: 'Refresh' }).click();
+    await page.getByTestId('failures-total').filter({ hasText: '(250)' }).waitFor();
+    await waitUntil(async () => (await rows(page).count()) === 100, 'the first hundred');
+    await page.getByRole('button', { name: 'Show more (150 not shown)' }).click();
+    await waitUntil(async () => (await rows(page).count()) === 200, 'the next hundred');
+    await page.getByRole('button', { name: 'Show more (50 not shown)' }).click();
+    await waitUntil(async () => (await rows(page).count()) === 250, 'all of them');
+    assert.equal(await page.getByRole('button', { name: /Show more/ }).count(), 0);
+    assert.deepEqual(
+      engine.callsOf('files.failures').slice(-2).map((c) => c.params),
+      [
+        { limit: 100, offset: 100 },
+        { limit: 100, offset: 200 },
+      ],
+    );
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
+for (const [width, scheme] of [
+  [800, 'light'],
+  [1280, 'dark'],
+  [800, 'dark'],
+] as const) {
+  test(`screenshot: the list at ${width} px, ${scheme}; file names stay visible`, { skip, timeout: 60_000 }, async () => {
+    const s = await open({ width, height: 800 }, scheme);
+    try {
+      await s.page.getByTestId('failures').scrollIntoViewIfNeeded();
+      assert.ok(await nameFullyVisible(s.page, 'IMG_0042.jpg'), 'the file name is fully visible');
+      await shoot(s.page, `failures-${width}-${scheme}`);
+      assert.deepEqual(s.errors, []);
+    } finally {
+      await s.close();
+    }
+  });
+}
