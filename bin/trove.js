@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // `npx trove …`: the CLI adapter, run from TypeScript sources through tsx's loader.
-import { register } from 'tsx/esm/api';
+import { nodeVersionProblem } from './node-requirement.js';
 
+const problem = nodeVersionProblem(process.versions.node);
+if (problem) {
+  console.error(problem);
+  process.exit(1);
+}
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../electron/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
