@@ -122,7 +122,7 @@ test('a failed file touched on disk (same bytes, new mtime) is tried again by th
     const row = store.files.byPath(file)!;
     // What indexing leaves for a file it could not decode: its fingerprint, and why it failed.
     store.files.setFingerprint(row.id, await fingerprintFile(file));
-    store.files.markFailed(row.id, 'Cannot decode image.', { retryAtStart: false });
+    store.files.markStatus(row.id, 'failed', 'Cannot decode image.');
     sync.rescan(root.id);
     await settled();
     assert.equal(store.files.byPath(file)!.status, 'failed', 'unchanged: left as it is');
