@@ -1,11 +1,16 @@
 // Checks a folder the user points at ("I already have the model here") holds a checkpoint the
 // package builder can load: config.json, the safetensors weights (every shard the index names),
 // and the tokenizer files. When hashes are known — passed in, from a .trove-download.json, or
-// from Hugging Face cache links whose blob names are hashes — the files are verified too.
+// from Hugging Face cache links whose blob names are hashes — the files are verified too. Given the
+// catalog entry the folder should hold, it is also checked to be that model (its kind, embedding
+// size and weight files' sizes, then their hashes where the catalog has them), so a folder with
+// another checkpoint is refused instead of being installed under the catalog's name.
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { REQUIRED_TOKENIZER_FILES } from '../package/package-layout.ts';
 import { SHARD_INDEX } from '../checkpoint/safetensors-reader.ts';
+import { parseQwen3VLConfig } from '../checkpoint/qwen3vl-config.ts';
+import { detectCheckpointKind } from '../checkpoint/checkpoint-kind.ts';
 import { expectedOfRecord, readDownloadRecord, type DownloadedFile } from './download-record.ts';
 import { algorithmOfEtag, verifyFile, type ExpectedContent } from './file-verify.ts';
 import { HubError } from './hub-errors.ts';
@@ -24,10 +29,53 @@ export interface LocalCheckpoint {
   files: LocalCheckpointFile[];
 }
 
+/** The catalog model a folder must hold (the parts of a catalog entry the check reads). */
+export interface ExpectedModel {
+  id: string;
+  title: string;
+  repo: string;
+  kind: 'embedding' | 'reranker';
+  /** Embedding size (text hidden size) of an embedding model. */
+  dims: number | null;
+  files: readonly { path: string; bytes: number; sha256?: string | null }[];
+}
+
 export interface LocalCheckpointOptions {
   /** Known sizes and hashes (e.g. from the hub's listing); default: the folder's .trove-download.json, if any. */
   expected?: readonly DownloadedFile[];
+  /** The catalog model the folder must hold. */
+  model?: ExpectedModel;
   signal?: AbortSignal;
+}
+
+const MB = 1024 * 1024;
+function bytesText(bytes: number): string {
+  return bytes >= 1024 * MB ? `${(bytes / (1024 * MB)).toFixed(2)} GB` : `${(bytes / MB).toFixed(1)} MB`;
+}
+
+/** What makes the folder another model than `model` (empty: it is that model, as far as sizes and shapes say). */
+async function differencesFrom(root: string, configText: string, sizes: ReadonlyMap<string, number>, model: ExpectedModel): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    const config = parseQwen3VLConfig(JSON.parse(configText), 'config.json');
+    if (model.dims !== null && config.text.hidden !== model.dims) {
+      problems.push(`its embedding size (text_config.hidden_size) is ${config.text.hidden}; ${model.title} has ${model.dims}`);
+    }
+  } catch (error) {
+    problems.push(`its config.json is not a usable Qwen3-VL config (${(error as Error).message.split('\n')[0]})`);
+  }
+  try {
+    const detected = await detectCheckpointKind(root);
+    if (detected.kind !== null && detected.kind !== model.kind) problems.push(`it holds ${detected.kind === 'embedding' ? 'an embedding model' : 'a reranker'} (${detected.reason}); ${model.title} is ${model.kind === 'embedding' ? 'an embedding model' : 'a reranker'}`);
+  } catch {
+    // Unreadable headers are reported by the build, with the tensor it could not read.
+  }
+  for (const file of model.files.filter((f) => f.path.endsWith('.safetensors'))) {
+    const size = sizes.get(file.path);
+    if (size === undefined) problems.push(`it has no ${file.path}, one of ${model.title}'s weight files`);
+    else if (size !== file.bytes) problems.push(`its ${file.path} is ${bytesText(size)} (${size} bytes); ${model.title}'s is ${bytesText(file.bytes)} (${file.bytes} bytes)`);
+  }
+  return problems;
 }
 
 async function fileSize(file: string): Promise<number | null> {
@@ -104,8 +152,23 @@ export async function checkLocalCheckpointFolder(dir: string, options: LocalChec
     );
   }
 
+  if (options.model) {
+    const differences = await differencesFrom(root, configText!, sizes, options.model);
+    if (differences.length > 0) {
+      throw new HubError(
+        'invalid',
+        `${root} does not hold ${options.model.title} (${options.model.repo}):\n${differences.map((d) => `  - ${d}`).join('\n')}\n` +
+          `Choose a folder with a download of ${options.model.repo}, or download the model instead.`,
+      );
+    }
+  }
+
   const known = new Map<string, DownloadedFile>();
   for (const f of options.expected ?? (await readDownloadRecord(root))?.files ?? []) known.set(f.path, f);
+  // The catalog's hashes count where the folder's own record has none for a file.
+  for (const f of options.model?.files ?? []) {
+    if (f.sha256 && !known.has(f.path)) known.set(f.path, { path: f.path, size: f.bytes, sha256: f.sha256 });
+  }
   const bad: string[] = [];
   for (const [name, size] of sizes) {
     const file = path.join(root, name);

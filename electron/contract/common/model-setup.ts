@@ -17,8 +17,8 @@ export const catalogModel = z.object({
   /** The pinned revision (a commit, or a branch where no commit is pinned). */
   revision: z.string(),
   title: z.string(),
-  /** The repo files a pull needs, with their expected sizes (the hub's own metadata is checked at download). */
-  files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative() })),
+  /** The repo files a pull needs, with their expected sizes (the hub's own metadata is checked at download) and SHA-256 where published. */
+  files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().nullable().optional() })),
   /** Bytes to download (the sum of `files`). */
   downloadBytes: z.number().nonnegative(),
   /** Embedding size (embedding models only). */

@@ -108,7 +108,8 @@ export async function installModel(options: InstallModelOptions): Promise<string
   let commit: string | null = null;
   let downloaded: string | null = null;
   if (options.folder) {
-    checkpointDir = (await checkLocalCheckpointFolder(options.folder)).dir;
+    // Checked to be this model (kind, size, weight files, hashes) before anything is built from it.
+    checkpointDir = (await checkLocalCheckpointFolder(options.folder, { model, signal })).dir;
   } else {
     const dest = path.join(options.downloadsDir, downloadFolderName(model.repo), model.revision);
     const result = await downloadSnapshot({ repo: model.repo, revision: model.revision, allow: model.files.map((f) => f.path) }, dest, {
