@@ -15,21 +15,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseTroveMediaUrl, type MediaKind } from '../contract/common/bridge.ts';
 import { mediaContentType, staticContentType } from '../server/node/content-types.ts';
+import { appContentSecurityPolicy } from '../server/node/content-security.ts';
 import { parseByteRange } from '../server/node/http-range.ts';
 import { MEDIA_CSP, openedLibraryFile } from '../server/node/media-routes.ts';
 import { safePathSegments } from '../server/node/static-files.ts';
 
-/** Sent with every page of the app: only the app's own scripts run, media only from trove:. */
-export const APP_CSP = [
-  "default-src 'self'",
-  "img-src 'self' trove: blob: data:",
-  "media-src 'self' trove:",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Sent with every page of the app: only the app's own scripts run, media only from trove: (server/node/content-security.ts). */
+export const APP_CSP = appContentSecurityPolicy('shell');
 
 /**
  * The file under `rendererDir` that an app URL path names, or null when the path is malformed or

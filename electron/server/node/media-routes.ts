@@ -7,6 +7,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkLibraryFile, LibraryFileError, openLibraryFile } from '../../engine/library/node/library-file.ts';
+import { MEDIA_CSP } from './content-security.ts';
 import { mediaContentType } from './content-types.ts';
 import { parseByteRange } from './http-range.ts';
 
@@ -22,10 +23,10 @@ export interface MediaSource {
 
 /**
  * A library file can be anything (an HTML page, an SVG with script): opened directly it must not
- * run on the server's origin, so every media response is sandboxed. PDFs are the exception:
- * Chrome's built-in viewer refuses to render inside a sandbox, and it runs no script of the page.
+ * run on the server's origin, so every media response is sandboxed (content-security.ts). PDFs are
+ * the exception: Chrome's built-in viewer refuses to render inside a sandbox, and it runs no script of the page.
  */
-export const MEDIA_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+export { MEDIA_CSP };
 
 export type MediaOutcome = { status: 'served' } | { status: 400 | 403 | 404; reason: string };
 

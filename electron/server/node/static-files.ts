@@ -5,19 +5,11 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { appContentSecurityPolicy } from './content-security.ts';
 import { staticContentType } from './content-types.ts';
 
-export const RENDERER_CSP = [
-  "default-src 'self'",
-  "img-src 'self' blob: data:",
-  "media-src 'self'",
-  "connect-src 'self' ws://127.0.0.1:*",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The app page's policy as `trove serve` sends it (content-security.ts holds every policy). */
+export const RENDERER_CSP = appContentSecurityPolicy('server');
 
 /** URL path → path segments, or null when the path is malformed or tries to climb out. */
 export function safePathSegments(rawPath: string): string[] | null {
