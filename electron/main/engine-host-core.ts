@@ -76,7 +76,12 @@ export function serveEngineHost(port: HostPort, deps: EngineHostDeps): void {
           port.postMessage({ type: 'media-reply', id, error: { code: 'invalid-params', message: `item id must be an integer, got ${String(itemId)}` } });
           return;
         }
-        const lookup = kind === 'thumb' ? engine.media.thumbnail(itemId).then((thumbnail) => ({ thumbnail })) : engine.media.filePath(itemId).then((path) => ({ path }));
+        const lookup =
+          kind === 'thumb'
+            ? engine.media.thumbnail(itemId).then((thumbnail) => ({ thumbnail }))
+            : kind === 'preview'
+              ? engine.media.preview(itemId).then((thumbnail) => ({ thumbnail }))
+              : engine.media.filePath(itemId).then((path) => ({ path }));
         void lookup.then(
           (found) => port.postMessage({ type: 'media-reply', id, ...found }),
           (error: unknown) => port.postMessage({ type: 'media-reply', id, error: asApiError(error).toData() }),

@@ -204,6 +204,17 @@ export class EngineClient {
     return found === NOT_SENT ? null : found;
   }
 
+  /** A preview-size picture of a PDF page or photo (drawn by the engine on demand), or null. */
+  async preview(itemId: number): Promise<ThumbnailData> {
+    const found = await this.send<ThumbnailData>(
+      'media.preview',
+      (id) => ({ type: 'media', id, kind: 'preview', itemId }),
+      (reply) => (reply.type === 'media-reply' && reply.thumbnail ? reply.thumbnail : null),
+      () => null,
+    );
+    return found === NOT_SENT ? null : found;
+  }
+
   /** The engine's path for an item's file (indexed, inside a current root), or null. */
   async filePath(itemId: number): Promise<string | null> {
     const found = await this.send<string | null>(

@@ -143,6 +143,11 @@ export class EngineSupervisor {
     return client ? client.thumbnail(itemId) : null;
   }
 
+  async preview(itemId: number): Promise<ThumbnailData> {
+    const client = await this.readyClient();
+    return client ? client.preview(itemId) : null;
+  }
+
   async filePath(itemId: number): Promise<string | null> {
     const client = await this.readyClient();
     return client ? client.filePath(itemId) : null;

@@ -12,7 +12,7 @@ import { appMenuTemplate, trayMenuTemplate } from './app-menus.ts';
 import { toUnpackedAsarPath } from './asar-paths.ts';
 import type { EngineProcessPort, EngineStartOptions, MainToHost } from './engine-protocol.ts';
 import { EngineSupervisor } from './engine-supervisor.ts';
-import { APP_ENTRY_URL, externalUrlToOpen, isAllowedNavigation, isAllowedPermission, isTrustedSender } from './navigation-policy.ts';
+import { APP_ENTRY_URL, ExternalLinkOpener, isAllowedNavigation, isAllowedPermission, isTrustedSender } from './navigation-policy.ts';
 import { parseShellArgs, type ShellArgs } from './shell-args.ts';
 import { ENGINE_STATUS_EVENT, type EngineStatus } from './shell-events.ts';
 import { runShellMethod } from './shell-methods.ts';
@@ -236,17 +236,32 @@ function createTray(): void {
   }
 }
 
+/** Links to the web open in the system browser only after the person confirms each one. */
+const externalLinks = new ExternalLinkOpener({
+  confirm: async (prompt) => {
+    const answer = mainWindow ? await dialog.showMessageBox(mainWindow, prompt) : await dialog.showMessageBox(prompt);
+    return answer.response === 0;
+  },
+  openExternal: (url) => shell.openExternal(url),
+});
+
+function openExternalLink(url: string): void {
+  externalLinks.open(url).catch((error: unknown) => console.error(`[trove] could not open ${url}: ${error instanceof Error ? error.message : String(error)}`));
+}
+
 function hardenWebContents(contents: WebContents): void {
   contents.on('will-navigate', (event) => {
-    if (!isAllowedNavigation(event.url)) event.preventDefault();
+    if (isAllowedNavigation(event.url)) return;
+    event.preventDefault();
+    // A link to the web clicked in the page gets the same question as one asking for a new window.
+    openExternalLink(event.url);
   });
   contents.on('will-redirect', (event) => {
     if (!isAllowedNavigation(event.url)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    const external = externalUrlToOpen(url);
-    if (external) void shell.openExternal(external);
+    openExternalLink(url);
     return { action: 'deny' };
   });
 }
@@ -305,6 +320,7 @@ if (!app.requestSingleInstanceLock()) {
       createTroveProtocolHandler({
         rendererDir: paths.renderer,
         thumbnail: (itemId) => engine.thumbnail(itemId),
+        preview: (itemId) => engine.preview(itemId),
         filePath: (itemId) => engine.filePath(itemId),
         rootPaths,
       }),

@@ -36,9 +36,10 @@ export function isTrustedSender(frame: { url: string; isMainFrame: boolean } | n
 }
 
 /**
- * A link the user clicked that should open in the system browser: http(s) only, no credentials in
- * the URL, a real host. Returns the normalised URL to hand to shell.openExternal, or null to drop it
- * (file:, smb:, custom app schemes and the like can launch programs, so they are never passed on).
+ * A link the user clicked that may open in the system browser (after they confirm it, see
+ * ExternalLinkOpener): http(s) only, no credentials in the URL, a real host. Returns the normalised
+ * URL to hand to shell.openExternal, or null to drop it (file:, smb:, custom app schemes and the
+ * like can launch programs, so they are never passed on).
  */
 export function externalUrlToOpen(url: string): string | null {
   const parsed = parse(url);
@@ -57,4 +58,69 @@ const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-w
 
 export function isAllowedPermission(permission: string, requestingUrl: string | null | undefined): boolean {
   return ALLOWED_PERMISSIONS.has(permission) && requestingUrl !== null && requestingUrl !== undefined && isAppUrl(requestingUrl);
+}
+
+/** What the shell asks before a link leaves the app (dialog.showMessageBox options, Cancel first in focus). */
+export interface ExternalLinkPrompt {
+  readonly type: 'question';
+  readonly title: string;
+  readonly message: string;
+  readonly detail: string;
+  readonly buttons: [string, string];
+  readonly defaultId: 1;
+  readonly cancelId: 1;
+  readonly noLink: true;
+}
+
+/**
+ * The question for an http(s) link, or null when the URL is refused outright (externalUrlToOpen).
+ * The app itself has no links to the web, so any link reaching the shell came from something shown
+ * in it — a library file's text, a PDF — and may be a trap: the full address and its host are shown,
+ * the host as the browser will resolve it (punycode, so a look-alike name shows as xn--…).
+ */
+export function externalLinkPrompt(url: string): ExternalLinkPrompt | null {
+  const href = externalUrlToOpen(url);
+  if (href === null) return null;
+  const { host } = new URL(href);
+  return {
+    type: 'question',
+    title: 'Open link',
+    message: 'Open this link in your browser?',
+    detail: `${href}\n\nIt goes to ${host}. It came from a file or page shown in Trove, not from Trove itself; open it only if you trust where it came from.`,
+    buttons: ['Open in browser', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+    noLink: true,
+  };
+}
+
+export interface ExternalLinkDeps {
+  /** Shows the prompt; true when the person chose to open the link. */
+  confirm(prompt: ExternalLinkPrompt): Promise<boolean>;
+  /** shell.openExternal. */
+  openExternal(url: string): Promise<void>;
+}
+
+/**
+ * Opens links in the system browser only after the person confirmed each one, one question at a
+ * time: a page that asks for many windows at once gets one question, the rest are dropped.
+ */
+export class ExternalLinkOpener {
+  private asking = false;
+
+  constructor(private readonly deps: ExternalLinkDeps) {}
+
+  /** 'opened', 'cancelled', or 'refused' (not an http(s) link, or another question is open). */
+  async open(url: string): Promise<'opened' | 'cancelled' | 'refused'> {
+    const prompt = externalLinkPrompt(url);
+    if (prompt === null || this.asking) return 'refused';
+    this.asking = true;
+    try {
+      if (!(await this.deps.confirm(prompt))) return 'cancelled';
+    } finally {
+      this.asking = false;
+    }
+    await this.deps.openExternal(externalUrlToOpen(url)!);
+    return 'opened';
+  }
 }

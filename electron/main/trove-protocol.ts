@@ -2,6 +2,7 @@
 // tested under Node; main.ts registers it with protocol.handle). Two hosts:
 //   trove://app/…            the built renderer (renderer/dist), with the app's CSP
 //   trove://media/thumb/:id  an item's stored thumbnail
+//   trove://media/preview/:id  a PDF page or photo at preview size, drawn by the engine on demand
 //   trove://media/file/:id   an item's file, with Range support for <video>
 // Media is addressed by an opaque item id, never a path; every request asks the engine again and
 // re-checks that the file is a library file (inside a current root, reached without following a
@@ -54,6 +55,8 @@ export interface TroveProtocolDeps {
   readonly rendererDir: string;
   /** The engine's stored thumbnail for an item (asked over the engine channel). */
   thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
+  /** The engine's preview-size picture of a PDF page or photo, drawn on demand; null when none. */
+  preview?(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
   /** The engine's answer for an item's file: an indexed file inside a current root, or null. */
   filePath(itemId: number): Promise<string | null>;
   /** Paths of the current roots, to re-check the engine's answer. */
@@ -95,11 +98,16 @@ async function serveAppAsset(deps: TroveProtocolDeps, url: URL): Promise<Respons
 
 async function serveMedia(deps: TroveProtocolDeps, request: Request): Promise<Response> {
   const media = parseMediaUrl(request.url);
-  if (!media) return textResponse(404, 'Not a media URL; expected trove://media/thumb/<itemId> or trove://media/file/<itemId>.');
+  if (!media) return textResponse(404, 'Not a media URL; expected trove://media/thumb/<itemId>, trove://media/preview/<itemId> or trove://media/file/<itemId>.');
   const mediaHeaders = { 'content-security-policy': MEDIA_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' };
-  if (media.kind === 'thumb') {
-    const thumb = await deps.thumbnail(media.itemId);
-    if (!thumb) return textResponse(404, `Item ${media.itemId} has no thumbnail.`, mediaHeaders);
+  if (media.kind === 'preview') {
+    // Drawn from the file, so the file passes the same check as the file itself first.
+    const [candidate, roots] = await Promise.all([deps.filePath(media.itemId), deps.rootPaths()]);
+    if (candidate === null || (await checkedLibraryFile(candidate, roots)) === null) return textResponse(404, `Item ${media.itemId} is not an indexed file in a current folder.`, mediaHeaders);
+  }
+  if (media.kind === 'thumb' || media.kind === 'preview') {
+    const thumb = media.kind === 'thumb' ? await deps.thumbnail(media.itemId) : ((await deps.preview?.(media.itemId)) ?? null);
+    if (!thumb) return textResponse(404, `Item ${media.itemId} has no ${media.kind === 'thumb' ? 'thumbnail' : 'preview'}.`, mediaHeaders);
     if (!thumb.mime.startsWith('image/') || thumb.mime.includes('svg')) return textResponse(500, `Thumbnail of item ${media.itemId} is not a raster image.`, mediaHeaders);
     return new Response(thumb.bytes as Uint8Array<ArrayBuffer>, {
       status: 200,

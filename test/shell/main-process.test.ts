@@ -22,6 +22,9 @@ let library: string;
 const calls: string[] = [];
 const sent: [string, unknown][] = [];
 const opened: string[] = [];
+/** Questions the shell asked (dialog.showMessageBox) and the answers the test gives, in order (default: Cancel). */
+const asked: { detail: string; buttons: string[]; cancelId: number; owner: boolean }[] = [];
+const answers: number[] = [];
 const revealed: string[] = [];
 const forks: (EventEmitter & { crash(code: number): void })[] = [];
 const engineListeners = new Map<string, Listener>();
@@ -128,7 +131,14 @@ const fakeElectron = {
     openPath: async () => '',
     showItemInFolder: (file: string) => void revealed.push(file),
   },
-  dialog: { showErrorBox: (title: string, message: string) => calls.push(`error ${title}: ${message}`) },
+  dialog: {
+    showErrorBox: (title: string, message: string) => calls.push(`error ${title}: ${message}`),
+    showMessageBox: async (...args: unknown[]) => {
+      const options = args.at(-1) as { detail: string; buttons: string[]; cancelId: number };
+      asked.push({ ...options, owner: args.length === 2 });
+      return { response: answers.shift() ?? options.cancelId, checkboxChecked: false };
+    },
+  },
   Menu: { buildFromTemplate: (template: unknown) => template, setApplicationMenu: () => calls.push('setApplicationMenu') },
   nativeImage: { createFromPath: (p: string) => p },
   Tray: class {
@@ -249,15 +259,60 @@ test('navigation, new windows and permissions are denied', () => {
     contents.emit('will-navigate', { url, preventDefault: () => (prevented = true) });
     return prevented;
   };
-  assert.equal(navigate('https://example.com/'), true);
   assert.equal(navigate('file:///etc/passwd'), true);
   assert.equal(navigate('trove://app/index.html'), false);
-  assert.deepEqual(contents.openHandler!({ url: 'https://example.com/docs' }), { action: 'deny' });
   assert.deepEqual(contents.openHandler!({ url: 'file:///bin/sh' }), { action: 'deny' });
-  assert.deepEqual(opened, ['https://example.com/docs'], 'only the http(s) link went to the browser');
   let granted: boolean | null = null;
   permissionRequest!(contents, 'media', (ok: boolean) => (granted = ok), { requestingUrl: 'trove://app/index.html' });
   assert.equal(granted, false);
+});
+
+test('a link to the web opens in the browser only after the person confirms it', async () => {
+  const contents = windows[0]!.webContents;
+  asked.length = 0;
+  // A link in a note or PDF asking for a new window: the window is denied, the question shows the address.
+  answers.push(1);
+  assert.deepEqual(contents.openHandler!({ url: 'https://example.com/docs?from=note' }), { action: 'deny' });
+  await until(() => asked.length === 1, 'the question for the first link');
+  assert.match(asked[0]!.detail, /^https:\/\/example\.com\/docs\?from=note\n\nIt goes to example\.com\. It came from a file or page shown in Trove/);
+  assert.deepEqual(asked[0]!.buttons, ['Open in browser', 'Cancel']);
+  assert.equal(asked[0]!.owner, true, 'the question belongs to the window');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(opened, [], 'cancelled: nothing opened');
+  // Confirmed: opened. A look-alike host is shown as the browser resolves it.
+  answers.push(0);
+  contents.openHandler!({ url: 'https://exаmple.com/' }); // Cyrillic 'а'
+  await until(() => opened.length === 1, 'the confirmed link to open');
+  assert.match(asked[1]!.detail, /It goes to xn--exmple-4nf\.com\./);
+  assert.deepEqual(opened, ['https://xn--exmple-4nf.com/']);
+  // A plain link (no new window) to the web: the navigation is refused and the same question asked.
+  answers.push(0);
+  let prevented = false;
+  contents.emit('will-navigate', { url: 'https://example.org/page', preventDefault: () => (prevented = true) });
+  assert.equal(prevented, true);
+  await until(() => opened.length === 2, 'the confirmed plain link to open');
+  assert.equal(opened[1], 'https://example.org/page');
+  // Many windows at once: one question, the others dropped; file: and friends are never asked about.
+  // (asked while the first question is still open: the fake holds its answer.)
+  let release!: (n: number) => void;
+  const held = fakeElectron.dialog.showMessageBox;
+  fakeElectron.dialog.showMessageBox = (...args: unknown[]) => {
+    const options = args.at(-1) as { detail: string; buttons: string[]; cancelId: number };
+    asked.push({ ...options, owner: args.length === 2 });
+    return new Promise((resolve) => (release = (response) => resolve({ response, checkboxChecked: false })));
+  };
+  try {
+    const before = asked.length;
+    for (let i = 0; i < 5; i++) contents.openHandler!({ url: `https://spam.example/${i}` });
+    contents.openHandler!({ url: 'file:///bin/sh' });
+    await until(() => asked.length === before + 1, 'the one question');
+    release(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(asked.length, before + 1, 'one question for five windows');
+    assert.equal(opened.length, 2, 'nothing more opened');
+  } finally {
+    fakeElectron.dialog.showMessageBox = held;
+  }
 });
 
 test('engine events reach the window; a crash restarts the engine and says so', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { externalUrlToOpen, isAllowedNavigation, isAllowedPermission, isTrustedSender } from '../../electron/main/navigation-policy.ts';
+import { ExternalLinkOpener, externalLinkPrompt, externalUrlToOpen, isAllowedNavigation, isAllowedPermission, isTrustedSender, type ExternalLinkPrompt } from '../../electron/main/navigation-policy.ts';
 
 test('navigation stays on trove://app', () => {
   assert.equal(isAllowedNavigation('trove://app/index.html'), true);
@@ -45,4 +45,24 @@ test('permissions are denied except clipboard writes from the app', () => {
   assert.equal(isAllowedPermission('notifications', 'trove://app/index.html'), false);
   assert.equal(isAllowedPermission('clipboard-read', 'trove://app/index.html'), false);
   assert.equal(isAllowedPermission('clipboard-sanitized-write', null), false);
+});
+
+test('a link from shown content is opened only after a confirmation that shows where it goes', async () => {
+  for (const refused of ['file:///etc/passwd', 'smb://host/share', 'https://user:pw@example.com/', 'javascript:alert(1)']) assert.equal(externalLinkPrompt(refused), null, refused);
+  const prompt = externalLinkPrompt('https://example.com/a b')!;
+  assert.equal(prompt.message, 'Open this link in your browser?');
+  assert.match(prompt.detail, /^https:\/\/example\.com\/a%20b\n\nIt goes to example\.com\./);
+  assert.deepEqual([prompt.buttons, prompt.defaultId, prompt.cancelId], [['Open in browser', 'Cancel'], 1, 1], 'Cancel is the default');
+
+  const opened: string[] = [];
+  const questions: ExternalLinkPrompt[] = [];
+  let answer = false;
+  const opener = new ExternalLinkOpener({ confirm: async (p) => (questions.push(p), answer), openExternal: async (url) => void opened.push(url) });
+  assert.equal(await opener.open('https://example.com/docs'), 'cancelled');
+  assert.deepEqual(opened, []);
+  answer = true;
+  assert.equal(await opener.open('https://example.com/docs'), 'opened');
+  assert.equal(await opener.open('file:///bin/sh'), 'refused');
+  assert.deepEqual(opened, ['https://example.com/docs']);
+  assert.equal(questions.length, 2, 'no question for a refused link');
 });

@@ -21,10 +21,11 @@ export const TROVE_BRIDGE_GLOBAL = 'trove';
  */
 export const TROVE_IPC_CHANNELS = { call: 'trove:api-call', event: 'trove:api-event' } as const;
 
-export type MediaKind = 'thumb' | 'file';
+/** thumb: the stored 320 px tile picture; preview: a PDF page or photo at preview size; file: the file itself. */
+export type MediaKind = 'thumb' | 'preview' | 'file';
 
 /**
- * URL of an item's thumbnail or file through the shell's `trove://` protocol. The protocol handler
+ * URL of an item's thumbnail, preview or file through the shell's `trove://` protocol. The protocol handler
  * parses the same shape with parseTroveMediaUrl and re-checks the item on every request.
  */
 export function troveMediaUrl(kind: MediaKind, itemId: number): string {
@@ -32,7 +33,7 @@ export function troveMediaUrl(kind: MediaKind, itemId: number): string {
 }
 
 export function parseTroveMediaUrl(url: string): { kind: MediaKind; itemId: number } | null {
-  const match = /^trove:\/\/media\/(thumb|file)\/(\d{1,15})$/.exec(url);
+  const match = /^trove:\/\/media\/(thumb|preview|file)\/(\d{1,15})$/.exec(url);
   if (!match) return null;
   return { kind: match[1] as MediaKind, itemId: Number(match[2]) };
 }

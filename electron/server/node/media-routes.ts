@@ -1,5 +1,5 @@
-// Thumbnails and library files for img/video tags: GET /media/thumb/:itemId and
-// /media/file/:itemId. The engine maps an opaque item id to bytes or a path; this module still
+// Thumbnails, previews and library files for img/video tags: GET /media/thumb/:itemId,
+// /media/preview/:itemId (a PDF page or photo at preview size) and /media/file/:itemId. The engine maps an opaque item id to bytes or a path; this module still
 // refuses any path that is not an absolute, normalised, regular file inside a library root, reached
 // without following a link (docs/file-kinds.md, "Links"), so a bug upstream or a file swapped for
 // a link cannot turn the route into a file server for the disk. The file is opened without
@@ -15,6 +15,8 @@ import { parseByteRange } from './http-range.ts';
 export interface MediaSource {
   /** The stored thumbnail of an item, or null when it has none (or the item does not exist). */
   thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null> | { mime: string; bytes: Uint8Array } | null;
+  /** A preview-size picture of a PDF page or photo, made on demand; null when the item has none. */
+  preview?(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null> | { mime: string; bytes: Uint8Array } | null;
   /** The absolute path of the indexed file holding the item, or null. */
   filePath(itemId: number): Promise<string | null> | string | null;
   /** The library's root folders; a file outside every one of them is refused. */
@@ -30,7 +32,7 @@ export { MEDIA_CSP };
 
 export type MediaOutcome = { status: 'served' } | { status: 400 | 403 | 404; reason: string };
 
-const ROUTE = /^\/media\/(thumb|file)\/([0-9]{1,15})$/;
+const ROUTE = /^\/media\/(thumb|preview|file)\/([0-9]{1,15})$/;
 
 export function isMediaPath(rawPath: string): boolean {
   return rawPath === '/media' || rawPath.startsWith('/media/');
@@ -38,7 +40,7 @@ export function isMediaPath(rawPath: string): boolean {
 
 export async function serveMedia(media: MediaSource, rawPath: string, request: IncomingMessage, response: ServerResponse): Promise<MediaOutcome> {
   const match = ROUTE.exec(rawPath);
-  if (!match) return { status: 400, reason: 'media URLs look like /media/thumb/<itemId> or /media/file/<itemId>' };
+  if (!match) return { status: 400, reason: 'media URLs look like /media/thumb/<itemId>, /media/preview/<itemId> or /media/file/<itemId>' };
   const itemId = Number(match[2]);
   if (match[1] === 'thumb') {
     const thumbnail = await media.thumbnail(itemId);
@@ -48,6 +50,14 @@ export async function serveMedia(media: MediaSource, rawPath: string, request: I
   }
   const candidate = await media.filePath(itemId);
   if (candidate === null) return { status: 404, reason: `no indexed file for item ${itemId}` };
+  if (match[1] === 'preview') {
+    // Drawn from the file, so the file passes the same check as a file download first.
+    if ((await checkedLibraryFile(candidate, await media.rootPaths())) === null) return { status: 403, reason: `item ${itemId}'s file is not a regular file inside a library folder` };
+    const preview = (await media.preview?.(itemId)) ?? null;
+    if (!preview) return { status: 404, reason: `item ${itemId} has no preview (only PDF pages and photos have one)` };
+    sendBytes(preview.bytes, preview.mime, request, response);
+    return { status: 'served' };
+  }
   const file = await openedLibraryFile(candidate, await media.rootPaths());
   if (file === null) return { status: 403, reason: `item ${itemId}'s file is not a regular file inside a library folder (or it is a link, which Trove does not follow)` };
   await sendFile(file, request, response);

@@ -16,6 +16,7 @@ import { createApiHandlers } from './api-handlers.ts';
 import { LibrarySync } from './library-sync.ts';
 import { initialModelRefs, ModelSetup } from './model-setup.ts';
 import { readModelSettings } from './model-settings.ts';
+import { MediaPreviews } from './media-previews.ts';
 import type { EngineMedia, EngineOptions, TroveEngine } from './trove-engine-types.ts';
 
 /** For tests and diagnostics: observe model calls (e.g. to prove a rename embeds nothing). */
@@ -147,11 +148,13 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
   });
   const handlers = createApiHandlers({ store, models, indexer, sync, search, setup, progress, rootsChanged });
 
+  const previews = new MediaPreviews(store);
   const media: EngineMedia = {
     thumbnail: async (itemId) => {
       const t = store.items.thumbnail(itemId);
       return t ? { mime: t.mime, bytes: t.bytes } : null;
     },
+    preview: async (itemId) => ((await media.filePath(itemId)) === null ? null : previews.preview(itemId)),
     filePath: async (itemId) => {
       const item = store.items.summaries([itemId]).get(itemId);
       if (!item) return null;
