@@ -18,7 +18,7 @@ import { parseTroveMediaUrl, type MediaKind } from '../contract/common/bridge.ts
 import { mediaContentType, staticContentType } from '../server/node/content-types.ts';
 import { appContentSecurityPolicy } from '../server/node/content-security.ts';
 import { parseByteRange } from '../server/node/http-range.ts';
-import { MEDIA_CSP, openedLibraryFile } from '../server/node/media-routes.ts';
+import { checkedLibraryFile, MEDIA_CSP, openedLibraryFile } from '../server/node/media-routes.ts';
 import { safePathSegments } from '../server/node/static-files.ts';
 
 /** Sent with every page of the app: only the app's own scripts run, media only from trove: (server/node/content-security.ts). */

@@ -1,5 +1,6 @@
 // Thumbnails, previews and library files for img/video tags: GET /media/thumb/:itemId,
-// /media/preview/:itemId (a PDF page or photo at preview size) and /media/file/:itemId. The engine maps an opaque item id to bytes or a path; this module still
+// /media/preview/:itemId (a PDF page or photo at preview size) and /media/file/:itemId. The
+// engine maps an opaque item id to bytes or a path; this module still
 // refuses any path that is not an absolute, normalised, regular file inside a library root, reached
 // without following a link (docs/file-kinds.md, "Links"), so a bug upstream or a file swapped for
 // a link cannot turn the route into a file server for the disk. The file is opened without
