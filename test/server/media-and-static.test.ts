@@ -27,6 +27,7 @@ describe('media and static routes', () => {
     writeFileSync(path.join(library, 'page.html'), '<script>steal()</script>');
     writeFileSync(path.join(library, 'empty.mp4'), '');
     symlinkSync(path.join(dir, 'secret.txt'), path.join(library, 'link-out.txt'));
+    symlinkSync(path.join(library, 'clips', 'walk.mp4'), path.join(library, 'link-in.mp4'));
     writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>Trove</title>');
     writeFileSync(path.join(dist, 'assets', 'app-1234.js'), 'console.log(1)');
     symlinkSync(path.join(dir, 'secret.txt'), path.join(dist, 'escape.txt'));
@@ -39,6 +40,7 @@ describe('media and static routes', () => {
       [6, path.join(library, 'clips')], // a folder
       [7, 'clips/walk.mp4'], // relative
       [8, path.join(library, 'empty.mp4')],
+      [9, path.join(library, 'link-in.mp4')], // a symlink to a file inside the root: links are never followed
     ]);
     server = await startApiServer({
       handlers: createApiDouble().handlers,
@@ -105,8 +107,8 @@ describe('media and static routes', () => {
     assert.equal((await media('/media/file/8')).status, 200);
   });
 
-  it('refuses paths outside the roots, unnormalised, symlinked out, relative, or not files', async () => {
-    for (const id of [2, 3, 4, 6, 7]) {
+  it('refuses paths outside the roots, unnormalised, symlinked out or in, relative, or not files', async () => {
+    for (const id of [2, 3, 4, 6, 7, 9]) {
       const response = await media(`/media/file/${id}`);
       assert.equal(response.status, 403, `item ${id}`);
       assert.ok(!response.body.toString().includes('outside every root'));

@@ -2,7 +2,7 @@
 // library-roots check (symlinks resolved), URL-path segments, and library media types.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mediaContentType, staticContentType } from '../../electron/server/node/content-types.ts';
@@ -21,12 +21,19 @@ describe('checkedLibraryFile', () => {
     writeFileSync(path.join(library, 'clip.mp4'), 'video');
     writeFileSync(path.join(`${library}-sibling`, 'x.jpg'), 'not in the root');
     writeFileSync(path.join(dir, 'secret.txt'), 'secret');
+    symlinkSync(path.join(library, 'clip.mp4'), path.join(library, 'link-in.mp4'));
+    symlinkSync(path.join(library, 'link-in.mp4'), path.join(library, 'chain.mp4'));
+    symlinkSync(path.join(dir, 'secret.txt'), path.join(library, 'link-out.txt'));
+    symlinkSync(path.join(library, 'sub'), path.join(library, 'sub-link'));
+    writeFileSync(path.join(library, 'sub', 'x.mp4'), 'video');
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts a regular file inside a root, as its real path', async () => {
     assert.equal(await checkedLibraryFile(path.join(library, 'clip.mp4'), [library]), path.join(library, 'clip.mp4'));
+    // Only a folder swapped for a link leads here (the scan never walks through one); its real path is still in the root.
+    assert.equal(await checkedLibraryFile(path.join(library, 'sub-link', 'x.mp4'), [library]), path.join(library, 'sub', 'x.mp4'));
   });
 
   it('refuses everything else', async () => {
@@ -40,6 +47,9 @@ describe('checkedLibraryFile', () => {
       [path.join(library, 'clip.mp4'), ['relative-root-that-does-not-exist'], 'a relative root'],
       [path.join(library, 'gone.mp4'), [library], 'gone from disk'],
       [`${path.join(library, 'clip.mp4')}\0.jpg`, [library], 'NUL'],
+      [path.join(library, 'link-out.txt'), [library], 'a link out of the root'],
+      [path.join(library, 'link-in.mp4'), [library], 'a link to a file inside the root: links are never followed'],
+      [path.join(library, 'chain.mp4'), [library], 'a chain of links'],
     ];
     for (const [candidate, roots, why] of cases) assert.equal(await checkedLibraryFile(candidate, roots), null, why);
   });

@@ -26,6 +26,7 @@ before(async () => {
   await writeFile(path.join(library, 'page.html'), '<script>alert(1)</script>');
   await writeFile(path.join(library, 'drawing.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
   await symlink(path.join(outside, 'private.jpg'), path.join(library, 'link.jpg'));
+  await symlink(path.join(library, 'clip.mp4'), path.join(library, 'link-in.mp4'));
   await writeFile(path.join(outside, 'private.jpg'), 'not yours');
 });
 
@@ -33,7 +34,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Items: 1 → clip.mp4 (inside the root), 2 → outside the root (an engine bug), 3 → gone, 4 → page.html, 5 → drawing.svg, 6 → a symlink out of the root. */
+/** Items: 1 → clip.mp4 (inside the root), 2 → outside the root (an engine bug), 3 → gone, 4 → page.html, 5 → drawing.svg, 6 → a symlink out of the root, 7 → a symlink to clip.mp4. */
 function deps(): TroveProtocolDeps & { thumbs: number[] } {
   const thumbs: number[] = [];
   return {
@@ -44,7 +45,7 @@ function deps(): TroveProtocolDeps & { thumbs: number[] } {
       return itemId === 1 ? { mime: 'image/webp', bytes: new Uint8Array([1, 2, 3]) } : null;
     },
     filePath: async (itemId) =>
-      ({ 1: path.join(library, 'clip.mp4'), 2: path.join(outside, 'private.jpg'), 3: path.join(library, 'gone.mp4'), 4: path.join(library, 'page.html'), 5: path.join(library, 'drawing.svg'), 6: path.join(library, 'link.jpg') })[itemId] ?? null,
+      ({ 1: path.join(library, 'clip.mp4'), 2: path.join(outside, 'private.jpg'), 3: path.join(library, 'gone.mp4'), 4: path.join(library, 'page.html'), 5: path.join(library, 'drawing.svg'), 6: path.join(library, 'link.jpg'), 7: path.join(library, 'link-in.mp4') })[itemId] ?? null,
     rootPaths: async () => [library],
   };
 }
@@ -131,6 +132,9 @@ test('files outside the current roots, or gone, are not served', async () => {
   const link = await handle(new Request('trove://media/file/6'));
   assert.equal(link.status, 404, 'a symlink inside a root that points outside it');
   assert.doesNotMatch(await link.text(), /not yours/);
+  const linkIn = await handle(new Request('trove://media/file/7'));
+  assert.equal(linkIn.status, 404, 'a symlink to a file inside the root: links are never followed');
+  assert.match(await linkIn.text(), /became a link, which Trove does not follow/);
   assert.equal((await handle(new Request('trove://media/file/99'))).status, 404);
   assert.equal((await handle(new Request('trove://media/file/..%2f..%2fsecret.txt'))).status, 404);
 });
