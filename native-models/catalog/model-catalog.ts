@@ -157,6 +157,7 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = Object.freeze([
     packageBytes: packageBytes({ ...SHAPE_8B, lmHead: false }),
     workingBytes: WORKING_BYTES['8b'],
     speed: `About 3 times slower than the 2B model on the same hardware: roughly 1 full-size photo a second on a high-end GPU (${SPEED_BASIS})`,
+    photoSeconds: null,
     summary: 'The most accurate search; needs a large GPU (or a Mac with a lot of memory) and about 16 GB to download.',
   }),
   entry({
@@ -175,6 +176,7 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = Object.freeze([
     packageBytes: packageBytes({ ...SHAPE_2B, lmHead: false }),
     workingBytes: WORKING_BYTES['2b'],
     speed: `Checking each search result costs about as much as embedding it: well under a second for 20 text results on a GPU, about a second per photo result (${SPEED_BASIS})`,
+    photoSeconds: null,
     summary: 'Re-checks the top search results against your words to put the best ones first.',
   }),
   entry({
@@ -200,6 +202,7 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = Object.freeze([
     packageBytes: packageBytes({ ...SHAPE_8B, lmHead: true }),
     workingBytes: WORKING_BYTES['8b'],
     speed: `About 3 times slower than the 2B reranker on the same hardware (${SPEED_BASIS})`,
+    photoSeconds: null,
     summary: 'The most accurate re-checking of results; needs a large GPU.',
   }),
 ]);

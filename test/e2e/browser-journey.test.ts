@@ -12,28 +12,17 @@
 // ranking checks run on the tiny embedding model's fused ranking (which does order these files);
 // the second run proves the reranker loads and ranks through `trove serve`.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { startFakeHub } from '../support/fake-hub-server.ts';
 import { makeTinyCatalog } from '../support/tiny-catalog.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
-
-const REPO = new URL('../../', import.meta.url).pathname;
-const CHROMIUM = process.env.TROVE_CHROMIUM ?? '/usr/bin/chromium';
-const RENDERER_DIST_INDEX = join(REPO, 'renderer/dist/index.html');
-/** What the built renderer is made from: a change to any of these makes renderer/dist stale. */
-const RENDERER_SOURCES = ['renderer/src', 'renderer/public', 'renderer/index.html', 'renderer/vite.config.ts', 'electron/contract'].map((p) => join(REPO, p));
-const ARTIFACTS = join(REPO, 'artifacts', 'screenshots');
-/** Set to refresh docs/screenshots/real-search-{light,dark}.png from this run. */
-const UPDATE_DOCS = process.env.TROVE_UPDATE_DOCS_SCREENSHOTS === '1';
-const DOCS_SCREENSHOT_MAX_BYTES = 300 * 1024;
+import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, launchChromium, newWatchedPage as watchedPage, resultNames, shoot, startServe as startTroveServe, waitUntil, type Serve } from './serve-harness.ts';
 
 /** The library's images: distinct colours and shapes, so the tiny model tells them apart. */
 const IMAGES = [
@@ -55,24 +44,8 @@ let libraryDir = '';
 let embeddingPackage = '';
 let rerankerPackage = '';
 let dataDir = '';
-let serve: ChildProcess | undefined;
-let serveExit: Promise<number | null> | undefined;
-let serveStderr = '';
+let serve: Serve | undefined;
 let browser: Browser | undefined;
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
-}
-
-/** `trove serve` hosts the real renderer/dist, so build it there unless it is newer than its sources. */
-async function ensureRendererBuilt(): Promise<void> {
-  const builtAt = existsSync(RENDERER_DIST_INDEX) ? statSync(RENDERER_DIST_INDEX).mtimeMs : 0;
-  if (builtAt > Math.max(...RENDERER_SOURCES.map(newestMtime))) return;
-  await build({ configFile: join(REPO, 'renderer/vite.config.ts'), logLevel: 'warn' });
-}
 
 async function makeLibrary(): Promise<void> {
   await mkdir(libraryDir, { recursive: true });
@@ -89,36 +62,11 @@ async function startServe(withReranker: boolean): Promise<string> {
 }
 
 async function startServeWith(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/trove.js'), 'serve', '--port', '0', ...args], {
-    cwd: REPO,
-    env: { ...process.env, TROVE_EP: 'cpu', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  serve = child;
-  serveStderr = '';
-  serveExit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (serveStderr += chunk));
-  let stdout = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`trove serve printed no address within 30 s; stdout: ${stdout}; stderr: ${serveStderr}`)), 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const printed = /Trove is running at (http:\/\/\S+#token=\S+)/.exec(stdout);
-      if (printed) {
-        clearTimeout(timer);
-        resolve(printed[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`trove serve exited with ${code} before printing its address; stderr: ${serveStderr}`));
-    });
-  });
+  serve = await startTroveServe(args, env);
+  return serve.url;
 }
 
 before(async () => {
-  // No skip: this is the one test that proves the product works in a browser, so CI must have it.
-  assert.ok(existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: install it (apt-get install chromium) or set TROVE_CHROMIUM`);
   work = await mkdtemp(join(tmpdir(), 'trove-e2e-'));
   libraryDir = join(work, 'Library');
   const [, embedding, reranker] = await Promise.all([
@@ -130,82 +78,26 @@ before(async () => {
   embeddingPackage = embedding.packageDir;
   rerankerPackage = reranker.packageDir;
   dataDir = join(work, 'data');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
   // A failure picture from an earlier run would mislead whoever reads the artifacts of this one.
-  rmSync(join(ARTIFACTS, 'e2e-failure.png'), { force: true });
+  await rm(join(ARTIFACTS, 'e2e-failure.png'), { force: true });
 });
 
 after(async () => {
   await browser?.close();
   // Normally stopped (and checked) by the test; this covers a failure halfway.
-  if (serve && serve.exitCode === null && serve.signalCode === null) {
-    serve.kill('SIGKILL');
-    await serveExit;
-  }
+  await serve?.kill();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function shoot(page: Page, name: string, docsName?: string): Promise<void> {
-  // Steady pictures: no toast over the content, no colour transition caught halfway.
-  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
-  // A transition replaced by a newer one (a progress bar moving on) rejects its `finished`: that is fine.
-  await page.evaluate(`Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => undefined)))`);
-  await page.screenshot({ path: join(ARTIFACTS, `e2e-${name}.png`) });
-  if (docsName && UPDATE_DOCS) {
-    const file = join(REPO, 'docs/screenshots', `${docsName}.png`);
-    mkdirSync(join(REPO, 'docs/screenshots'), { recursive: true });
-    await page.screenshot({ path: file });
-    const size = statSync(file).size;
-    assert.ok(size < DOCS_SCREENSHOT_MAX_BYTES, `${file} is ${size} bytes; the README's screenshots stay under ${DOCS_SCREENSHOT_MAX_BYTES}`);
-  }
-}
-
-/** Whether every <img> the selector matches has loaded real pixels (a broken or 401 image has naturalWidth 0). */
-function imagesLoaded(page: Page, selector: string): Promise<boolean> {
-  return page.evaluate<boolean>(`(() => {
-    const images = [...document.querySelectorAll(${JSON.stringify(selector)})];
-    return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
-  })()`);
-}
-
-/** Polls `check`; `what` is built on failure, so it can describe the page as it ended up. */
-async function waitUntil(check: () => Promise<boolean>, what: () => string | Promise<string>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting until ${await what()}`);
-}
-
 /** Ctrl-C, as a user stops `trove serve`: it must close the engine and exit 0. */
 async function stopServe(): Promise<void> {
-  serve!.kill('SIGINT');
-  const exitCode = await serveExit;
-  assert.equal(exitCode, 0, `trove serve exited with ${exitCode} after SIGINT; stderr: ${serveStderr}`);
+  await serve!.stop();
 }
 
 /** A light 1280×800 page whose uncaught errors and console errors/warnings are collected. */
-async function newWatchedPage(): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
-  context.setDefaultTimeout(20_000);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()} at ${m.location().url}`);
-  });
-  return { context, page, pageErrors };
-}
-
-/** The names on the result cards, best first. */
-function resultNames(page: Page): Promise<string[]> {
-  return page.getByTestId('result-card').locator('.result-card__name').allInnerTexts();
+function newWatchedPage() {
+  return watchedPage(browser!);
 }
 
 // Normally 20–35 s on 2 cores; the limit leaves room for a loaded CI machine.
@@ -256,7 +148,7 @@ test('a new user gets the recommended model from the hub in the welcome flow, se
     await page.getByRole('heading', { name: 'Next, the search model' }).waitFor();
     const offer = page.getByTestId('model-recommendation');
     assert.match(await offer.innerText(), /Tiny Embedding A \+ Tiny Reranker/);
-    assert.match(await page.getByTestId('hardware-line').innerText(), /runs on (the )?CPU/i);
+    assert.match(await page.getByTestId('hardware-line').innerText(), /^Running on your CPU/);
     await shoot(page, 'first-run-model');
 
     await offer.getByRole('button', { name: 'Download and set up' }).click();
@@ -299,7 +191,7 @@ test('a new user gets the recommended model from the hub in the welcome flow, se
     throw error;
   } finally {
     await context.close();
-    if (serve && serve.exitCode === null && serve.signalCode === null) await stopServe();
+    await serve?.stop();
     await hub.close();
   }
 });

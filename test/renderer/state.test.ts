@@ -7,8 +7,10 @@ import { test } from 'node:test';
 import { searchRequest, type SearchResponse, type Status } from '../../electron/contract/common/entities.ts';
 import type { ModelsState } from '../../electron/contract/common/model-setup.ts';
 import { current, emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
-import { hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
-import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage } from './fake-engine.ts';
+import { hardwareDetails, hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
+import { doneFraction, filesIndexedText } from '../../renderer/src/lib/library-counts.ts';
+import { hasSearchModel, modelsInUse } from '../../renderer/src/state/models.ts';
+import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage, NO_MODEL } from './fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
 import { highlightRuns, queryTerms } from '../../renderer/src/lib/highlight.ts';
 import { formatByteRate, formatBytes, formatDuration, formatEta, formatTimestamp, fromDateInput, toDateInput } from '../../renderer/src/lib/format.ts';
@@ -128,6 +130,7 @@ function freshModels(patch: Partial<ModelsState> = {}): ModelsState {
     recommendation: { embedding: 'embedding-2b', reranker: 'reranker-2b', precision: 'int8', reason: 'fits' },
     fits: { 'embedding-8b': { precision: 'fp16', fits: false, reason: 'too big' } },
     installed: [],
+    inUse: NO_MODEL,
     backend: { type: 'local' },
     task: null,
     switching: null,
@@ -145,7 +148,7 @@ function statusWith(model: Status['model']): Status {
     items: 0,
     vectors: 0,
     ann: { count: 0 },
-    indexing: { state: 'idle', files, byKind: { image: files, video: files, pdf: files, text: files, document: files }, rate: 0, etaSeconds: null, current: null },
+    indexing: { state: 'idle', files, byKind: { image: files, video: files, pdf: files, text: files, document: files }, rate: 0, etaSeconds: null, current: null, byRoot: [] },
     model,
     dataDir: '/d',
     diskBytes: 0,
@@ -153,7 +156,6 @@ function statusWith(model: Status['model']): Status {
   };
 }
 
-const NO_MODEL: Status['model'] = { embedding: null, reranker: null, executionProvider: null, statement: 'none' };
 const ROOT = { id: 1, path: '/p', include: [], exclude: [], present: true, addedAt: 0 };
 
 test('a models state read before the one shown is dropped, unless it is a reload after the link came back', () => {
@@ -198,7 +200,9 @@ test('the welcome follows roots and models.state: folders → model → indexing
   // A download in flight is still step 2 (the engine's task is the truth, not the page).
   s = reduce(s, { type: 'models/ready', models: freshModels({ task: { models: ['embedding-2b'], request: { embedding: 'embedding-2b', reranker: null, precision: null, source: { type: 'hub' } }, phase: 'downloading', step: '', bytes: { done: 1, total: 2 }, bytesPerSecond: 1, etaSeconds: 1, fraction: 0, error: null } }) });
   assert.equal(welcomeStage(s), 'model');
-  s = reduce(s, { type: 'models/ready', models: freshModels({ installed: [fakePackage('embedding-2b', 'int8', true)] }) });
+  const installed = fakePackage('embedding-2b', 'int8', true);
+  const inUse: Status['model'] = { ...NO_MODEL, search: 'semantic', embedding: { name: installed.name, dims: 2048, precision: 'int8', origin: { type: 'installed', packageId: installed.id } } };
+  s = reduce(s, { type: 'models/ready', models: freshModels({ installed: [installed], inUse }) });
   assert.equal(welcomeStage(s), 'indexing', 'after the model arrives, step 3 follows instead of the page jumping away');
   s = reduce(s, { type: 'welcome/finish' });
   assert.equal(welcomeStage(s), null);
@@ -207,11 +211,14 @@ test('the welcome follows roots and models.state: folders → model → indexing
 test('the welcome does not ask for a model when one is in use, declined, remote, or models.* is missing', () => {
   const base = reduce(reduce(initialState('system'), { type: 'roots/ready', roots: [ROOT] }), { type: 'status/ready', status: statusWith(NO_MODEL) });
   assert.equal(welcomeStage(reduce(base, { type: 'models/ready', models: freshModels({ declined: true }) })), null);
-  assert.equal(welcomeStage(reduce(base, { type: 'models/ready', models: freshModels({ backend: { type: 'remote', url: 'http://x', embeddingModel: 'e', rerankerModel: null } }) })), null);
+  const onServer: Status['model'] = { ...NO_MODEL, search: 'semantic', embedding: { name: 'e on http://x', dims: 8, precision: 'remote', origin: { type: 'server', url: 'http://x' } } };
+  assert.equal(welcomeStage(reduce(base, { type: 'models/ready', models: freshModels({ backend: { type: 'remote', url: 'http://x', embeddingModel: 'e', rerankerModel: null }, inUse: onServer }) })), null);
   assert.equal(welcomeStage(reduce(base, { type: 'models/error', message: "unknown API method 'models.state'" })), null, 'an older engine: the flow steps aside');
-  // An engine started with --model DIR: the package lives outside the models folder, status.get knows it.
-  const withFlagModel = reduce(base, { type: 'status/ready', status: statusWith({ ...NO_MODEL, embedding: { name: 'x', dims: 8, precision: 'fp32' } }) });
-  const after = reduce(withFlagModel, { type: 'models/ready', models: freshModels() });
+  // An engine started with --model DIR: the package lives outside the models folder, and the one
+  // answer about the model in use (models.state inUse, status.get model) says so.
+  const flagModel: Status['model'] = { ...NO_MODEL, search: 'semantic', embedding: { name: 'x', dims: 8, precision: 'fp32', origin: { type: 'folder', path: '/pkg' } } };
+  const withFlagModel = reduce(base, { type: 'status/ready', status: statusWith(flagModel) });
+  const after = reduce(withFlagModel, { type: 'models/ready', models: freshModels({ inUse: flagModel }) });
   assert.equal(welcomeStage(after), null);
   assert.equal(after.welcome.modelStepSeen, false, 'so step 3 is not owed either');
   // Once the user left the flow, a later install (which clears "declined") does not pull them back.
@@ -230,13 +237,44 @@ test('the picker takes the engine’s verdict on what fits, and words the hardwa
   const onCpu = modelFit(cpuModels, FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);
   assert.equal(onCpu.precision, 'int8', 'the precision built for the execution provider');
 
-  assert.equal(hardwareLine(FAKE_HARDWARE), 'NVIDIA GeForce RTX 4070, 12 GB · runs on CUDA');
-  assert.equal(hardwareLine({ gpus: [], ramBytes: 16 * 1024 ** 3, freeDiskBytes: null, executionProvider: 'cpu' }), 'No GPU found · 16 GB of memory · runs on the CPU');
+});
+
+test('the hardware line is plain words; the speed-up comes from the catalog estimate, and the details say where from', () => {
+  const twoB = FAKE_CATALOG.find((m) => m.id === 'embedding-2b')!;
+  const eightB = FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!;
+  const cpu = { gpus: [], ramBytes: 16 * 1024 ** 3, freeDiskBytes: null, executionProvider: 'cpu' };
+  assert.equal(hardwareLine(FAKE_HARDWARE, twoB), 'Running on your graphics card (NVIDIA GeForce RTX 4070, 12 GB).');
+  assert.equal(hardwareLine(cpu, twoB), 'Running on your CPU — indexing will be slow; a GPU makes it about 20–30× faster.');
+  assert.equal(hardwareLine(cpu, eightB), 'Running on your CPU — indexing will be slow; a GPU makes it much faster.', 'no estimate, no number');
+  assert.equal(
+    hardwareLine({ ...cpu, gpus: [{ name: 'Old GPU', memoryBytes: 2 * 1024 ** 3 }] }, null),
+    'Running on your CPU — Trove cannot use the graphics card here, so indexing will be slow; a GPU makes it much faster.',
+  );
   assert.equal(
     hardwareLine({ gpus: [{ name: 'Apple M3 Pro', memoryBytes: 12 * 1024 ** 3 }], ramBytes: 18 * 1024 ** 3, freeDiskBytes: null, executionProvider: 'coreml' }),
-    'Apple M3 Pro · 18 GB of memory · runs on Core ML',
-    'unified memory: the RAM is what counts',
+    "Running on your Mac's graphics and neural engine (Apple M3 Pro).",
   );
+  for (const hw of [FAKE_HARDWARE, cpu]) assert.doesNotMatch(hardwareLine(hw, twoB), /CUDA|Core ML|WebGPU|DirectML|onnxruntime|execution provider/i);
+  const details = new Map(hardwareDetails(cpu, twoB));
+  assert.equal(details.get('Execution provider (onnxruntime)'), 'CPU');
+  assert.equal(details.get('Graphics cards found'), 'None');
+  assert.match(details.get('Speed estimate') ?? '', /Qwen3-VL-Embedding 2B: about 1 s a photo on a mid-range GPU, 20–30 s on an 8-core CPU \(estimated from compute, not measured\)/);
+});
+
+test('counts read the same everywhere: indexed of all files found, then failed and pending when there are some', () => {
+  assert.equal(filesIndexedText({ total: 354, indexed: 334, failed: 20, pending: 0 }), '334 of 354 files indexed, 20 failed');
+  assert.equal(filesIndexedText({ total: 1200, indexed: 100, failed: 3, pending: 1097 }), '100 of 1,200 files indexed, 3 failed, 1,097 pending');
+  assert.equal(filesIndexedText({ total: 1, indexed: 1, failed: 0, pending: 0 }), '1 of 1 file indexed');
+  assert.equal(doneFraction({ total: 354, indexed: 334, failed: 20, pending: 0 }), 1, 'the bar is full once every file is done with, read or not');
+});
+
+test('which model is in use comes from models.state when there is one (kept live by events), else from status.get', () => {
+  const inUse: Status['model'] = { ...NO_MODEL, search: 'semantic', embedding: { name: 'E', dims: 8, precision: 'fp32', origin: { type: 'installed', packageId: 'e-fp32' } } };
+  const stale = statusWith(NO_MODEL);
+  assert.equal(modelsInUse(freshModels({ inUse }), stale), inUse);
+  assert.equal(hasSearchModel(freshModels({ inUse }), stale), true, 'an answer about the model newer than status.get wins');
+  assert.equal(modelsInUse(null, statusWith(inUse)), inUse);
+  assert.equal(modelsInUse(null, null), null);
 });
 
 test('download numbers read as people say them: MB/s and “about 3 min”', () => {

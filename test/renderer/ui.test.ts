@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createFakeEngine } from './fake-engine.ts';
+import { createFakeEngine, NO_MODEL } from './fake-engine.ts';
 import { buildRenderer, launchChromium, pageErrors as collectPageErrors, shoot, skip, waitForCall as waitForEngineCall, waitUntil } from './ui-harness.ts';
 
 /** The folder the user adds in the journey (the fake engine serves files from a temp folder). */
@@ -232,7 +232,7 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // Without a model, the UI says plainly that search is keyword-only for now.
-  engine.setModel({ embedding: null, reranker: null, executionProvider: null, statement: 'The search model is downloading (38%).' });
+  engine.setModel({ ...NO_MODEL, statement: 'The search model is downloading (38%).' });
   await page.getByTestId('keyword-only-notice').filter({ hasText: 'Keyword search only until the model is ready' }).waitFor();
 
   // "More like this" swaps the query for the item itself.

@@ -10,6 +10,16 @@ import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
 
 const counts = { total: 3, indexed: 2, failed: 1, pending: 0 };
+const NO_MODEL: Status['model'] = {
+  embedding: null,
+  reranker: null,
+  executionProvider: null,
+  search: 'keyword',
+  providerDetails: null,
+  unusedVectors: [],
+  notes: [],
+  statement: 'keyword search only: no model package',
+};
 const zero = { total: 0, indexed: 0, failed: 0, pending: 0 };
 
 export function statusFixture(): Status {
@@ -18,8 +28,8 @@ export function statusFixture(): Status {
     items: 5,
     vectors: 5,
     ann: { count: 5 },
-    indexing: { state: 'idle', files: counts, byKind: { image: counts, video: zero, pdf: zero, text: zero, document: zero }, rate: 0, etaSeconds: null, current: null },
-    model: { embedding: null, reranker: null, executionProvider: null, statement: 'keyword search only: no model package' },
+    indexing: { state: 'idle', files: counts, byKind: { image: counts, video: zero, pdf: zero, text: zero, document: zero }, rate: 0, etaSeconds: null, current: null, byRoot: [] },
+    model: NO_MODEL,
     dataDir: '/data',
     diskBytes: 1024,
     unreadableFolders: { count: 0, files: 0 },
@@ -34,6 +44,7 @@ export function modelsStateFixture(): ModelsState {
     recommendation: { embedding: 'embedding-2b', reranker: null, precision: 'int8', reason: 'no GPU was found' },
     fits: {},
     installed: [],
+    inUse: NO_MODEL,
     backend: { type: 'local' },
     task: null,
     switching: null,

@@ -35,6 +35,7 @@ function entry(id: string, kind: CatalogModel['kind'], repo: string, files: { pa
     precisionByProvider: { cpu: 'fp32', cuda: 'fp32', dml: 'fp32', coreml: 'fp32', webgpu: 'fp32' },
     memoryBytes: { fp32: downloadBytes * 2, fp16: downloadBytes, int8: downloadBytes / 2, int4: downloadBytes / 4 },
     speed: 'instant (random tiny weights, for tests)',
+    photoSeconds: null,
     summary: 'A tiny random-weight checkpoint with the real architecture, for tests.',
   };
 }

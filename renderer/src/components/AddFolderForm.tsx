@@ -26,7 +26,7 @@ export function AddFolderForm({ autoFocus = false, compact = false }: { autoFocu
     e.preventDefault();
     const trimmed = path.trim();
     if (!trimmed) {
-      setError('Type the full path of a folder, e.g. /home/you/Pictures.');
+      setError('Type the full path of a folder, like ~/Pictures or /home/you/Pictures.');
       return;
     }
     setBusy(true);
@@ -50,7 +50,7 @@ export function AddFolderForm({ autoFocus = false, compact = false }: { autoFocu
         <input
           id={`${id}-path`}
           className="input input--mono"
-          placeholder="/home/you/Pictures"
+          placeholder="A full path, like ~/Pictures"
           value={path}
           autoFocus={autoFocus}
           onChange={(e) => setPath(e.target.value)}

@@ -1,11 +1,14 @@
-// The folders Trove watches: add, see patterns, remove, and notice a drive that is unplugged.
+// The folders Trove watches: add, see patterns and how many files each holds (indexed, failed,
+// pending: the same words as the sidebar), remove, and notice a drive that is unplugged.
 import { useState } from 'react';
 import type { Root } from '../../../electron/contract/common/entities.ts';
 import { formatDate } from '../lib/format.ts';
+import { filesIndexedText } from '../lib/library-counts.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { AddFolderForm } from './AddFolderForm.tsx';
 import { EmptyState } from './EmptyState.tsx';
+import { MiddlePath } from './FailureList.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
@@ -14,12 +17,25 @@ import { ConfirmRemove } from './ConfirmRemove.tsx';
 function RootRow({ root }: { root: Root }) {
   const controller = useController();
   const [confirming, setConfirming] = useState(false);
+  const counts = useAppState((s) => s.progress?.byRoot.find((r) => r.rootId === root.id)?.files ?? null);
   return (
     <li className={`root-row${root.present ? '' : ' root-row--missing'}`} data-testid="root-row">
       <Icon name={root.present ? 'folder' : 'drive'} size={20} />
       <div className="root-row__body">
-        <span className="root-row__path" title={root.path}>
-          {root.path}
+        {/* Cut in the middle when long: the start and the folder's own name stay visible. */}
+        <span className="root-row__path">
+          <MiddlePath path={root.path} />
+        </span>
+        <span className="root-row__counts" data-testid="root-counts">
+          {counts && counts.total > 0 ? filesIndexedText(counts) : root.present ? 'No files found yet' : 'No files indexed'}
+          {counts && counts.failed > 0 && (
+            <>
+              {' · '}
+              <button type="button" className="link-button" onClick={() => controller.setView('indexing')}>
+                See why
+              </button>
+            </>
+          )}
         </span>
         <span className="root-row__meta muted">
           {root.present ? `Added ${formatDate(root.addedAt)}` : 'Not connected: its files stay searchable and are checked again when it is back.'}

@@ -3,6 +3,7 @@
 import type { FileKind, IndexingProgress as Progress, KindCounts } from '../../../electron/contract/common/entities.ts';
 import { FILE_KINDS } from '../../../electron/contract/common/entities.ts';
 import { formatCount, formatDuration, formatRate } from '../lib/format.ts';
+import { doneFraction, filesIndexedText } from '../lib/library-counts.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { EmptyState } from './EmptyState.tsx';
@@ -11,9 +12,7 @@ import { KIND_LABELS } from './FilterBar.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
 
-export function doneFraction(c: KindCounts): number {
-  return c.total === 0 ? 1 : (c.indexed + c.failed) / c.total;
-}
+export { doneFraction };
 
 export function stateLabel(p: Progress): string {
   switch (p.state) {
@@ -58,8 +57,8 @@ export function OverallProgress({ progress }: { progress: Progress }) {
     <section className="card" aria-labelledby="overall-title" data-testid="indexing-overall">
       <header className="card__header">
         <h2 id="overall-title">{stateLabel(progress)}</h2>
-        <span className="muted">
-          {formatCount(progress.files.indexed + progress.files.failed)} of {formatCount(progress.files.total)} files
+        <span className="muted" data-testid="indexing-counts">
+          {filesIndexedText(progress.files)}
         </span>
       </header>
       <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" />

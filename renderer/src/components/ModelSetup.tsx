@@ -5,10 +5,10 @@
 import { useState } from 'react';
 import type { ModelsState } from '../../../electron/contract/common/model-setup.ts';
 import { formatBytes } from '../lib/format.ts';
-import { hardwareLine } from '../lib/model-fit.ts';
 import { useController } from '../state/context.tsx';
 import { catalogEntry, taskRunning } from '../state/models.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { HardwareLine } from './HardwareLine.tsx';
 import { Icon } from './Icon.tsx';
 import { FoldersForm, ModelPicker } from './ModelPicker.tsx';
 import { RemoteForm } from './RemoteBackend.tsx';
@@ -74,9 +74,7 @@ function Recommendation({ models, place, onMode }: { models: ModelsState; place:
         )}
       </table>
       {embedding && <p className="model-offer__speed">Speed: {embedding.speed}</p>}
-      <p className="hardware-line" data-testid="hardware-line">
-        <Icon name="chip" /> {hardwareLine(hardware)}
-      </p>
+      <HardwareLine hardware={hardware} model={embedding} />
       {models.offline && (
         <div className="banner banner--info" role="status" data-testid="offline-notice">
           <div className="banner__text">
@@ -118,7 +116,7 @@ function Recommendation({ models, place, onMode }: { models: ModelsState; place:
 export function ModelSetup({ models, place }: { models: ModelsState; place: 'welcome' | 'settings' }) {
   const controller = useController();
   // In Settings with a model in use, the recommendation is usually what is installed: start at the list.
-  const [mode, setMode] = useState<Mode>(() => (place === 'settings' && models.installed.some((p) => p.active) ? 'pick' : 'recommended'));
+  const [mode, setMode] = useState<Mode>(() => (place === 'settings' && models.inUse.embedding !== null ? 'pick' : 'recommended'));
   // "Choose another way" hides this failure; a later failure (another message) shows again.
   const [dismissedFailure, setDismissedFailure] = useState<string | null>(null);
   const task = models.task;

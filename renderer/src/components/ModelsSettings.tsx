@@ -1,14 +1,15 @@
 // Settings → Models: what runs now (and a switch in progress), the installed packages with Activate
 // and Remove, where the models run (this computer or an inference server), and getting another one.
 import { useRef, useState } from 'react';
-import type { Status } from '../../../electron/contract/common/entities.ts';
+import type { ModelOrigin, ModelStatus } from '../../../electron/contract/common/entities.ts';
 import type { InstalledPackage, ModelSwitch, ModelsState, UnfinishedDownload } from '../../../electron/contract/common/model-setup.ts';
 import { formatBytes, formatCount } from '../lib/format.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { useFocusRequest } from '../state/focus-request.ts';
-import { findPackage, modelName } from '../state/models.ts';
+import { catalogEntry, findPackage, modelName, modelsInUse } from '../state/models.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
+import { HardwareLine } from './HardwareLine.tsx';
 import { Icon } from './Icon.tsx';
 import { ProgressBar } from './IndexingProgress.tsx';
 import { ModelSetup } from './ModelSetup.tsx';
@@ -31,22 +32,47 @@ function SwitchProgress({ models, change }: { models: ModelsState; change: Model
   );
 }
 
-function ActiveModels({ status, models }: { status: Status | null; models: ModelsState | null }) {
-  if (!status) return <LinesSkeleton lines={4} />;
+/** "· from /path (given for this run)" etc.: where a model in use comes from, when that is not the models folder. */
+function originWords(origin: ModelOrigin): string {
+  switch (origin.type) {
+    case 'installed':
+      return '';
+    case 'folder':
+      return ` · from ${origin.path} (a package folder given for this run, not in Trove's models folder)`;
+    case 'server':
+      return ` · on ${origin.url}`;
+  }
+}
+
+function ActiveModels({ inUse, models }: { inUse: ModelStatus | null; models: ModelsState | null }) {
+  if (!inUse) return <LinesSkeleton lines={4} />;
   const remote = models?.backend.type === 'remote' ? models.backend : null;
+  const { embedding, reranker } = inUse;
+  const packageId = embedding?.origin.type === 'installed' ? embedding.origin.packageId : null;
+  const installedEmbedding = models?.installed.find((p) => p.id === packageId);
+  const estimateFrom = models ? (catalogEntry(models, installedEmbedding?.catalogId ?? null) ?? catalogEntry(models, models.recommendation.embedding)) : null;
   return (
     <>
       {remote && <RemoteStatement backend={remote} />}
-      <dl className="settings-list">
-        <SettingsRow label="Embedding">
-          {status.model.embedding ? `${status.model.embedding.name} · ${status.model.embedding.dims} dims` : remote ? remote.embeddingModel : 'None yet: keyword search only'}
+      {inUse.notes.map((note) => (
+        <ErrorBanner key={note} title="A model could not be used" message={note} />
+      ))}
+      <dl className="settings-list" data-testid="models-in-use">
+        <SettingsRow label="Search">
+          {inUse.search === 'semantic' ? 'By meaning and by keyword' : 'By keyword only (names, paths and text)'}
         </SettingsRow>
-        <SettingsRow label="Precision">{status.model.embedding?.precision ?? '—'}</SettingsRow>
-        <SettingsRow label="Reranker">
-          {status.model.reranker ? `${status.model.reranker.name} · ${status.model.reranker.precision}` : (remote?.rerankerModel ?? 'None: results are not reranked')}
+        <SettingsRow label="Search model">
+          {embedding ? `${embedding.name} · ${embedding.dims} dimensions · ${embedding.precision}${originWords(embedding.origin)}` : 'None yet'}
         </SettingsRow>
-        <SettingsRow label="Runs on">{remote ? `Inference server at ${remote.url}` : (status.model.executionProvider ?? '—')}</SettingsRow>
-        <SettingsRow label="Status">{status.model.statement}</SettingsRow>
+        <SettingsRow label="Reranker">{reranker ? `${reranker.name} · ${reranker.precision}${originWords(reranker.origin)}` : 'None: results are not reranked'}</SettingsRow>
+        <SettingsRow label="Runs on">
+          {remote ? `Inference server at ${remote.url}` : models ? <HardwareLine hardware={models.hardware} model={estimateFrom} providerDetails={inUse.providerDetails} /> : '—'}
+        </SettingsRow>
+        {inUse.unusedVectors.map((unused) => (
+          <SettingsRow key={unused.path} label="Not in use">
+            {formatCount(unused.vectors)} vectors from {unused.name} ({unused.path}): search uses them again once that model is in use.
+          </SettingsRow>
+        ))}
       </dl>
       {models?.switching && <SwitchProgress models={models} change={models.switching} />}
     </>
@@ -173,6 +199,8 @@ export function ModelsSettings() {
   const status = useAppState((s) => current(s.status));
   const modelsState = useAppState((s) => s.models);
   const models = current(modelsState);
+  const inUse = modelsInUse(models, status);
+  const folderModels = [inUse?.embedding, inUse?.reranker].flatMap((m) => (m?.origin.type === 'folder' ? [{ name: m.name, path: m.origin.path }] : []));
 
   return (
     <>
@@ -181,7 +209,7 @@ export function ModelsSettings() {
           <h2 id="model-title">Models</h2>
         </header>
         {modelsState.phase === 'error' && <ErrorBanner title="Could not read the models" message={modelsState.message} onRetry={() => void controller.refreshModels()} />}
-        <ActiveModels status={status} models={models} />
+        <ActiveModels inUse={inUse} models={models} />
       </section>
 
       {models && (
@@ -190,8 +218,13 @@ export function ModelsSettings() {
             <header className="card__header">
               <h2 id="installed-title">Installed models</h2>
             </header>
+            {folderModels.map((m) => (
+              <p key={m.path} className="muted" data-testid="folder-model-note">
+                In use but not installed here: {m.name}, a package folder given for this run ({m.path}). Install a model below to keep one in Trove's models folder.
+              </p>
+            ))}
             {models.installed.length === 0 ? (
-              <p className="muted">None yet.</p>
+              <p className="muted">{folderModels.length > 0 ? 'Nothing installed in the models folder yet.' : 'None yet.'}</p>
             ) : (
               <ul className="package-list">
                 {models.installed.map((pkg) => (
@@ -206,7 +239,7 @@ export function ModelsSettings() {
 
           <section className="card" aria-labelledby={MODEL_SETUP_HEADING_ID} data-testid="settings-get-model">
             <header className="card__header">
-              <ModelSetupHeading>{models.installed.length === 0 ? 'Set up the search model' : 'Install another model'}</ModelSetupHeading>
+              <ModelSetupHeading>{inUse?.embedding ? 'Install another model' : 'Set up the search model'}</ModelSetupHeading>
             </header>
             <ModelSetup models={models} place="settings" />
           </section>

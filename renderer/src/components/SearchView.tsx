@@ -1,8 +1,10 @@
 // Search: the box and filters on top, results in the middle, the preview on the right. Each state
 // of the results area says what is happening and what to do.
+import { useEffect, useRef } from 'react';
+import { useNarrowWindow } from '../lib/narrow-window.ts';
 import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
-import { taskRunning } from '../state/models.ts';
+import { modelsInUse, taskRunning } from '../state/models.ts';
 import { EmptyState } from './EmptyState.tsx';
 import { Icon } from './Icon.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
@@ -20,7 +22,8 @@ function Results() {
   const controller = useController();
   const query = useAppState((s) => s.query);
   const search = useAppState((s) => s.search.result);
-  const files = useAppState((s) => current(s.status)?.files.indexed ?? null);
+  // The live counts (indexing.progress), as the sidebar shows them.
+  const files = useAppState((s) => s.progress?.files.indexed ?? null);
   const response = current(search);
 
   if (!hasQuery(query)) {
@@ -69,14 +72,15 @@ function ModelNotice() {
   const controller = useController();
   const status = useAppState((s) => current(s.status));
   const models = useAppState((s) => current(s.models));
-  if (!status || status.model.embedding || models?.backend.type === 'remote') return null;
+  const inUse = modelsInUse(models, status);
+  if (!inUse || inUse.search === 'semantic') return null;
   const task = models?.task ?? null;
   return (
     <div className="banner banner--info model-notice" role="status" data-testid="keyword-only-notice">
       <div className="banner__text">
         <strong>Keyword search only until the model is ready.</strong>
         <span className="banner__detail">
-          {models ? 'Trove searches names, paths and text now.' : status.model.statement} Semantic search starts by itself once the model is ready.
+          Trove searches names, paths and text now. Semantic search starts by itself once the model is ready.
         </span>
         {taskRunning(task) && (
           <span className="model-notice__task" data-testid="notice-task">
@@ -97,10 +101,58 @@ function ModelNotice() {
   );
 }
 
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select, textarea, video[controls], [tabindex]:not([tabindex="-1"])';
+
+/**
+ * A narrow window has no room for the preview beside the results: it opens as a dialog over them,
+ * with the page dimmed behind it. Focus moves into it and stays there (Tab wraps), Esc or a click
+ * on the dimmed page closes it, and focus goes back to where it was (the results).
+ */
+function PreviewOverlay() {
+  const controller = useController();
+  const dialog = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    dialog.current?.focus();
+    return () => {
+      if (previous?.isConnected) previous.focus();
+    };
+  }, []);
+  function onKeyDown(e: React.KeyboardEvent<HTMLDivElement>) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      controller.closePreview();
+      return;
+    }
+    if (e.key !== 'Tab' || !dialog.current) return;
+    const focusable = [...dialog.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!first || !last) return;
+    if (e.shiftKey && (document.activeElement === first || document.activeElement === dialog.current)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+  return (
+    <div className="preview-overlay" data-testid="preview-overlay">
+      <div className="preview-overlay__scrim" aria-hidden="true" onClick={() => controller.closePreview()} data-testid="preview-scrim" />
+      <div ref={dialog} className="preview-overlay__dialog" role="dialog" aria-modal="true" aria-label="Preview" tabIndex={-1} onKeyDown={onKeyDown}>
+        <PreviewPane />
+      </div>
+    </div>
+  );
+}
+
 export function SearchView() {
   const roots = useAppState((s) => s.roots);
   const previewOpen = useAppState((s) => s.preview.itemId !== null && !s.preview.quickLook);
-  const status = useAppState((s) => current(s.status));
+  const narrow = useNarrowWindow();
+  const keywordOnly = useAppState((s) => modelsInUse(current(s.models), current(s.status))?.search === 'keyword');
   const rootList = current(roots);
   const stage = useAppState(welcomeStage);
   const controller = useController();
@@ -117,16 +169,17 @@ export function SearchView() {
   if (stage === 'loading' && rootList) return <div className="view-pad"><LinesSkeleton /></div>;
 
   return (
-    <div className={`search-view${previewOpen ? ' search-view--with-preview' : ''}`}>
-      <div className="search-view__main">
+    <div className={`search-view${previewOpen && !narrow ? ' search-view--with-preview' : ''}`}>
+      {/* Behind the narrow window's preview dialog the results can be neither clicked nor focused. */}
+      <div className="search-view__main" inert={previewOpen && narrow}>
         <div className="search-view__header">
-          <SearchBar keywordOnly={status !== null && status.model.embedding === null} onArrowDown={() => document.getElementById(RESULTS_GRID_ID)?.focus()} />
+          <SearchBar keywordOnly={keywordOnly} onArrowDown={() => document.getElementById(RESULTS_GRID_ID)?.focus()} />
           <FilterBar />
           <ModelNotice />
         </div>
         <div className="search-view__results">{rootList ? <Results /> : <ResultsSkeleton />}</div>
       </div>
-      {previewOpen && <PreviewPane />}
+      {previewOpen && (narrow ? <PreviewOverlay /> : <PreviewPane />)}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // What runs where: the models (ModelsSettings), where data lives and how much disk it uses, and
 // the theme.
 import { formatBytes, formatCount } from '../lib/format.ts';
+import { filesIndexedText } from '../lib/library-counts.ts';
 import { current, type ThemeChoice } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
@@ -19,6 +20,8 @@ export function SettingsView() {
   const statusState = useAppState((s) => s.status);
   const theme = useAppState((s) => s.theme);
   const status = current(statusState);
+  // The live counts (indexing.progress), as the sidebar and the indexing view show them.
+  const files = useAppState((s) => s.progress?.files ?? null);
 
   return (
     <section className="page" aria-labelledby="settings-title">
@@ -63,11 +66,11 @@ export function SettingsView() {
             </SettingsRow>
             <SettingsRow label="Disk use">{formatBytes(status.diskBytes)}</SettingsRow>
             <SettingsRow label="Files">
-              {formatCount(status.files.indexed)} indexed of {formatCount(status.files.total)}
-              {status.files.failed > 0 && `, ${formatCount(status.files.failed)} failed`}
+              <span data-testid="settings-counts">{filesIndexedText(files ?? status.files)}</span>
             </SettingsRow>
             <SettingsRow label="Searchable items">
-              {formatCount(status.items)} ({formatCount(status.vectors)} with vectors)
+              {formatCount(status.items)} (each photo, PDF page, video moment or passage of text is one)
+              {status.model.search === 'semantic' ? `, ${formatCount(status.vectors)} of them searchable by meaning` : ''}
             </SettingsRow>
           </dl>
         )}

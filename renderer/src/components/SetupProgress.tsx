@@ -112,7 +112,11 @@ export function SetupProgress({ models, task, onLeave }: { models: ModelsState; 
             <Icon name="search" /> Search while you wait
           </button>
         )}
-        <span className="muted">Names, paths and text are searchable now; the download goes on in the background.</span>
+        <span className="muted" data-testid="setup-meanwhile">
+          {models.inUse.embedding
+            ? `Search by meaning goes on with ${models.inUse.embedding.name} meanwhile; the ${downloading ? 'download' : 'setup'} goes on in the background.`
+            : `Names, paths and text are searchable now; the ${downloading ? 'download' : 'setup'} goes on in the background.`}
+        </span>
       </div>
     </div>
   );

@@ -1,9 +1,12 @@
 // Navigation, a small always-visible indexing indicator that leads to the details, and a badge
-// while the models run on an inference server.
+// while the models run on an inference server. In a narrow window (styles/layout.css) it folds
+// into a rail of icons: the labels stay in the page for screen readers, and in tooltips.
 import { current, type View } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { Icon, type IconName } from './Icon.tsx';
-import { doneFraction, ProgressBar, stateLabel } from './IndexingProgress.tsx';
+import { formatPercent } from '../lib/format.ts';
+import { doneFraction, filesIndexedText } from '../lib/library-counts.ts';
+import { ProgressBar, stateLabel } from './IndexingProgress.tsx';
 import { RemoteBadge } from './RemoteBackend.tsx';
 import { MOD_KEY_LABEL } from './SearchBar.tsx';
 
@@ -22,15 +25,20 @@ function IndexingIndicator() {
   const hasRoots = useAppState((s) => (current(s.roots)?.length ?? 0) > 0);
   if (!progress || !hasRoots) return null;
   const busy = progress.state === 'scanning' || progress.state === 'indexing';
+  const counts = filesIndexedText(progress.files);
   return (
-    <button type="button" className="sidebar__indicator" onClick={() => controller.setView('indexing')} data-testid="sidebar-indicator">
+    <button type="button" className="sidebar__indicator" onClick={() => controller.setView('indexing')} title={`${stateLabel(progress)}: ${counts}`} data-testid="sidebar-indicator">
       <span className="sidebar__indicator-label">
         {busy && <span className="spinner" aria-hidden="true" />}
-        {stateLabel(progress)}
+        <span className="sidebar__text">{stateLabel(progress)}</span>
+        {/* The icon rail (narrow windows) has room for a number only; the words stay for screen readers. */}
+        <span className="sidebar__rail-only" aria-hidden="true">
+          {formatPercent(doneFraction(progress.files))}
+        </span>
       </span>
-      {progress.files.total > 0 && <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" />}
-      <span className="muted">
-        {progress.files.indexed.toLocaleString('en-US')} of {progress.files.total.toLocaleString('en-US')} files
+      {progress.files.total > 0 && <ProgressBar fraction={doneFraction(progress.files)} label="Library indexed" valueText={counts} />}
+      <span className="muted sidebar__text" data-testid="sidebar-counts">
+        {counts}
       </span>
     </button>
   );
@@ -41,7 +49,12 @@ export function Sidebar() {
   const view = useAppState((s) => s.view);
   return (
     <nav className="sidebar" aria-label="Main">
-      <div className="sidebar__brand">Trove</div>
+      <div className="sidebar__brand">
+        <span className="sidebar__text">Trove</span>
+        <span className="sidebar__rail-only" aria-hidden="true">
+          T
+        </span>
+      </div>
       <ul className="sidebar__nav">
         {NAV.map((item) => (
           <li key={item.view}>
@@ -53,7 +66,7 @@ export function Sidebar() {
               title={`${item.label} (${MOD_KEY_LABEL}-${item.key})`}
             >
               <Icon name={item.icon} />
-              {item.label}
+              <span className="sidebar__text">{item.label}</span>
             </button>
           </li>
         ))}

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { current, type WelcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
-import { catalogEntry, hasSearchModel, taskRunning } from '../state/models.ts';
+import { catalogEntry, hasSearchModel, modelsInUse, taskRunning } from '../state/models.ts';
 import { formatBytes } from '../lib/format.ts';
 import { AddFolderForm } from './AddFolderForm.tsx';
 import { Icon } from './Icon.tsx';
@@ -86,13 +86,14 @@ function ModelStep({ at }: { at: Stage }) {
   const models = current(modelsState);
 
   let body: React.ReactNode;
+  const inUse = modelsInUse(models, status);
   if (at === 'model' && models) {
     body = <ModelSetup models={models} place="welcome" />;
   } else if (!models) {
     // An engine without models.* (or one still answering): say what status.get says.
-    body = <p className="muted">{status ? status.model.statement : 'Checking for a model…'}</p>;
+    body = <p className="muted">{inUse ? inUse.statement : 'Checking for a model…'}</p>;
   } else if (hasSearchModel(models, status)) {
-    body = <p className="muted">{status?.model.statement ?? 'The search model is ready.'}</p>;
+    body = <p className="muted">{inUse?.statement ?? 'The search model is ready.'}</p>;
   } else if (models.declined) {
     body = <p className="muted">Not now: Trove searches names, paths and text. Set up the model any time in Settings.</p>;
   } else if (taskRunning(models.task)) {

@@ -30,10 +30,9 @@ export function loadTheme(): ThemeChoice {
 
 export type Controller = ReturnType<typeof createController>;
 
-/** What status.get reports about the model changes only when one of these does. */
+/** status.get (vectors, its `model`) changes with the models in use: read it again when they do. */
 function modelsKey(models: ModelsState): string {
-  const active = models.installed.filter((p) => p.active).map((p) => p.id);
-  return JSON.stringify([active, models.backend, models.switching === null]);
+  return JSON.stringify([models.inUse, models.backend, models.switching === null]);
 }
 
 export function createController(

@@ -1,7 +1,7 @@
 // What the UI reads out of models.state: which package is active, whether a task is in flight, what
 // the first-run flow should show, and how to retry a task. Pure functions of the state, so the
 // flow resumes after a restart exactly where the engine says it is.
-import type { Status } from '../../../electron/contract/common/entities.ts';
+import type { ModelStatus, Status } from '../../../electron/contract/common/entities.ts';
 import type {
   CatalogModel,
   InstalledPackage,
@@ -38,15 +38,21 @@ export function modelName(models: ModelsState, ref: string): string {
 }
 
 /**
- * Semantic search has what it needs: an active embedding package, an inference server, or (for an
- * engine started with `--model DIR`, whose package lives outside the models folder) a model in use.
+ * Which models are in use and what search can do now. The engine answers this once (models.state
+ * `inUse`, the same object as status.get `model`); every label in the UI is made from it. The
+ * models state is kept live by events, so it is preferred; status.get covers an engine that
+ * answered status but not (yet) models.state.
  */
-export function hasSearchModel(models: ModelsState, status: Status | null): boolean {
-  return models.backend.type === 'remote' || activePackage(models, 'embedding') !== null || status?.model.embedding != null;
+export function modelsInUse(models: ModelsState | null, status: Status | null): ModelStatus | null {
+  return models?.inUse ?? status?.model ?? null;
+}
+
+/** Semantic search has what it needs: an embedding model is in use (a package anywhere, or a server). */
+export function hasSearchModel(models: ModelsState | null, status: Status | null): boolean {
+  return modelsInUse(models, status)?.search === 'semantic';
 }
 
 /** The first-run model step is owed: no model, and the user has not said "not now". */
 export function modelStepNeeded(models: ModelsState | null, status: Status | null): boolean {
   return models !== null && !models.declined && !hasSearchModel(models, status);
 }
-
