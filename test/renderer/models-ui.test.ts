@@ -108,7 +108,7 @@ test('first run: the recommended model with size, memory, speed, reason and hard
     assert.match(text, /5\.8 GB/, 'memory at the recommended precision');
     assert.match(text, /fit in its 12 GB of GPU memory/, 'why it is recommended, from the engine');
     assert.match(text, /About 1 full-size photo a second/, 'the expected speed');
-    assert.equal(await page.getByTestId('hardware-line').innerText(), 'NVIDIA GeForce RTX 4070, 12 GB · runs on CUDA');
+    assert.equal(await page.getByTestId('hardware-line').innerText(), 'Running on your graphics card (NVIDIA GeForce RTX 4070, 12 GB).');
     await shoot(page, 'welcome-model-light', true);
     await page.emulateMedia({ colorScheme: 'dark' });
     await shoot(page, 'welcome-model-dark', true);
