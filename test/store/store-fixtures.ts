@@ -53,7 +53,30 @@ export function consistencyProblems(db: Db): string[] {
   // Every file these tests index has at least one item.
   const indexedEmpty = one(`SELECT count(*) FROM files f WHERE status = 'indexed' AND NOT EXISTS (SELECT 1 FROM items i WHERE i.file_id = f.id)`) as number;
   if (indexedEmpty) problems.push(`${indexedEmpty} indexed files without items`);
+  problems.push(...keptCountProblems(db));
   const labelAhead = one('SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE v.ann_label >= m.next_ann_label') as number;
   if (labelAhead) problems.push(`${labelAhead} vectors with a label not below their model's next_ann_label`);
+  return problems;
+}
+
+/**
+ * The counts the store keeps by trigger (migration 4) against a full recount: a list of
+ * differences (empty = they agree). Rows of 0 in the kept tables are allowed; nothing else is.
+ */
+export function keptCountProblems(db: Db): string[] {
+  const problems: string[] = [];
+  const compare = (what: string, keptSql: string, recountSql: string): void => {
+    const rows = (sql: string) => new Map((db.prepare(sql).raw().all() as unknown[][]).map((r) => [JSON.stringify(r.slice(0, -1)), Number(r[r.length - 1])]));
+    const kept = rows(keptSql);
+    const actual = rows(recountSql);
+    for (const key of new Set([...kept.keys(), ...actual.keys()])) {
+      const k = kept.get(key) ?? 0;
+      const a = actual.get(key) ?? 0;
+      if (k !== a) problems.push(`${what} ${key}: kept ${k}, recounted ${a}`);
+    }
+  };
+  compare('files', 'SELECT root_id, kind, status, n FROM file_counts', 'SELECT root_id, kind, status, count(*) FROM files GROUP BY 1, 2, 3');
+  compare('items', 'SELECT kind, n FROM item_counts', 'SELECT kind, count(*) FROM items GROUP BY 1');
+  compare('vectors', 'SELECT model_id, n FROM vector_counts', 'SELECT model_id, count(*) FROM vectors GROUP BY 1');
   return problems;
 }

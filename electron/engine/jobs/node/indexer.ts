@@ -152,23 +152,11 @@ export function fairRound(candidates: readonly FileRecord[], size: number): File
 
 /**
  * Files indexed before this embedding model was available (keyword-only items) or with another
- * model go back to pending, so they gain vectors. Returns how many.
+ * model go back to pending, so they gain vectors. Returns how many. O(1) at a start where nothing
+ * changed (the store keeps a mark: FilesRepo.requeueWithoutVectors).
  */
 export function requeueFilesWithoutVectors(store: Store, modelId: number): number {
-  return store.db
-    .prepare(
-      `UPDATE files SET status = 'pending' WHERE status = 'indexed' AND (
-         EXISTS (
-           SELECT 1 FROM items i WHERE i.file_id = files.id
-             AND (i.kind = 'image' OR json_extract(i.locator_json, '$.type') = 'text')
-             AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.item_id = i.id AND v.model_id = ?))
-         -- PDF pages and video moments may rightly lack a vector (a page that cannot be drawn), so
-         -- those files come back only when none of their items has one (indexed keyword-only).
-         OR (files.kind IN ('pdf', 'video')
-             AND EXISTS (SELECT 1 FROM items i WHERE i.file_id = files.id AND i.kind IN ('page', 'moment', 'video'))
-             AND NOT EXISTS (SELECT 1 FROM items i JOIN vectors v ON v.item_id = i.id AND v.model_id = ? WHERE i.file_id = files.id)))`,
-    )
-    .run(modelId, modelId).changes;
+  return store.files.requeueWithoutVectors(modelId);
 }
 
 export class Indexer {

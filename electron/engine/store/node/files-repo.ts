@@ -129,6 +129,27 @@ function emptyCounts(): { total: number; indexed: number; failed: number; pendin
   return { total: 0, indexed: 0, failed: 0, pending: 0 };
 }
 
+function addTo(c: ReturnType<typeof emptyCounts>, status: FileStatus, n: number): void {
+  c.total += n;
+  if (status === 'indexed') c.indexed += n;
+  else if (status === 'failed') c.failed += n;
+  else if (IN_PROGRESS.includes(status)) c.pending += n;
+}
+
+/**
+ * A file (`files`) whose items lack the vectors of the model bound twice as `?`: an image or a text
+ * chunk without one, or a PDF/video none of whose pages or moments has one (a page that cannot be
+ * drawn rightly has none). Migration 4's trigger vectors_complete_file tests the same for one file.
+ */
+export const FILE_LACKS_VECTORS = `
+  EXISTS (
+    SELECT 1 FROM items i WHERE i.file_id = files.id
+      AND (i.kind = 'image' OR json_extract(i.locator_json, '$.type') = 'text')
+      AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.item_id = i.id AND v.model_id = ?))
+  OR (files.kind IN ('pdf', 'video')
+      AND EXISTS (SELECT 1 FROM items i WHERE i.file_id = files.id AND i.kind IN ('page', 'moment', 'video'))
+      AND NOT EXISTS (SELECT 1 FROM items i JOIN vectors v ON v.item_id = i.id AND v.model_id = ? WHERE i.file_id = files.id))`;
+
 export class FilesRepo {
   constructor(private readonly db: Db) {}
 
@@ -362,18 +383,16 @@ export class FilesRepo {
     })();
   }
 
-  /** Totals for status and progress: extracted and embedded count as pending (not yet searchable). */
+  /**
+   * Totals for status and progress: extracted and embedded count as pending (not yet searchable).
+   * Read from the counts the triggers keep (migration 4): a few rows at any library size.
+   */
   counts(): FileCounts {
     const byKind = Object.fromEntries(FILE_KINDS.map((k) => [k, emptyCounts()])) as Record<FileKind, ReturnType<typeof emptyCounts>>;
     const files = emptyCounts();
-    const rows = this.db.prepare<{ kind: FileKind; status: FileStatus; n: number }>('SELECT kind, status, count(*) AS n FROM files GROUP BY kind, status').all();
+    const rows = this.cached<{ kind: FileKind; status: FileStatus; n: number }>('SELECT kind, status, sum(n) AS n FROM file_counts WHERE n != 0 GROUP BY kind, status').all();
     for (const r of rows) {
-      for (const c of [files, byKind[r.kind]]) {
-        c.total += r.n;
-        if (r.status === 'indexed') c.indexed += r.n;
-        else if (r.status === 'failed') c.failed += r.n;
-        else if (IN_PROGRESS.includes(r.status)) c.pending += r.n;
-      }
+      for (const c of [files, byKind[r.kind]]) addTo(c, r.status, r.n);
     }
     return { files, byKind };
   }
@@ -381,16 +400,29 @@ export class FilesRepo {
   /** The same counts per root folder (the folders view), one entry per root that has files. */
   countsByRoot(): Map<number, KindCounts> {
     const out = new Map<number, ReturnType<typeof emptyCounts>>();
-    const rows = this.db.prepare<{ rootId: number; status: FileStatus; n: number }>('SELECT root_id AS rootId, status, count(*) AS n FROM files GROUP BY root_id, status').all();
+    const rows = this.cached<{ rootId: number; status: FileStatus; n: number }>('SELECT root_id AS rootId, status, sum(n) AS n FROM file_counts WHERE n != 0 GROUP BY root_id, status').all();
     for (const r of rows) {
       let c = out.get(r.rootId);
       if (!c) out.set(r.rootId, (c = emptyCounts()));
-      c.total += r.n;
-      if (r.status === 'indexed') c.indexed += r.n;
-      else if (r.status === 'failed') c.failed += r.n;
-      else if (IN_PROGRESS.includes(r.status)) c.pending += r.n;
+      addTo(c, r.status, r.n);
     }
     return out;
+  }
+
+  /**
+   * Indexed files that lack the vectors of `modelId` (indexed before the model was there, or with
+   * another one) go back to pending so they gain them; returns how many. O(files) the first time
+   * for a model, then O(1) while the store's 'vectors-complete-model' mark holds (migration 4's
+   * triggers drop it as soon as a file is indexed without them).
+   */
+  requeueWithoutVectors(modelId: number): number {
+    return this.db.transaction(() => {
+      const mark = this.db.prepare(`SELECT value FROM store_flags WHERE key = 'vectors-complete-model'`).pluck().get();
+      if (mark === modelId) return 0;
+      const requeued = this.db.prepare(`UPDATE files SET status = 'pending' WHERE status = 'indexed' AND (${FILE_LACKS_VECTORS})`).run(modelId, modelId).changes;
+      this.db.prepare(`INSERT INTO store_flags (key, value) VALUES ('vectors-complete-model', ?) ON CONFLICT DO UPDATE SET value = excluded.value`).run(modelId);
+      return requeued;
+    }).immediate();
   }
 
   /** Deletes the file and everything derived from it; returns the ANN labels that went with it. */

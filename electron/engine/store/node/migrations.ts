@@ -164,6 +164,94 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX unreadable_folders_root ON unreadable_folders(root_id);
     `,
   },
+  {
+    version: 4,
+    name: 'kept counts (files, items, vectors) and the vectors-complete mark',
+    // docs/store.md, "Kept counts". Status and progress read these few rows instead of counting a
+    // million (files.counts 40-48 ms, vectors.count 16 ms at 1M items). Triggers keep them in the
+    // same transaction as the rows they count, so a kill can never leave them off. Cascades fire
+    // the child tables' delete triggers too. (INSERT OR REPLACE would not: its implicit delete fires
+    // no trigger unless recursive_triggers is on, so no counted table is written with it.)
+    sql: `
+      CREATE TABLE file_counts (
+        root_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (root_id, kind, status)
+      ) WITHOUT ROWID;
+      INSERT INTO file_counts SELECT root_id, kind, status, count(*) FROM files GROUP BY root_id, kind, status;
+      CREATE TRIGGER file_counts_insert AFTER INSERT ON files BEGIN
+        INSERT INTO file_counts VALUES (new.root_id, new.kind, new.status, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER file_counts_delete AFTER DELETE ON files BEGIN
+        UPDATE file_counts SET n = n - 1 WHERE root_id = old.root_id AND kind = old.kind AND status = old.status;
+      END;
+      CREATE TRIGGER file_counts_update AFTER UPDATE OF root_id, kind, status ON files
+        WHEN old.root_id IS NOT new.root_id OR old.kind IS NOT new.kind OR old.status IS NOT new.status BEGIN
+        UPDATE file_counts SET n = n - 1 WHERE root_id = old.root_id AND kind = old.kind AND status = old.status;
+        INSERT INTO file_counts VALUES (new.root_id, new.kind, new.status, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER file_counts_root_delete AFTER DELETE ON roots BEGIN
+        DELETE FROM file_counts WHERE root_id = old.id;
+      END;
+
+      CREATE TABLE item_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO item_counts SELECT kind, count(*) FROM items GROUP BY kind;
+      CREATE TRIGGER item_counts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO item_counts VALUES (new.kind, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER item_counts_delete AFTER DELETE ON items BEGIN
+        UPDATE item_counts SET n = n - 1 WHERE kind = old.kind;
+      END;
+      CREATE TRIGGER item_counts_update AFTER UPDATE OF kind ON items WHEN old.kind IS NOT new.kind BEGIN
+        UPDATE item_counts SET n = n - 1 WHERE kind = old.kind;
+        INSERT INTO item_counts VALUES (new.kind, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+
+      CREATE TABLE vector_counts (model_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+      INSERT INTO vector_counts SELECT model_id, count(*) FROM vectors GROUP BY model_id;
+      CREATE TRIGGER vector_counts_insert AFTER INSERT ON vectors BEGIN
+        INSERT INTO vector_counts VALUES (new.model_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER vector_counts_delete AFTER DELETE ON vectors BEGIN
+        UPDATE vector_counts SET n = n - 1 WHERE model_id = old.model_id;
+      END;
+      CREATE TRIGGER vector_counts_update AFTER UPDATE OF model_id ON vectors WHEN old.model_id IS NOT new.model_id BEGIN
+        UPDATE vector_counts SET n = n - 1 WHERE model_id = old.model_id;
+        INSERT INTO vector_counts VALUES (new.model_id, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER vector_counts_model_delete AFTER DELETE ON models BEGIN
+        DELETE FROM vector_counts WHERE model_id = old.id;
+      END;
+
+      -- Small facts about the whole store. 'vectors-complete-model' = a model id for which every
+      -- indexed file was last found to have its vectors (FilesRepo.requeueWithoutVectors): the start
+      -- of the engine skips that O(files) check while it holds. The triggers below drop the mark
+      -- whenever a file becomes indexed without them, or a vector of that model goes while its
+      -- item stays (a cascade from a deleted item sees the item gone and keeps the mark).
+      CREATE TABLE store_flags (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+      CREATE TRIGGER vectors_complete_file AFTER UPDATE OF status ON files
+        WHEN new.status = 'indexed' AND EXISTS (SELECT 1 FROM store_flags WHERE key = 'vectors-complete-model') BEGIN
+        DELETE FROM store_flags WHERE key = 'vectors-complete-model' AND (
+          EXISTS (
+            SELECT 1 FROM items i WHERE i.file_id = new.id
+              AND (i.kind = 'image' OR json_extract(i.locator_json, '$.type') = 'text')
+              AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.item_id = i.id AND v.model_id = store_flags.value))
+          OR (new.kind IN ('pdf', 'video')
+              AND EXISTS (SELECT 1 FROM items i WHERE i.file_id = new.id AND i.kind IN ('page', 'moment', 'video'))
+              AND NOT EXISTS (SELECT 1 FROM items i JOIN vectors v ON v.item_id = i.id AND v.model_id = store_flags.value WHERE i.file_id = new.id)));
+      END;
+      CREATE TRIGGER vectors_complete_vector AFTER DELETE ON vectors
+        WHEN EXISTS (SELECT 1 FROM store_flags WHERE key = 'vectors-complete-model' AND value = old.model_id)
+          AND EXISTS (SELECT 1 FROM items WHERE id = old.item_id) BEGIN
+        DELETE FROM store_flags WHERE key = 'vectors-complete-model';
+      END;
+      CREATE TRIGGER vectors_complete_model AFTER DELETE ON models BEGIN
+        DELETE FROM store_flags WHERE key = 'vectors-complete-model' AND value = old.id;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

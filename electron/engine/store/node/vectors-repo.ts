@@ -107,8 +107,13 @@ export class VectorsRepo implements AnnVectorSource {
     const label = m.next_ann_label;
     if (label > 0xffffffff) throw new Error(`model ${modelId} ran out of ANN labels; rebuild the store for this model`);
     this.db.prepare('UPDATE models SET next_ann_label = ? WHERE id = ?').run(label + 1, modelId);
+    // An upsert, not INSERT OR REPLACE: the replace's implicit delete would fire no trigger and
+    // the kept vector count (migration 4) would drift.
     this.db
-      .prepare('INSERT OR REPLACE INTO vectors (item_id, model_id, dims, codes, scale, ann_label) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        `INSERT INTO vectors (item_id, model_id, dims, codes, scale, ann_label) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (item_id, model_id) DO UPDATE SET dims = excluded.dims, codes = excluded.codes, scale = excluded.scale, ann_label = excluded.ann_label`,
+      )
       .run(itemId, modelId, m.dims, codesToBlob(vector.codes), vector.scale, label);
     return label;
   }
@@ -154,15 +159,17 @@ export class VectorsRepo implements AnnVectorSource {
     return v ? Float32Array.from(v.codes, (c) => c * v.scale) : null;
   }
 
+  /** Vectors of one model (or of all), from the counts migration 4's triggers keep (O(1)). */
   count(modelId?: number): number {
     return modelId === undefined
-      ? (this.db.prepare('SELECT count(*) FROM vectors').pluck().get() as number)
-      : (this.db.prepare('SELECT count(*) FROM vectors WHERE model_id = ?').pluck().get(modelId) as number);
+      ? (this.db.prepare('SELECT coalesce(sum(n), 0) FROM vector_counts').pluck().get() as number)
+      : ((this.db.prepare('SELECT n FROM vector_counts WHERE model_id = ?').pluck().get(modelId) as number | undefined) ?? 0);
   }
 
   stats(modelId: number): { count: number; maxLabel: number } {
-    const r = this.db.prepare<{ n: number; max: number | null }>('SELECT count(*) AS n, max(ann_label) AS max FROM vectors WHERE model_id = ?').get(modelId)!;
-    return { count: r.n, maxLabel: r.max ?? -1 };
+    // max() over the (model_id, ann_label) unique index is one seek.
+    const max = this.db.prepare('SELECT max(ann_label) FROM vectors WHERE model_id = ?').pluck().get(modelId) as number | null;
+    return { count: this.count(modelId), maxLabel: max ?? -1 };
   }
 
   countAtOrBelow(modelId: number, label: number): number {
