@@ -49,6 +49,13 @@ export interface KeywordSearchOptions {
   readonly highlight?: { readonly open: string; readonly close: string };
 }
 
+/**
+ * At most this many keyword matches are ranked by bm25 (the newest, by item id). A word in every
+ * path of a 1M-item library took 462 ms to rank whole; a word that common says almost nothing
+ * about relevance (its bm25 weight is near 0), and anything rarer is ranked in full.
+ */
+export const KEYWORD_RANK_LIMIT = 10_000;
+
 /** bm25 weights for (name, path, text): a word in the file name says more than one in a long text. */
 const BM25_WEIGHTS = '10.0, 2.0, 1.0';
 
@@ -191,35 +198,47 @@ export class ItemsRepo {
     return r ? { mime: r.mime, width: r.width, height: r.height, bytes: r.bytes } : null;
   }
 
-  /** Keyword search: FTS5 over name, path and text, ranked by weighted bm25, with a snippet. */
+  /**
+   * Keyword search: FTS5 over name, path and text, ranked by weighted bm25, with a snippet.
+   * Bounded for very common words: only the newest KEYWORD_RANK_LIMIT matches (by item id) that
+   * pass the filters are ranked — all of them whenever there are fewer — and snippets are drawn
+   * for the rows returned only (docs/store.md, "Keyword search at a million items").
+   */
   searchKeywords(text: string, opts: KeywordSearchOptions = {}): KeywordHit[] {
     const query = toFtsQuery(text);
     if (query === null) return [];
     const f = filterSql(opts.filters);
     const open = opts.highlight?.open ?? '[';
     const close = opts.highlight?.close ?? ']';
-    return this.db
-      .prepare<{ item_id: number; rank: number; snippet: string }>(
-        `SELECT items_fts.rowid AS item_id, bm25(items_fts, ${BM25_WEIGHTS}) AS rank,
-                snippet(items_fts, -1, ?, ?, '…', 16) AS snippet
-         FROM items_fts JOIN items i ON i.id = items_fts.rowid JOIN files f ON f.id = i.file_id
-         WHERE items_fts MATCH ? AND ${f.sql}
+    const filtered = f.sql !== '1';
+    // bm25() is computed for the rows the inner query emits only; ORDER BY rowid DESC walks the
+    // doclist backwards and stops at the limit (FTS5 serves rowid order natively).
+    const ranked = this.db
+      .prepare<{ item_id: number; rank: number }>(
+        `SELECT item_id, rank FROM (
+           SELECT rowid AS item_id, bm25(items_fts, ${BM25_WEIGHTS}) AS rank FROM items_fts
+           WHERE items_fts MATCH ?${filtered ? ` AND EXISTS (SELECT 1 FROM items i JOIN files f ON f.id = i.file_id WHERE i.id = items_fts.rowid AND ${f.sql})` : ''}
+           ORDER BY rowid DESC LIMIT ?)
          ORDER BY rank LIMIT ?`,
       )
-      .all(open, close, query, ...f.params, opts.limit ?? 100)
-      .map((r) => ({ itemId: r.item_id, bm25: r.rank, snippet: r.snippet }));
+      .all(query, ...f.params, KEYWORD_RANK_LIMIT, opts.limit ?? 100);
+    const snippet = this.db.prepare(`SELECT snippet(items_fts, -1, ?, ?, '…', 16) FROM items_fts WHERE items_fts MATCH ? AND rowid = ?`).pluck();
+    return ranked.map((r) => ({ itemId: r.item_id, bm25: r.rank, snippet: snippet.get(open, close, query, r.item_id) as string }));
   }
 
   /**
    * The strongest keyword match of `text` in the whole library (the lowest bm25), ignoring filters:
    * the yardstick keyword scores are measured against, so a filter never changes a score. Null when
-   * nothing matches.
+   * nothing matches. Over the same window as searchKeywords without filters (the newest
+   * KEYWORD_RANK_LIMIT matches), so a very common word costs the same bounded work.
    */
   bestKeywordBm25(text: string): number | null {
     const query = toFtsQuery(text);
     if (query === null) return null;
-    // bm25() cannot sit inside an aggregate: order by it and take the first.
-    const best = this.db.prepare(`SELECT bm25(items_fts, ${BM25_WEIGHTS}) AS r FROM items_fts WHERE items_fts MATCH ? ORDER BY r LIMIT 1`).pluck().get(query) as number | undefined;
+    const best = this.db
+      .prepare(`SELECT min(rank) FROM (SELECT bm25(items_fts, ${BM25_WEIGHTS}) AS rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`)
+      .pluck()
+      .get(query, KEYWORD_RANK_LIMIT) as number | null;
     return best ?? null;
   }
 

@@ -1,0 +1,59 @@
+// Keyword search ranks at most KEYWORD_RANK_LIMIT matches (the newest), so a word found in every
+// path costs bounded work at any library size; a word with fewer matches is ranked in full, exactly
+// as an unbounded bm25 query ranks it. (The cost itself is measured by bench/store-million.ts.)
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Store } from '../../electron/engine/store/node/store.ts';
+import { KEYWORD_RANK_LIMIT, toFtsQuery } from '../../electron/engine/store/node/items-repo.ts';
+import { tempDir } from './store-fixtures.ts';
+
+describe('keyword search limit', () => {
+  it('ranks only the newest matches of a very common word, and every match of a rarer one', () => {
+    const { dir, cleanup } = tempDir('keyword-limit');
+    const store = Store.open(path.join(dir, 'data'));
+    try {
+      const root = store.roots.add({ path: '/library' });
+      const n = KEYWORD_RANK_LIMIT + 2000;
+      store.db.transaction(() => {
+        for (let i = 0; i < n; i++) {
+          // Every path has 'library'; the oldest file's name has it too (the strongest match);
+          // every 50th text has 'harbour'.
+          const name = i === 0 ? 'library-card.txt' : `note-${i}.txt`;
+          const f = store.files.upsertScanned({ rootId: root.id, path: `/library/${name}`, size: 1, mtimeMs: 1, kind: 'text' }).file;
+          store.commitIndexedFile({ fileId: f.id, items: [{ kind: 'text', locator: { type: 'whole' }, text: i % 50 === 0 ? `harbour view ${i}` : `plain words ${i}`, date: i }] });
+        }
+      })();
+      const oldest = store.items.searchKeywords('library-card')[0]!.itemId;
+
+      const common = store.items.searchKeywords('library', { limit: 100 });
+      assert.equal(common.length, 100);
+      const newestWindow = store.db
+        .prepare(`SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?`)
+        .pluck()
+        .all(toFtsQuery('library'), KEYWORD_RANK_LIMIT) as number[];
+      const inWindow = new Set(newestWindow);
+      assert.ok(common.every((h) => inWindow.has(h.itemId)), 'every hit comes from the newest matches');
+      assert.ok(!common.some((h) => h.itemId === oldest), 'a match older than the window is not ranked for a word this common');
+      assert.ok(common.every((h) => h.snippet.includes('[')), 'snippets are drawn for the returned rows');
+      assert.equal(store.items.bestKeywordBm25('library'), Math.min(...common.map((h) => h.bm25)));
+
+      // A rarer word (n / 50 matches) is ranked whole: the same order as an unbounded bm25 query.
+      const rare = store.items.searchKeywords('harbour', { limit: 500 });
+      const full = store.db
+        .prepare(`SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY bm25(items_fts, 10.0, 2.0, 1.0), rowid LIMIT 500`)
+        .pluck()
+        .all(toFtsQuery('harbour')) as number[];
+      assert.equal(rare.length, Math.ceil(n / 50));
+      assert.deepEqual(new Set(rare.map((h) => h.itemId)), new Set(full));
+      assert.equal(store.items.bestKeywordBm25('harbour'), rare[0]!.bm25);
+      // Filters apply before the limit: the window is the newest matches that pass.
+      const early = store.items.searchKeywords('library', { limit: 5000, filters: { to: 100 } });
+      assert.equal(early.length, 101);
+      assert.ok(early.some((h) => h.itemId === oldest));
+    } finally {
+      store.close();
+      cleanup();
+    }
+  });
+});
