@@ -226,6 +226,17 @@ test('the welcome does not ask for a model when one is in use, declined, remote,
   assert.equal(welcomeStage(left), null);
 });
 
+test('a library that opened with a model does not pull the person back into the welcome when the model goes', () => {
+  const inUse: Status['model'] = { ...NO_MODEL, search: 'semantic', embedding: { name: 'E', dims: 8, precision: 'fp32', origin: { type: 'folder', path: '/pkg' } } };
+  let s = reduce(initialState('system'), { type: 'roots/ready', roots: [ROOT] });
+  s = reduce(s, { type: 'status/ready', status: statusWith(inUse) });
+  s = reduce(s, { type: 'models/ready', models: freshModels({ inUse }) });
+  assert.equal(welcomeStage(s), null);
+  // The package stops loading: the search page says keyword-only (SearchView's notice), no welcome.
+  s = reduce(s, { type: 'models/ready', models: freshModels({ asOf: 2_000, inUse: NO_MODEL }) });
+  assert.equal(welcomeStage(s), null);
+});
+
 test('the picker takes the engine’s verdict on what fits, and words the hardware line', () => {
   const models = freshModels();
   const big = modelFit(models, FAKE_CATALOG.find((m) => m.id === 'embedding-8b')!);

@@ -183,11 +183,18 @@ export function welcomeStage(state: AppState): WelcomeStage {
   return state.welcome.modelStepSeen ? 'indexing' : null;
 }
 
-/** Remembers that the model step was owed once its inputs are known (see WelcomeState). */
+/**
+ * Remembers that the model step was owed once its inputs are known (see WelcomeState). A library
+ * that opened with folders and a model never needed the flow: it is over for this session, so a
+ * model lost later (a package that stopped loading) is said on the search page, not by pulling
+ * the person back into the welcome.
+ */
 function noteModelStep(state: AppState): AppState {
-  if (state.welcome.modelStepSeen || !known(state.status)) return state;
-  if (!modelStepNeeded(current(state.models), current(state.status))) return state;
-  return { ...state, welcome: { ...state.welcome, modelStepSeen: true } };
+  const { welcome } = state;
+  if (welcome.modelStepSeen || welcome.finished || !known(state.status) || !known(state.models)) return state;
+  if (modelStepNeeded(current(state.models), current(state.status))) return { ...state, welcome: { ...welcome, modelStepSeen: true } };
+  if ((current(state.roots)?.length ?? 0) > 0) return { ...state, welcome: { ...welcome, finished: true } };
+  return state;
 }
 
 export function loading<T>(l: Loadable<T>): Loadable<T> {
@@ -255,7 +262,7 @@ export function reduce(state: AppState, action: Action): AppState {
     case 'roots/loading':
       return { ...state, roots: loading(state.roots) };
     case 'roots/ready':
-      return { ...state, roots: { phase: 'ready', value: action.roots } };
+      return noteModelStep({ ...state, roots: { phase: 'ready', value: action.roots } });
     case 'roots/error':
       return { ...state, roots: { phase: 'error', message: action.message, previous: current(state.roots) } };
     case 'progress':
