@@ -80,7 +80,7 @@ export function serveEngineHost(port: HostPort, deps: EngineHostDeps): void {
           kind === 'thumb'
             ? engine.media.thumbnail(itemId).then((thumbnail) => ({ thumbnail }))
             : kind === 'preview'
-              ? engine.media.preview(itemId).then((thumbnail) => ({ thumbnail }))
+              ? (engine.media.preview?.(itemId) ?? Promise.resolve(null)).then((thumbnail) => ({ thumbnail }))
               : engine.media.filePath(itemId).then((path) => ({ path }));
         void lookup.then(
           (found) => port.postMessage({ type: 'media-reply', id, ...found }),

@@ -7,6 +7,7 @@ import { App } from './App.tsx';
 import { initialState } from './state/app-state.ts';
 import { ServicesProvider } from './state/context.tsx';
 import { createController, loadTheme } from './state/controller.ts';
+import { DESKTOP_SHELL, type OpenShell } from './state/open-actions.ts';
 import { createStore } from './state/store.ts';
 import './styles/tokens.css';
 import './styles/base.css';
@@ -32,7 +33,26 @@ if (!outcome.ok) {
 } else {
   const { connection } = outcome;
   const store = createStore(initialState(theme));
-  const controller = createController(connection.api, store, connection.onConnectionChange);
+  const shell: OpenShell =
+    connection.transport === 'ipc'
+      ? DESKTOP_SHELL
+      : {
+          desktop: false,
+          fileUrl: (itemId) => connection.mediaUrl('file', itemId),
+          openTab(url) {
+            const tab = window.open(url, '_blank');
+            if (!tab) return false;
+            tab.opener = null; // the library file's tab gets no handle on this page
+            return true;
+          },
+          download(url, name) {
+            const link = Object.assign(document.createElement('a'), { href: url, download: name, rel: 'noopener' });
+            document.body.append(link);
+            link.click();
+            link.remove();
+          },
+        };
+  const controller = createController(connection.api, store, connection.onConnectionChange, shell);
   createRoot(container).render(
     <StrictMode>
       <ServicesProvider services={{ store, controller, mediaUrl: connection.mediaUrl, desktop: connection.transport === 'ipc' }}>

@@ -60,7 +60,7 @@ async function size(bytes: Uint8Array): Promise<{ width: number; height: number;
 test('a PDF page preview is drawn at a readable size, its own shape; the thumbnail stays tile-sized', async () => {
   const page = await itemOf('tide', 'pdf');
   const thumb = await engine.media.thumbnail(page);
-  const preview = await engine.media.preview(page);
+  const preview = await engine.media.preview!(page);
   assert.ok(thumb && preview);
   const t = await size(thumb.bytes);
   const p = await size(preview.bytes);
@@ -68,14 +68,14 @@ test('a PDF page preview is drawn at a readable size, its own shape; the thumbna
   assert.equal(p.height, PAGE_PREVIEW_SIZE, 'the page is 1600 px tall');
   assert.ok(Math.abs(p.width / p.height - 595 / 842) < 0.01, `the page keeps its A4 shape: ${p.width}×${p.height}`);
   assert.equal(preview.mime, 'image/webp');
-  assert.strictEqual(await engine.media.preview(page), preview, 'a second look comes from the cache');
+  assert.strictEqual(await engine.media.preview!(page), preview, 'a second look comes from the cache');
 });
 
 test('a photo preview is upright and screen-sized; text has none', async () => {
   const photo = await itemOf('lighthouse', 'image');
-  const p = await size((await engine.media.preview(photo))!.bytes);
+  const p = await size((await engine.media.preview!(photo))!.bytes);
   assert.deepEqual([p.width, p.height], [IMAGE_PREVIEW_SIZE / 2, IMAGE_PREVIEW_SIZE]);
-  assert.equal(await engine.media.preview(await itemOf('notes', 'text')), null);
+  assert.equal(await engine.media.preview!(await itemOf('notes', 'text')), null);
 });
 
 test('trove serve answers /media/preview/<id> (with the token), and 404 for an item without one', async () => {
@@ -94,7 +94,7 @@ test('the desktop protocol answers trove://media/preview/<id> the same way', asy
   const handle = createTroveProtocolHandler({
     rendererDir: dir,
     thumbnail: (id) => engine.media.thumbnail(id),
-    preview: (id) => engine.media.preview(id),
+    preview: (id) => engine.media.preview!(id),
     filePath: (id) => engine.media.filePath(id),
     rootPaths: () => engine.media.rootPaths(),
   });

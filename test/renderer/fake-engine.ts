@@ -19,6 +19,7 @@ import type {
 import type { ApiEventSource } from '../../electron/contract/common/in-process-api.ts';
 import type { CatalogModel, Hardware, InstalledPackage, ModelsState, SetupTask, UnfinishedDownload } from '../../electron/contract/common/model-setup.ts';
 import type { ApiMethod, ApiParsedParams, ApiResult } from '../../electron/contract/common/api-methods.ts';
+import { meetsCutoff } from '../../electron/contract/common/relevance.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import { checkRootFolderPath } from '../../electron/engine/library/common/root-folder-rules.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
@@ -34,6 +35,9 @@ export const FAKE_HOME = '/home/ada';
 const BASE_DATE = Date.UTC(2025, 6, 14);
 
 interface LibraryItem extends Omit<SearchResult, 'score' | 'sources' | 'path'> {
+  /** What items.get says about it, with the engine's own keys (extract/node/*: metadata). */
+  metadata?: ItemDetail['metadata'];
+  portrait?: boolean;
   file: string;
   /** Colours of the generated thumbnail. */
   hue: number;
@@ -93,9 +97,18 @@ function thumbnailSvg(hue: number): string {
 <path d="M0 170 Q80 130 160 165 T320 150 V240 H0Z" fill="hsl(${(hue + 190) % 360},30%,30%)" opacity="0.55"/></svg>`;
 }
 
-function pageSvg(): string {
+/** A tall photo (a lighthouse): tiles must show it whole, not cropped to a strip of sky. */
+function portraitSvg(hue: number): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="320" viewBox="0 0 240 320">
+<rect width="240" height="320" fill="hsl(${hue},60%,70%)"/><rect x="100" y="70" width="40" height="190" fill="#f4f4f4"/>
+<rect x="100" y="110" width="40" height="22" fill="#d03030"/><rect x="100" y="170" width="40" height="22" fill="#d03030"/>
+<rect x="92" y="52" width="56" height="22" fill="#404048"/><rect y="260" width="240" height="60" fill="hsl(${(hue + 180) % 360},35%,32%)"/></svg>`;
+}
+
+/** A PDF page; `scale` 1 is the 240 × 320 thumbnail, 5 the 1200 × 1600 preview rendering. */
+function pageSvg(scale = 1): string {
   const lines = Array.from({ length: 14 }, (_, i) => `<rect x="28" y="${40 + i * 12}" width="${180 - ((i * 37) % 70)}" height="5" rx="2" fill="#c8c8d0"/>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="320" viewBox="0 0 240 320"><rect width="240" height="320" fill="#fbfbfd"/><rect x="28" y="18" width="120" height="9" rx="3" fill="#6a6a78"/>${lines}<rect x="28" y="230" width="184" height="64" rx="4" fill="#dfe6ff"/></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${240 * scale}" height="${320 * scale}" viewBox="0 0 240 320"><rect width="240" height="320" fill="#fbfbfd"/><rect x="28" y="18" width="120" height="9" rx="3" fill="#6a6a78"/>${lines}<rect x="28" y="230" width="184" height="64" rx="4" fill="#dfe6ff"/></svg>`;
 }
 
 const GIB = 1024 ** 3;
@@ -221,6 +234,8 @@ export interface FakeEngineOptions {
   extraPackages?: InstalledPackage[];
   hardware?: Partial<Hardware>;
   offline?: boolean;
+  /** Scores of the library's items in order (default: 94 % down to 12 %). */
+  scores?: number[];
   /** Unfinished downloads on disk (models.state `downloads`). */
   downloads?: UnfinishedDownload[];
 }
@@ -294,13 +309,20 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   const library: LibraryItem[] = [
     item(1, 'beach-sunset.jpg', 'image'),
     item(2, 'dunes-evening.jpg', 'image'),
-    item(3, 'harbour-walk.mp4', 'video', { locator: { type: 'time', start: 32, end: 48 } }),
+    item(3, 'harbour-walk.mp4', 'video', {
+      locator: { type: 'time', start: 32, end: 48 },
+      metadata: { duration: 754.2, fps: 29.97, width: 1920, height: 1080, rotation: 0, codec: 'h264', frames: 22603, moments: 48 },
+    }),
     item(4, 'coast-trip-notes.md', 'text', {
       locator: { type: 'text', start: 120, end: 420, snippet: 'Day three: we reached the beach just before sunset and stayed until the lighthouse came on. Pack warmer jackets next time.' },
       text: 'Day three: we reached the beach just before sunset and stayed until the lighthouse came on. Pack warmer jackets next time; the wind off the water was colder than the forecast said.',
     }),
-    item(5, 'travel-guide.pdf', 'pdf', { locator: { type: 'page', page: 12 }, text: 'Sunset viewpoints along the coast road.' }),
-    item(6, 'lighthouse.jpg', 'image'),
+    item(5, 'travel-guide.pdf', 'pdf', {
+      locator: { type: 'page', page: 12 },
+      text: 'Sunset viewpoints along the coast road.',
+      metadata: { pages: 40, indexedPages: 40, title: 'Coast Road Guide', author: 'Ada Lovelace', encrypted: 0, encryption: null, repaired: 0, note: null },
+    }),
+    item(6, 'lighthouse.jpg', 'image', { portrait: true, metadata: { width: 3000, height: 4000, format: 'jpeg', camera: 'Fujifilm X-T4', lens: 'XF16-80mmF4 R OIS WR', gps: null, orientation: 6 } }),
     item(7, 'picnic.jpg', 'image'),
     item(8, 'rocks-low-tide.jpg', 'image'),
   ];
@@ -308,8 +330,8 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
   let failures: FileFailure[] = fakeFailures(shownRoot);
   /** Set to make the next search fail, as an engine whose model crashed would. */
   let failNextSearch: string | null = null;
-  const scores = [0.94, 0.88, 0.81, 0.77, 0.64, 0.52, 0.31, 0.12];
-  for (const it of library) writeFileSync(it.file, thumbnailSvg(it.hue));
+  const scores = options.scores ?? [0.94, 0.88, 0.81, 0.77, 0.64, 0.52, 0.31, 0.12];
+  for (const it of library) writeFileSync(it.file, it.portrait ? portraitSvg(it.hue) : thumbnailSvg(it.hue));
 
   function emit<E extends ApiEvent>(event: E, payload: ApiEventPayload<E>): void {
     for (const l of listeners.get(event) ?? []) (l as (p: ApiEventPayload<E>) => void)(payload);
@@ -425,9 +447,17 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
       const pool = request.filters.kinds ? library.filter((it) => request.filters.kinds!.includes(it.kind)) : library;
       const model = modelStatus();
       const sources: SearchResult['sources'] = model.embedding ? ['semantic', 'keyword', 'reranked'] : ['keyword'];
-      const ranked = pool.map((it, i) => toResult(it, scores[i] ?? 0.05, sources)).filter((r) => r.score >= request.cutoff);
+      // The engine's cut-off rule (contract/common/relevance.ts), so the UI's own filter is checked against it.
+      const all = pool.map((it, i) => toResult(it, scores[i] ?? 0.05, sources));
+      const ranked = all.filter((r) => meetsCutoff(r.score, request.cutoff));
       if (request.sort === 'date') ranked.sort((a, b) => b.date - a.date);
-      return { results: ranked.slice(0, request.limit), total: ranked.length, mode: model.embedding ? 'semantic + keyword, reranked' : 'keyword only', tookMs: 182 };
+      return {
+        results: ranked.slice(0, request.limit),
+        total: ranked.length,
+        hiddenByCutoff: all.length - ranked.length,
+        mode: model.embedding ? 'semantic + keyword, reranked' : 'keyword only',
+        tookMs: 182,
+      };
     }),
     'items.get': record('items.get', ({ id }) => {
       const it = library.find((x) => x.itemId === id);
@@ -443,7 +473,7 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
         size: 2_400_000 + it.itemId * 310_000,
         mtime: it.date,
         text: it.text,
-        metadata: it.kind === 'image' ? { camera: 'Fujifilm X-T4', dimensions: '6240 × 4160' } : {},
+        metadata: it.metadata ?? (it.kind === 'image' ? { width: 6240, height: 4160, format: 'jpeg', camera: 'Fujifilm X-T4', lens: null, gps: null, orientation: 1 } : {}),
       };
       return detail;
     }),
@@ -530,7 +560,13 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     thumbnail(itemId) {
       const it = library.find((x) => x.itemId === itemId);
       if (!it) return null;
-      return { mime: 'image/svg+xml', bytes: new TextEncoder().encode(it.kind === 'pdf' ? pageSvg() : thumbnailSvg(it.hue)) };
+      return { mime: 'image/svg+xml', bytes: new TextEncoder().encode(it.kind === 'pdf' ? pageSvg() : it.portrait ? portraitSvg(it.hue) : thumbnailSvg(it.hue)) };
+    },
+    /** PDF pages and photos have a preview rendering (a page at 5× its thumbnail); other kinds none, as in the engine's media-previews.ts. */
+    preview(itemId) {
+      const it = library.find((x) => x.itemId === itemId);
+      if (it?.kind === 'pdf') return { mime: 'image/svg+xml', bytes: new TextEncoder().encode(pageSvg(5)) };
+      return it?.kind === 'image' ? { mime: 'image/svg+xml', bytes: new TextEncoder().encode(it.portrait ? portraitSvg(it.hue) : thumbnailSvg(it.hue)) } : null;
     },
     filePath: (itemId) => library.find((x) => x.itemId === itemId)?.file ?? null,
     rootPaths: () => [libraryDir],

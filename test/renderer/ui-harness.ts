@@ -46,7 +46,9 @@ export function pageErrors(page: Page): string[] {
 
 export async function shoot(page: Page, name: string, forDocs = false): Promise<void> {
   // Steady pictures: no toast over the content, no colour transition caught halfway.
-  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
+  // One at a time: each click removes a toast, so the list shrinks under the loop.
+  const dismiss = page.getByRole('button', { name: 'Dismiss' });
+  while ((await dismiss.count()) > 0) await dismiss.first().click();
   await page.evaluate(`Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished))`);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   if (forDocs && UPDATE_DOCS) {

@@ -170,10 +170,13 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.keyboard.press('Escape');
   await page.getByTestId('quicklook').waitFor({ state: 'detached' });
 
-  // ⌘/Ctrl-Enter opens the selected file with the system's app.
+  // ⌘/Ctrl-Enter opens the selected file: in a browser, in a new tab at the moment (results-ui.test.ts has more).
   await page.getByRole('listbox', { name: 'Results' }).focus();
+  const tab = context.waitForEvent('page');
   await page.keyboard.press('Control+Enter');
-  await waitForCall('files.open', (p) => p.itemId === 3, 'itemId 3');
+  const opened = await tab;
+  assert.match(opened.url(), /\/media\/file\/3\?token=[^#]+#t=32$/);
+  await opened.close();
 
   // The cut-off hides weaker results at once and asks the engine again once the slider settles.
   const cutoff = page.getByRole('slider', { name: /Cut-off/ });

@@ -82,6 +82,7 @@ test('the engine: equal keyword matches show equal scores, and a cut-off at a sh
       assert.equal(at.total, r.results.filter((x) => relevancePercent(x.score) >= shown).length);
       const above = await call<SearchResponse>(engine, 'search.run', { text: 'lighthouse', cutoff: (shown + 1) / 100 });
       assert.ok(!above.results.some((x) => x.itemId === hit.itemId), `${hit.name} (${shown}%) is dropped by a ${shown + 1}% cut-off`);
+      assert.equal(above.hiddenByCutoff, r.results.length - above.total, 'the answer says how many the cut-off hid');
     }
   } finally {
     await engine.close();

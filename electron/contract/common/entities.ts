@@ -172,6 +172,8 @@ export const searchResponse = z.object({
   results: z.array(searchResult),
   /** How many candidates were above the cut-off before `limit`. */
   total: z.number().int().nonnegative(),
+  /** How many candidates the cut-off hid: whether lowering it would show more (absent: not told). */
+  hiddenByCutoff: z.number().int().nonnegative().optional(),
   /** 'semantic+keyword', 'keyword' (no model yet), …, in words for the UI. */
   mode: z.string(),
   tookMs: z.number().nonnegative(),

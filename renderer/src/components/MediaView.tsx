@@ -1,5 +1,6 @@
 // The item itself, as large as the pane allows: the photo, the video at the matching moment, the
-// PDF page, or the text with the matching passage marked.
+// PDF page drawn at a readable size (the preview rendering, not the tile thumbnail), or the text
+// with the matching passage marked.
 import { useEffect, useRef, useState } from 'react';
 import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
 import { formatTimestamp } from '../lib/format.ts';
@@ -57,17 +58,27 @@ function VideoAtMoment({ src, start, end }: { src: string; start: number; end: n
   );
 }
 
+/** The picture sources to try in turn: when one cannot be shown, the next one is. */
+function useFallbacks(sources: string[]): { src: string; next: () => void } {
+  const [at, setAt] = useState(0);
+  return { src: sources[Math.min(at, sources.length - 1)]!, next: () => setAt((i) => Math.min(i + 1, sources.length - 1)) };
+}
+
 export function MediaView({ detail, queryText, large }: { detail: ItemDetail; queryText: string; large: boolean }) {
   const { mediaUrl } = useServices();
-  const [fullFailed, setFullFailed] = useState(false);
   const loc = detail.locator;
+  // Photos: the file itself (full resolution); formats the browser cannot show (HEIC, TIFF) as the
+  // engine's preview rendering; the stored thumbnail last. PDF pages: the preview rendering, then the thumbnail.
+  const picture = useFallbacks(
+    detail.kind === 'image'
+      ? [mediaUrl('file', detail.itemId), mediaUrl('preview', detail.itemId), mediaUrl('thumb', detail.itemId)]
+      : [mediaUrl('preview', detail.itemId), mediaUrl('thumb', detail.itemId)],
+  );
 
   if (detail.kind === 'image') {
-    // Formats the browser cannot show (HEIC, TIFF) fall back to the stored thumbnail.
-    const src = fullFailed ? mediaUrl('thumb', detail.itemId) : mediaUrl('file', detail.itemId);
     return (
       <div className="media media--image">
-        <img src={src} alt={detail.name} onError={() => setFullFailed(true)} data-testid="preview-image" />
+        <img src={picture.src} alt={detail.name} onError={picture.next} data-testid="preview-image" />
       </div>
     );
   }
@@ -79,7 +90,7 @@ export function MediaView({ detail, queryText, large }: { detail: ItemDetail; qu
   if (detail.kind === 'pdf' && loc.type === 'page') {
     return (
       <div className="media media--page">
-        <img src={mediaUrl('thumb', detail.itemId)} alt={`${detail.name}, page ${loc.page}`} />
+        <img src={picture.src} alt={`${detail.name}, page ${loc.page}`} onError={picture.next} data-testid="preview-page" />
         {detail.text && large && <p className="media__page-text">{detail.text}</p>}
       </div>
     );

@@ -2,30 +2,31 @@
 // as a large overlay (Space, "quick look"); Escape closes either.
 import { useEffect, useRef } from 'react';
 import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
-import { formatBytes, formatDate, formatTimestamp } from '../lib/format.ts';
+import { itemFacts } from '../lib/item-facts.ts';
 import { current } from '../state/app-state.ts';
-import { useAppState, useController } from '../state/context.tsx';
+import { useAppState, useController, useServices } from '../state/context.tsx';
+import { openButton } from '../state/open-actions.ts';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
 import { MediaView } from './MediaView.tsx';
 import { MOD_KEY_LABEL } from './SearchBar.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
 
-function openLabel(detail: ItemDetail): string {
-  const loc = detail.locator;
-  if (loc.type === 'page') return `Open at page ${loc.page}`;
-  if (loc.type === 'time') return `Open at ${formatTimestamp(loc.start)}`;
-  return 'Open';
-}
-
 function PreviewActions({ detail }: { detail: ItemDetail }) {
   const controller = useController();
+  const { desktop } = useServices();
+  const open = openButton(detail, desktop);
   return (
     <div className="preview__actions">
-      <button type="button" className="button button--primary" onClick={() => void controller.openFile(detail.itemId)} title={`${MOD_KEY_LABEL}-Enter`}>
-        <Icon name="open" /> {openLabel(detail)}
+      <button type="button" className="button button--primary" onClick={() => void controller.openFile(detail)} title={`${open.title} (${MOD_KEY_LABEL}-Enter)`}>
+        <Icon name="open" /> {open.label}
       </button>
-      <button type="button" className="button" onClick={() => void controller.revealFile(detail.itemId)}>
+      <button
+        type="button"
+        className="button"
+        onClick={() => void controller.revealFile(detail)}
+        title={desktop ? 'Show the file in its folder' : 'Open its folder in the file manager of the computer running Trove'}
+      >
         <Icon name="reveal" /> Reveal in folder
       </button>
       <button type="button" className="button" onClick={() => void controller.copyPath(detail.path)}>
@@ -38,20 +39,16 @@ function PreviewActions({ detail }: { detail: ItemDetail }) {
   );
 }
 
+/** What a person wants to know (lib/item-facts.ts), never the engine's bookkeeping fields. */
 function Facts({ detail }: { detail: ItemDetail }) {
-  const extra = Object.entries(detail.metadata).filter(([, v]) => v !== null && v !== '');
   return (
-    <dl className="facts">
+    <dl className="facts" data-testid="preview-facts">
       <dt>Where</dt>
       <dd className="facts__path" title={detail.path}>
         {detail.path}
       </dd>
-      <dt>Date</dt>
-      <dd>{formatDate(detail.date)}</dd>
-      <dt>Size</dt>
-      <dd>{formatBytes(detail.size)}</dd>
-      {extra.map(([k, v]) => (
-        <FactRow key={k} name={k} value={String(v)} />
+      {itemFacts(detail).map((fact) => (
+        <FactRow key={fact.label} name={fact.label} value={fact.value} />
       ))}
     </dl>
   );

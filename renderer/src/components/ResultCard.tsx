@@ -1,8 +1,9 @@
-// One result: a thumbnail for images, video moments and PDF pages; a card with the matching
-// passage for text. The score is always visible.
+// One result: a thumbnail for images, video moments and PDF pages, shown whole (a portrait photo
+// or a page is fitted, not cropped); a card with the matching passage for text. The score is
+// always visible.
 import type { DragEvent } from 'react';
 import type { SearchResult } from '../../../electron/contract/common/entities.ts';
-import { formatDate, formatTimestamp } from '../lib/format.ts';
+import { formatDate, formatPercent, formatTimestamp } from '../lib/format.ts';
 import { useServices } from '../state/context.tsx';
 import { Highlighted } from './Highlighted.tsx';
 import { Icon, type IconName } from './Icon.tsx';
@@ -16,7 +17,8 @@ export function resultCardId(itemId: number): string {
 
 function locatorBadge(result: SearchResult): string | null {
   const loc = result.locator;
-  if (loc.type === 'time') return formatTimestamp(loc.start);
+  // A moment's whole span, so neighbouring moments of a video read as distinct, never overlapping.
+  if (loc.type === 'time') return `${formatTimestamp(loc.start)}–${formatTimestamp(loc.end)}`;
   if (loc.type === 'page') return `p. ${loc.page}`;
   return null;
 }
@@ -52,7 +54,7 @@ export function ResultCard({
       id={resultCardId(result.itemId)}
       role="option"
       aria-selected={selected}
-      aria-label={`${result.name}, ${Math.round(result.score * 100)}% relevant`}
+      aria-label={`${result.name}, ${formatPercent(result.score)} relevant`}
       className={`result-card${selected ? ' result-card--selected' : ''}${isVisual ? '' : ' result-card--text'}`}
       onClick={onSelect}
       onDoubleClick={onOpen}

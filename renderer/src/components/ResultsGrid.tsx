@@ -73,7 +73,7 @@ export function ResultsGrid({ results, total, queryText }: { results: SearchResu
       case 'Enter': {
         e.preventDefault();
         const target = results[index];
-        if (e.metaKey || e.ctrlKey) void controller.openFile(target.itemId);
+        if (e.metaKey || e.ctrlKey) void controller.openFile(target);
         else void controller.openPreview(target.itemId, false);
         return;
       }
@@ -118,7 +118,7 @@ export function ResultsGrid({ results, total, queryText }: { results: SearchResu
               gridRef.current?.focus();
               void controller.openPreview(result.itemId, false);
             }}
-            onOpen={() => void controller.openFile(result.itemId)}
+            onOpen={() => void controller.openFile(result)}
           />
         ))}
       </div>

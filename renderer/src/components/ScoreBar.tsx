@@ -1,4 +1,6 @@
-// Relevance as a probability: a short bar and the percentage, so "how sure" is visible at a glance.
+// Relevance: a short bar and the percentage people see (the cut-off compares the same number), so
+// "how close a match" is visible at a glance.
+import { relevancePercent } from '../../../electron/contract/common/relevance.ts';
 import { formatPercent } from '../lib/format.ts';
 
 export function ScoreBar({ score }: { score: number }) {
@@ -6,7 +8,7 @@ export function ScoreBar({ score }: { score: number }) {
   return (
     <span className={`score score--${level}`} title={`Relevance ${formatPercent(score)}`}>
       <span className="score__track" aria-hidden="true">
-        <span className="score__fill" style={{ width: `${Math.round(score * 100)}%` }} />
+        <span className="score__fill" style={{ width: `${relevancePercent(score)}%` }} />
       </span>
       <span className="score__value">{formatPercent(score)}</span>
     </span>

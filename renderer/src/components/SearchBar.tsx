@@ -1,11 +1,12 @@
-// One box for everything: words, an image (drop, paste or pick), or both, plus "more like this".
-// The image becomes a removable chip with its thumbnail; the search runs as you type.
-import { useRef, useState, type ClipboardEvent, type DragEvent, type KeyboardEvent } from 'react';
-import { firstImageFile, imageQueryFromFile } from '../lib/files.ts';
-import { messageOf } from '../state/controller.ts';
+// One box for everything: words, an image (drop anywhere on the page, paste or pick), or both,
+// plus "more like this". The image becomes a removable chip with its thumbnail; the search runs as
+// you type, and typing goes on while an image is being embedded.
+import { useRef, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { firstImageFile } from '../lib/files.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { useFocusRequest } from '../state/focus-request.ts';
 import { Icon } from './Icon.tsx';
+import { useImageQuery } from './ImageDropZone.tsx';
 
 export const SEARCH_INPUT_ID = 'search-input';
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -16,7 +17,7 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
   const text = useAppState((s) => s.query.text);
   const image = useAppState((s) => s.query.image);
   const likeItem = useAppState((s) => s.query.likeItem);
-  const [dragging, setDragging] = useState(false);
+  const imageQuery = useImageQuery();
   const picker = useRef<HTMLInputElement>(null);
   const input = useRef<HTMLInputElement>(null);
   useFocusRequest('search', input, (element) => {
@@ -24,29 +25,8 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
     element.select();
   });
 
-  async function applyImage(file: File | null) {
-    if (!file) return;
-    try {
-      const query = await imageQueryFromFile(file);
-      if (image) URL.revokeObjectURL(image.previewUrl);
-      controller.updateQuery({ image: query, likeItem: null });
-    } catch (e) {
-      controller.toast(messageOf(e), 'error');
-    }
-  }
-
-  function removeImage() {
-    if (image) URL.revokeObjectURL(image.previewUrl);
-    controller.updateQuery({ image: null });
-  }
-
-  function onDrop(e: DragEvent) {
-    e.preventDefault();
-    setDragging(false);
-    const file = firstImageFile(e.dataTransfer.files);
-    if (file) void applyImage(file);
-    else controller.toast('Drop an image file to search by what it shows.', 'error');
-  }
+  const applyImage = (file: File | null) => imageQuery.apply(file);
+  const removeImage = () => imageQuery.remove();
 
   function onPaste(e: ClipboardEvent) {
     const file = firstImageFile(e.clipboardData.files) ?? firstImageFile(e.clipboardData.items);
@@ -81,18 +61,7 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
       : 'Search your photos, videos, PDFs and notes…';
 
   return (
-    <div
-      className={`search-bar${dragging ? ' search-bar--dragging' : ''}`}
-      onDragOver={(e) => {
-        if (e.dataTransfer.types.includes('Files')) {
-          e.preventDefault();
-          setDragging(true);
-        }
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={onDrop}
-      data-testid="search-bar"
-    >
+    <div className="search-bar" data-testid="search-bar">
       <Icon name="search" size={18} />
       {likeItem && (
         <span className="chip chip--query" data-testid="like-chip">
@@ -144,7 +113,6 @@ export function SearchBar({ onArrowDown, keywordOnly }: { onArrowDown: () => voi
       <kbd className="search-bar__hint" aria-hidden="true">
         {MOD_KEY_LABEL} K
       </kbd>
-      {dragging && <div className="search-bar__drop-hint">Drop to search by this image</div>}
     </div>
   );
 }

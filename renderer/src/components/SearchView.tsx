@@ -6,6 +6,10 @@ import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { modelsInUse, taskRunning } from '../state/models.ts';
 import { EmptyState } from './EmptyState.tsx';
+import { ImageDropZone } from './ImageDropZone.tsx';
+import { NoResults } from './NoResults.tsx';
+import { SearchProgress } from './SearchProgress.tsx';
+import { visibleResults } from '../lib/visible-results.ts';
 import { Icon } from './Icon.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { FilterBar, ResultOptions } from './FilterBar.tsx';
@@ -42,14 +46,15 @@ function Results() {
   if (!response) return <ResultsSkeleton />;
 
   // The cut-off applies at once on screen; the engine is asked again once the slider settles.
-  const visible = response.results.filter((r) => r.score >= query.cutoff);
+  const { results: visible, total } = visibleResults(response, query.cutoff);
+  const hiddenByCutoff = (response.hiddenByCutoff ?? 0) + response.results.length - visible.length;
   const stale = search.phase === 'loading';
   return (
     <div className={`results${stale ? ' results--stale' : ''}`} aria-busy={stale}>
       {search.phase === 'error' && <ErrorBanner title="Search failed" message={search.message} onRetry={() => void controller.runSearch()} />}
       <div className="results__toolbar">
         <p className="results__summary" role="status">
-          <strong>{visible.length === 0 ? 'No results' : `${formatCount(response.total)} result${response.total === 1 ? '' : 's'}`}</strong>
+          <strong>{visible.length === 0 ? 'No results' : `${formatCount(total)} result${total === 1 ? '' : 's'}`}</strong>
           <span className="muted">
             {response.mode} · {Math.round(response.tookMs)} ms
           </span>
@@ -57,11 +62,9 @@ function Results() {
         <ResultOptions />
       </div>
       {visible.length === 0 ? (
-        <EmptyState icon="search" title="No results">
-          <p>Try fewer words, remove a filter, or lower the cut-off.</p>
-        </EmptyState>
+        <NoResults query={query} hiddenByCutoff={hiddenByCutoff} />
       ) : (
-        <ResultsGrid results={visible} total={Math.max(response.total, visible.length)} queryText={query.text} />
+        <ResultsGrid results={visible} total={total} queryText={query.text} />
       )}
     </div>
   );
@@ -170,6 +173,7 @@ export function SearchView() {
 
   return (
     <div className={`search-view${previewOpen && !narrow ? ' search-view--with-preview' : ''}`}>
+      <ImageDropZone />
       {/* Behind the narrow window's preview dialog the results can be neither clicked nor focused. */}
       <div className="search-view__main" inert={previewOpen && narrow}>
         <div className="search-view__header">
@@ -177,7 +181,11 @@ export function SearchView() {
           <FilterBar />
           <ModelNotice />
         </div>
-        <div className="search-view__results">{rootList ? <Results /> : <ResultsSkeleton />}</div>
+        <div className="search-view__results">
+          {/* Above the dimmed results: what the search waits for, at full strength. */}
+          <SearchProgress />
+          {rootList ? <Results /> : <ResultsSkeleton />}
+        </div>
       </div>
       {previewOpen && (narrow ? <PreviewOverlay /> : <PreviewPane />)}
     </div>

@@ -1,6 +1,7 @@
 // Human-readable numbers for the UI. Kept in one place so every view says things the same way;
 // sizes and times left are shared with the CLI.
 export { formatByteRate, formatBytes, formatDuration, formatEta } from '../../../electron/contract/common/display-units.ts';
+import { relevancePercent } from '../../../electron/contract/common/relevance.ts';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
@@ -12,8 +13,9 @@ export function formatRate(filesPerSecond: number): string {
   return `${filesPerSecond < 10 ? filesPerSecond.toFixed(1) : Math.round(filesPerSecond)} files/s`;
 }
 
+/** A score or cut-off as people see it; the cut-off compares the same rounding (relevance.ts). */
 export function formatPercent(probability: number): string {
-  return `${Math.round(probability * 100)}%`;
+  return `${relevancePercent(probability)}%`;
 }
 
 export function formatDate(epochMs: number): string {

@@ -5,6 +5,7 @@ import type { ModelsState, RemoteBackendSettings } from '../../../electron/contr
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
 import { formatCount } from '../lib/format.ts';
+import { createOpenActions, DESKTOP_SHELL, type OpenShell } from './open-actions.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
@@ -39,6 +40,8 @@ export function createController(
   api: TroveApi,
   store: Store,
   onConnectionChange: (listener: (connected: boolean) => void) => () => void = () => () => {},
+  /** How Open and Reveal reach the desktop (open-actions.ts): the shell, or browser tabs. */
+  shell: OpenShell = DESKTOP_SHELL,
 ) {
   const { dispatch } = store;
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -269,8 +272,7 @@ export function createController(
       }, `Removed ${path} from Trove. Your files were not touched.`),
     pauseIndexing: () => act('Could not pause', () => api.call('indexing.pause', {})),
     resumeIndexing: () => act('Could not resume', () => api.call('indexing.resume', {})),
-    openFile: (itemId: number) => act('Could not open the file', () => api.call('files.open', { itemId })),
-    revealFile: (itemId: number) => act('Could not show the file', () => api.call('files.reveal', { itemId })),
+    ...createOpenActions(api, shell, toast),
     /** The system's folder chooser (desktop app); null when cancelled or unavailable. */
     async pickFolder(title: string): Promise<string | null> {
       try {

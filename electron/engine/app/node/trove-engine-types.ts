@@ -25,7 +25,7 @@ export interface EngineMedia {
   /** The stored thumbnail of an item, or null. */
   thumbnail(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
   /** A preview-size picture of a PDF page or photo (media-previews.ts), or null (other kinds, undecodable). */
-  preview(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
+  preview?(itemId: number): Promise<{ mime: string; bytes: Uint8Array } | null>;
   /** Absolute path of the item's file, only if it is an indexed file inside a current root. */
   filePath(itemId: number): Promise<string | null>;
   /** The library's root folders (media servers refuse any path outside them). */

@@ -135,13 +135,15 @@ export class SearchService {
       ceiling = Math.min(scores.get(f.itemId)!, ceiling);
       scores.set(f.itemId, ceiling);
     }
-    let results = ordered.filter((f) => meetsCutoff(scores.get(f.itemId)!, req.cutoff)).map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
+    const kept = ordered.filter((f) => meetsCutoff(scores.get(f.itemId)!, req.cutoff));
+    let results = kept.map((f) => this.toResult(f, summaries.get(f.itemId)!, scores.get(f.itemId)!, reranked.has(f.itemId)));
     if (req.sort === 'date') results = results.sort((a, b) => b.date - a.date);
     const total = results.length;
     results = results.slice(0, req.limit);
     return {
       results,
       total,
+      hiddenByCutoff: ordered.length - kept.length,
       mode: describe({ semantic: embedder !== null && (semantic.length > 0 || !!queryInput.images || req.likeItemId !== undefined || !!text), keyword: !!text, reranked: reranked.size > 0, noModel: !embedder }),
       tookMs: performance.now() - t0,
     };
