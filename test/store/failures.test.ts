@@ -66,6 +66,10 @@ describe('failures and retries in the store', () => {
       store.files.markFailed(timedOut.id, 'reading it took longer than 120 s.', { retryAtStart: true });
     }
     assert.equal(store.files.requeueRetryableFailures(), 0, 'no start tries it a fourth time');
+    // A cause without a full stop still reads as two sentences.
+    const unfinished = add('unfinished.jpg');
+    store.files.markFailed(unfinished.id, 'reading it took longer than 120 s; check the disk', { retryAtStart: true });
+    assert.equal(store.files.failures().failures.find((f) => f.fileId === unfinished.id)!.reason, 'reading it took longer than 120 s; check the disk. Trove tries it again at its next start.');
     const slow = store.files.failures().failures.find((f) => f.fileId === timedOut.id)!;
     assert.equal(slow.nextTry, 'on-change');
     assert.equal(slow.reason, `reading it took longer than 120 s. Tried ${MAX_INDEX_ATTEMPTS} times; Trove tries again when the file changes, or when you retry it.`);

@@ -118,6 +118,8 @@ function failureOf(r: FailureRow): FileFailure {
   const retriesAtStart = r.retryAtStart === 1 && r.attempts < MAX_INDEX_ATTEMPTS;
   let reason = r.reason;
   if (r.retryAtStart === 1) {
+    // Some causes end without a full stop (an extractor's or Node's words): end the sentence first.
+    reason = /[.!?)]$/.test(reason.trimEnd()) ? reason.trimEnd() : `${reason.trimEnd()}.`;
     reason += retriesAtStart
       ? ` Trove tries it again at its next start${r.attempts > 0 ? ` (tried ${r.attempts} of ${MAX_INDEX_ATTEMPTS} times)` : ''}.`
       : ` Tried ${r.attempts} times; Trove tries again when the file changes, or when you retry it.`;
