@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { meetsCutoff } from '../../electron/contract/common/relevance.ts';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
 import type { FileFailures, IndexingProgress, SearchResponse, Status } from '../../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
@@ -105,7 +106,8 @@ test('indexes a folder, searches it, follows renames and deletes without re-embe
     zebra.results.forEach((r, i) => i > 0 && assert.ok(r.score <= zebra.results[i - 1]!.score, `score rises at ${i}: ${zebra.results.map((x) => x.score).join(', ')}`));
     const cutoff = zebra.results[Math.floor(zebra.results.length / 2)]!.score;
     const cut = await call<SearchResponse>(engine, 'search.run', { text: 'zebra', rerank: false, cutoff });
-    const expected = zebra.results.filter((r) => r.score >= cutoff).map((r) => r.itemId);
+    // Kept: the cards whose shown percentage is at or above the cut-off's (contract/common/relevance.ts).
+    const expected = zebra.results.filter((r) => meetsCutoff(r.score, cutoff)).map((r) => r.itemId);
     assert.deepEqual(cut.results.map((r) => r.itemId), expected);
     assert.deepEqual(expected, zebra.results.slice(0, expected.length).map((r) => r.itemId), 'the cut-off keeps a prefix of the list');
 
