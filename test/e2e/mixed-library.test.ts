@@ -12,13 +12,14 @@
 // closed by Esc with focus back on the results (14); no execution-provider names outside the
 // hardware details (15); per-folder counts, no internal ids, failure paths cut in the middle (18).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildTinyPackage } from '../support/tiny-package.ts';
-import { FAILED_COUNT, FILE_COUNT, makeMixedLibrary } from './mixed-library.ts';
+import { FAILED_COUNT, FILE_COUNT, FILES, makeMixedLibrary } from './mixed-library.ts';
 import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, launchChromium, newWatchedPage, resultNames, shoot, startServe, UPDATE_DOCS, waitUntil, type Serve } from './serve-harness.ts';
 
 /** Execution-provider and runtime words that must not reach a person outside the details. */
@@ -95,6 +96,22 @@ async function openFirstResult(page: Page): Promise<void> {
     () => page.evaluate<boolean>(`[...document.querySelectorAll('[data-testid="preview"] img')].every((img) => img.complete && img.naturalWidth > 0)`),
     () => `the preview of ${name} has loaded its pictures`,
   );
+}
+
+/** The preview's facts as "label: value" lines. */
+async function previewFacts(page: Page): Promise<string> {
+  return page.getByTestId('preview-facts').innerText();
+}
+
+/** A preview shows what a person wants, none of the extractor's internal fields (issue 12.10). */
+async function assertPlainFacts(page: Page, what: string): Promise<void> {
+  const facts = await previewFacts(page);
+  assert.doesNotMatch(facts, /encrypted|repaired|rotation|frames|\b0\s*$/im, `${what}: no internal fields in the preview: ${facts}`);
+}
+
+/** The computed object-fit of every tile picture: 'contain' shows a portrait photo or a page whole (issue 12.8). */
+function tileFits(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`[...document.querySelectorAll('[data-testid="result-card"] img')].map((img) => getComputedStyle(img).objectFit)`);
 }
 
 // Normally about a minute on 2 cores; the limit leaves room for a loaded CI machine.
@@ -193,26 +210,51 @@ test('a first-time user with a mixed folder: every view agrees with itself, read
     await page.emulateMedia({ colorScheme: 'dark' });
     await shoot(page, 'mixed-results-image-dark', 'results-image-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual([...new Set(await tileFits(page))], ['contain'], 'photo tiles are fitted, not cropped (a portrait shows whole)');
     await page.getByTestId('result-card').filter({ hasText: 'IMG_2057.jpg' }).click();
     await page.getByTestId('preview').getByRole('heading', { name: 'IMG_2057.jpg' }).waitFor();
     await waitUntil(() => imagesLoaded(page, '[data-testid="preview"] img'), () => 'the portrait photo has loaded in the preview');
+    assert.match(await previewFacts(page), /Dimensions\s+428 × 640/);
+    await assertPlainFacts(page, 'a photo');
     await shoot(page, 'mixed-preview-image', 'preview-image');
 
     await searchFor(page, 'itinerary', 'PDFs');
     await waitUntil(() => imagesLoaded(page, '[data-testid="result-card"] img'), () => 'every page thumbnail has loaded');
+    assert.equal(await page.getByTestId('result-card').count(), FILES.pdfPages, 'one card per page that has the word');
+    assert.deepEqual([...new Set(await tileFits(page))], ['contain'], 'page tiles show the whole page');
     await shoot(page, 'mixed-results-pdf', 'results-pdf');
     await openFirstResult(page);
+    const pageImage = page.getByTestId('preview-page');
+    assert.match((await pageImage.getAttribute('src')) ?? '', /\/media\/preview\/\d+\?token=/, 'the preview shows the preview-size rendering, not the thumbnail');
+    assert.ok((await pageImage.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 320, 'the preview rendering is larger than a tile');
+    assert.match(await previewFacts(page), new RegExp(`Page\\s+\\d of ${FILES.pdfPages}`));
+    await assertPlainFacts(page, 'a PDF page');
     await shoot(page, 'mixed-preview-pdf', 'preview-pdf');
+    // Open, in a browser: the file in a new tab at the page, through the media route, and a toast says so.
+    const tab = context.waitForEvent('page');
+    await page.getByTestId('preview').getByRole('button', { name: /^Open at page \d$/ }).click();
+    const opened = await tab;
+    assert.match(opened.url(), /\/media\/file\/\d+\?token=[^#]+#page=\d$/);
+    await opened.close();
+    await page.getByRole('status').filter({ hasText: /Opened travel-itinerary\.pdf at page \d in a new tab/ }).waitFor();
 
     await searchFor(page, 'lease', 'Documents', 'lease-notes.docx');
     await shoot(page, 'mixed-results-document', 'results-document');
     await openFirstResult(page);
+    await assertPlainFacts(page, 'a document');
     await shoot(page, 'mixed-preview-document', 'preview-document');
 
     await searchFor(page, 'harbour', 'Videos');
     await waitUntil(() => imagesLoaded(page, '[data-testid="result-card"] img'), () => 'every moment thumbnail has loaded');
+    // One card per moment, no card for the whole video, and no two moments overlap (issue 12.9).
+    const badges = await page.getByTestId('result-card').locator('.result-card__badge').allInnerTexts();
+    assert.equal(badges.length, await page.getByTestId('result-card').count(), `every video card is a moment: ${badges.join(', ')}`);
+    const spans = badges.map((b) => b.split('–').map((t) => t.split(':').reduce((acc, n) => acc * 60 + Number(n), 0))).sort((a, b) => a[0]! - b[0]!);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0]! >= spans[i - 1]![1]!, `moments do not overlap: ${badges.join(', ')}`);
     await shoot(page, 'mixed-results-video', 'results-video');
     await openFirstResult(page);
+    assert.match(await previewFacts(page), new RegExp(`Duration\\s+0:${FILES.videoSeconds}`));
+    await assertPlainFacts(page, 'a video moment');
     await shoot(page, 'mixed-preview-video', 'preview-video');
     await page.keyboard.press('Escape');
 
@@ -224,8 +266,27 @@ test('a first-time user with a mixed folder: every view agrees with itself, read
     await dateRange.locator('input[type="date"]').last().fill('2001-01-01');
     await page.getByRole('status').filter({ hasText: 'No results' }).first().waitFor();
     await page.locator('details.popover[open] summary').click();
+    assert.doesNotMatch(await page.locator('.results .empty-state').innerText(), /cut-off/i, 'at a 0 % cut-off, no hint to lower it (issue 12.7)');
     await shoot(page, 'mixed-no-results', 'no-results');
-    await dateRange.locator('input[type="date"]').last().fill('').catch(() => undefined);
+    await page.locator('details.popover').filter({ hasText: /Until/ }).locator('summary').click();
+    await dateRange.getByRole('button', { name: 'Any date' }).click();
+    await page.locator('details.popover[open] summary').click();
+
+    // —— An image dropped anywhere on the page (here: on the results) is the query (issue 12.13).
+    await page.getByRole('searchbox', { name: 'Search' }).fill('');
+    const photo = readFileSync(join(libraryDir, FILES.photos[0])).toString('base64');
+    const transfer = `(() => { const t = new DataTransfer(); t.items.add(new File([Uint8Array.from(atob(${JSON.stringify(photo)}), (c) => c.charCodeAt(0))], 'IMG_2041.jpg', { type: 'image/jpeg' })); return t; })()`;
+    await page.evaluate(`document.querySelector('.search-view__results').dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: ${transfer} }))`);
+    await shoot(page, 'mixed-image-drop', 'image-drop');
+    await page.evaluate(`document.querySelector('.search-view__results').dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: ${transfer} }))`);
+    await page.getByTestId('image-chip').filter({ hasText: 'IMG_2041.jpg' }).waitFor();
+    await waitUntil(
+      async () => (await resultNames(page))[0] === 'IMG_2041.jpg',
+      async () => `the dropped photo finds itself first (results: ${(await resultNames(page)).join(', ')})`,
+      30_000,
+    );
+    await waitUntil(() => imagesLoaded(page, '[data-testid="result-card"] img'), () => 'every thumbnail has loaded');
+    await shoot(page, 'mixed-results-by-image', 'results-by-image');
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors or console errors/warnings in the page');
   } catch (error) {
