@@ -269,6 +269,28 @@ test('“Choose another…” greys out what does not fit, with the reason, and 
   }
 });
 
+test('with a model in use, a download started in Settings says search by meaning goes on meanwhile, and no page says keyword-only', { skip, timeout: 30_000 }, async () => {
+  const s = await open({ withRoot: true });
+  const { page } = s;
+  try {
+    await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+    await page.keyboard.press('Control+4');
+    await page.getByRole('heading', { name: 'Install another model' }).waitFor();
+    const picker = page.getByTestId('model-picker');
+    await picker.getByRole('button', { name: /^Download and set up/ }).click();
+    await s.waitForCall('models.install', () => true, 'any request');
+    const meanwhile = page.getByTestId('setup-meanwhile');
+    await meanwhile.waitFor();
+    assert.match(await meanwhile.innerText(), /^Search by meaning goes on with Qwen3-VL-Embedding 2B meanwhile/);
+    await page.keyboard.press('Control+1');
+    await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+    assert.equal(await page.getByTestId('keyword-only-notice').count(), 0, 'the search page does not say keyword-only while the model in use searches');
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});
+
 test('an inference server: the form says content leaves the machine, the badge and statement stay while it is used', { skip, timeout: 30_000 }, async () => {
   const s = await open({ models: 'none', withRoot: true });
   const { page } = s;
