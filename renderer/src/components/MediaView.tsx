@@ -64,16 +64,38 @@ function useFallbacks(sources: string[]): { src: string; next: () => void } {
   return { src: sources[Math.min(at, sources.length - 1)]!, next: () => setAt((i) => Math.min(i + 1, sources.length - 1)) };
 }
 
+/**
+ * A PDF page at a readable size. Drawing it takes the engine a moment (up to seconds for a busy
+ * page on a slow machine), so the stored thumbnail stands in until the preview rendering arrives,
+ * and stays if it cannot be drawn.
+ */
+function PageView({ detail, page, large }: { detail: ItemDetail; page: number; large: boolean }) {
+  const { mediaUrl } = useServices();
+  const [rendering, setRendering] = useState<'loading' | 'ready' | 'failed'>('loading');
+  return (
+    <div className="media media--page" aria-busy={rendering === 'loading'}>
+      {rendering !== 'ready' && <img src={mediaUrl('thumb', detail.itemId)} alt={rendering === 'failed' ? `${detail.name}, page ${page}` : ''} className="media__stand-in" />}
+      {rendering !== 'failed' && (
+        <img
+          src={mediaUrl('preview', detail.itemId)}
+          alt={`${detail.name}, page ${page}`}
+          hidden={rendering !== 'ready'}
+          onLoad={() => setRendering('ready')}
+          onError={() => setRendering('failed')}
+          data-testid="preview-page"
+        />
+      )}
+      {detail.text && large && <p className="media__page-text">{detail.text}</p>}
+    </div>
+  );
+}
+
 export function MediaView({ detail, queryText, large }: { detail: ItemDetail; queryText: string; large: boolean }) {
   const { mediaUrl } = useServices();
   const loc = detail.locator;
   // Photos: the file itself (full resolution); formats the browser cannot show (HEIC, TIFF) as the
-  // engine's preview rendering; the stored thumbnail last. PDF pages: the preview rendering, then the thumbnail.
-  const picture = useFallbacks(
-    detail.kind === 'image'
-      ? [mediaUrl('file', detail.itemId), mediaUrl('preview', detail.itemId), mediaUrl('thumb', detail.itemId)]
-      : [mediaUrl('preview', detail.itemId), mediaUrl('thumb', detail.itemId)],
-  );
+  // engine's preview rendering; the stored thumbnail last.
+  const picture = useFallbacks([mediaUrl('file', detail.itemId), mediaUrl('preview', detail.itemId), mediaUrl('thumb', detail.itemId)]);
 
   if (detail.kind === 'image') {
     return (
@@ -87,14 +109,7 @@ export function MediaView({ detail, queryText, large }: { detail: ItemDetail; qu
     const end = loc.type === 'time' ? loc.end : 0;
     return <VideoAtMoment src={mediaUrl('file', detail.itemId)} start={start} end={end} />;
   }
-  if (detail.kind === 'pdf' && loc.type === 'page') {
-    return (
-      <div className="media media--page">
-        <img src={picture.src} alt={`${detail.name}, page ${loc.page}`} onError={picture.next} data-testid="preview-page" />
-        {detail.text && large && <p className="media__page-text">{detail.text}</p>}
-      </div>
-    );
-  }
+  if (detail.kind === 'pdf' && loc.type === 'page') return <PageView detail={detail} page={loc.page} large={large} />;
   const text = detail.text ?? (loc.type === 'text' ? loc.snippet : null);
   return (
     <div className="media media--text" data-testid="preview-text">
