@@ -3,6 +3,7 @@
 // neither), Pillow's per-mode colour rules (pillow-rgb.ts).
 import sharp, { type Metadata } from 'sharp';
 import { readFile } from 'node:fs/promises';
+import { fillTransparentPixels, gifTransparentColour } from '../common/gif-transparency.ts';
 import { sniffPillowMode, toPillowRgb, type DecodedSamples, type PillowMode } from '../common/pillow-rgb.ts';
 import type { RgbImage } from '../common/vision-types.ts';
 
@@ -88,6 +89,9 @@ export async function decodeImage(source: string | Buffer, options: DecodeImageO
     } else {
       const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
       samples = { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+      // GIF: sharp zeroes transparent pixels; Pillow shows the transparent index's palette colour.
+      const transparent = pillowMode === 'P' && samples.channels === 4 && !shrinkTo ? gifTransparentColour(bytes) : undefined;
+      if (transparent) fillTransparentPixels(samples.data as Uint8Array, transparent);
     }
     // 16-bit grey is clipped by Pillow; an 8-bit fast-path decode of it cannot be, so treat it as L.
     const mode: PillowMode = pillowMode === 'I;16' && !(samples.data instanceof Uint16Array) ? 'L' : pillowMode;
