@@ -133,6 +133,24 @@ async function writeWeights(file: string, configJson: Record<string, unknown>, k
   await stream.finish();
 }
 
+/**
+ * Writes the tokenizer and processor files of the tiny checkpoint into the existing folder `dir`:
+ * the real Qwen3 vocabulary, the project's chat template, the Qwen3-VL processor settings (the
+ * golden checkpoints of tools/reference-goldens reuse them).
+ */
+export async function writeTinyProcessorFiles(dir: string): Promise<void> {
+  const tokenizers = tokenizerFolder();
+  await copyFile(path.join(tokenizers, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+  // The package's tokenizer_config carries the text-only Qwen3 template; point it at ours so the
+  // tokenizer and the processor render prompts the same way. Everything else is kept as shipped.
+  const tokenizerConfig = JSON.parse(await readFile(path.join(tokenizers, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  tokenizerConfig.chat_template = QWEN3VL_CHAT_TEMPLATE;
+  await writeFile(path.join(dir, 'tokenizer_config.json'), jsonText(tokenizerConfig));
+  await writeFile(path.join(dir, 'preprocessor_config.json'), jsonText(TINY_PREPROCESSOR_CONFIG));
+  await writeFile(path.join(dir, 'video_preprocessor_config.json'), jsonText(TINY_VIDEO_PREPROCESSOR_CONFIG));
+  await writeFile(path.join(dir, 'chat_template.json'), jsonText({ chat_template: QWEN3VL_CHAT_TEMPLATE }));
+}
+
 /** Generates the tiny checkpoint into `out` (created; must not exist or be empty). Returns the folder. */
 export async function generateTinyCheckpoint(options: TinyCheckpointOptions): Promise<string> {
   const { kind } = options;
@@ -148,16 +166,7 @@ export async function generateTinyCheckpoint(options: TinyCheckpointOptions): Pr
     const configJson = tinyConfigJson(kind, options.widening);
     await writeFile(path.join(temp, 'config.json'), jsonText(configJson));
     await writeWeights(path.join(temp, 'model.safetensors'), configJson, kind, seed);
-    const tokenizers = tokenizerFolder();
-    await copyFile(path.join(tokenizers, 'tokenizer.json'), path.join(temp, 'tokenizer.json'));
-    // The package's tokenizer_config carries the text-only Qwen3 template; point it at ours so the
-    // tokenizer and the processor render prompts the same way. Everything else is kept as shipped.
-    const tokenizerConfig = JSON.parse(await readFile(path.join(tokenizers, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
-    tokenizerConfig.chat_template = QWEN3VL_CHAT_TEMPLATE;
-    await writeFile(path.join(temp, 'tokenizer_config.json'), jsonText(tokenizerConfig));
-    await writeFile(path.join(temp, 'preprocessor_config.json'), jsonText(TINY_PREPROCESSOR_CONFIG));
-    await writeFile(path.join(temp, 'video_preprocessor_config.json'), jsonText(TINY_VIDEO_PREPROCESSOR_CONFIG));
-    await writeFile(path.join(temp, 'chat_template.json'), jsonText({ chat_template: QWEN3VL_CHAT_TEMPLATE }));
+    await writeTinyProcessorFiles(temp);
     await rename(temp, out);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
