@@ -22,7 +22,8 @@ const MIN_COSINE = 0.99999;
 const WORST_AT_MOST = 1 - 100 * (1 - MIN_COSINE);
 /** Small vision inputs (one image, one with text, an extreme aspect ratio); videos cost seconds in the float64 reference. */
 const VISION_CASES = ['image-grow-both', 'text-and-image', 'image-extreme-tall'];
-const environment = { platform: process.platform, arch: process.arch };
+/** CPU unless TROVE_EP names another execution provider (docs/device-checks.md). */
+const environment = { platform: process.platform, arch: process.arch, override: process.env.TROVE_EP || undefined };
 
 const measured: Record<string, Record<string, number>> = {};
 

@@ -17,7 +17,8 @@ import { naiveBatchOf } from '../support/runtime-compare.ts';
 import { cosine, GoldenWorkspace, loadEmbedderGoldens, loadRerankerGoldens, toEmbedInput, type EmbedderGoldens, type GoldenEmbedCase, type RerankerGoldens } from './golden-fixtures.ts';
 
 const PRECISION_MAX_TOKENS = 1000;
-const environment = { platform: process.platform, arch: process.arch };
+/** CPU unless TROVE_EP names another execution provider (docs/device-checks.md). */
+const environment = { platform: process.platform, arch: process.arch, override: process.env.TROVE_EP || undefined };
 
 interface Bound {
   /** Lowest and mean cosine of the inputs to their fp32 goldens. */

@@ -28,7 +28,8 @@ import {
 
 const MIN_COSINE = 0.99999;
 const MAX_SCORE_DIFFERENCE = 1e-4;
-const environment = { platform: process.platform, arch: process.arch };
+/** CPU unless TROVE_EP names another execution provider (docs/device-checks.md). */
+const environment = { platform: process.platform, arch: process.arch, override: process.env.TROVE_EP || undefined };
 
 /** Worst agreement per package, printed at the end (docs/reference-goldens.md quotes it). */
 const measured: Record<string, { minCosine?: number; maxScoreDifference?: number }> = {};
