@@ -115,6 +115,8 @@ test('the preview lists what a person wants, in words, and none of the bookkeepi
   assert.ok(pdf.some((f) => f.startsWith('Created: ')), 'a PDF with a creation date says Created');
   const video = labels(detail({ kind: 'video', locator: { type: 'time', start: 0, end: 754.2 }, metadata: { duration: 754.2, fps: 30, width: 1080, height: 1920, rotation: -90, codec: 'h264', frames: 22603, moments: 48 } }));
   assert.deepEqual(video.slice(0, 2), ['Duration: 12:34', 'Dimensions: 1080 × 1920'], 'the whole video has no Moment line; sizes are stored upright');
+  const note = labels(detail({ kind: 'text', date: Date.UTC(2025, 0, 2) + 124, mtime: Date.UTC(2025, 0, 2) + 123.62 }));
+  assert.ok(note.some((f) => f.startsWith('Modified: ')), `a file without a date of its own says Modified: ${note.join(', ')}`);
   const photo = labels(detail({ date: Date.UTC(2025, 0, 2), metadata: { width: 4000, height: 3000, format: 'jpeg', camera: 'Pixel 8', lens: null, gps: '52.370216,4.895168', orientation: 1, frames: 12, note: 'animated (12 frames); the first frame is indexed' } }));
   assert.ok(photo.includes('Camera: Pixel 8') && photo.includes('Location: 52.370216,4.895168') && photo.some((f) => f.startsWith('Modified: ')));
   assert.ok(photo.includes('Note: animated (12 frames); the first frame is indexed'));

@@ -34,7 +34,8 @@ function dimensions(detail: ItemDetail): string | null {
  * creation date) when the file has one, else its modification time; the label says which.
  */
 function dateFact(detail: ItemDetail): Fact {
-  const taken = detail.date !== detail.mtime;
+  // Within a second: item dates are whole milliseconds, a file's mtime may have a fraction.
+  const taken = Math.abs(detail.date - detail.mtime) >= 1000;
   const label = !taken ? 'Modified' : detail.kind === 'pdf' || detail.kind === 'document' ? 'Created' : 'Taken';
   return { label, value: formatDate(detail.date) };
 }
