@@ -32,7 +32,7 @@ export const EXTERNAL_PACKAGES = [
   'utf-8-validate',
 ];
 
-export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker' | 'package-build-worker';
+export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker' | 'package-build-worker' | 'ann-worker';
 
 interface EntrySpec {
   source: string;
@@ -49,6 +49,8 @@ const ENTRIES: Record<ShellEntry, EntrySpec> = {
   'model-worker': { source: 'electron/engine/models/node/runtime/model-worker.ts', outfile: 'model-worker.js', kind: 'node-esm' },
   // build-in-worker.ts starts it as new Worker(new URL('./build-worker.js', import.meta.url)).
   'package-build-worker': { source: 'native-models/package/build-worker.ts', outfile: 'build-worker.js', kind: 'node-esm' },
+  // ann-handle.ts starts one per ANN shard as new Worker(new URL('./ann-worker.js', import.meta.url)).
+  'ann-worker': { source: 'electron/engine/store/node/ann-worker.ts', outfile: 'ann-worker.js', kind: 'node-esm' },
 };
 
 export interface BuildOptions {

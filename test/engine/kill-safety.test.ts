@@ -142,7 +142,7 @@ function fileStates(db: ReturnType<typeof Store.openReadOnly>): Map<string, File
  * that is indexed must have exactly its items and vectors (a commit is all or nothing).
  * Returns a one-line summary and how many journaled vectors wait for the next run.
  */
-function checkAfterKill(dataDir: string, clean: Map<string, FileState>): { summary: string; stagedVectors: number } {
+async function checkAfterKill(dataDir: string, clean: Map<string, FileState>): Promise<{ summary: string; stagedVectors: number }> {
   const db = Store.openReadOnly(dataDir);
   let summary = '';
   let stagedVectors = 0;
@@ -177,9 +177,10 @@ function checkAfterKill(dataDir: string, clean: Map<string, FileState>): { summa
     const models = store.db.prepare<{ id: number }>('SELECT id FROM models').all();
     for (const { id } of models) {
       const ann = store.ann(id);
+      await ann.whenReady();
       const rows = store.db.prepare('SELECT count(*) FROM vectors WHERE model_id = ?').pluck().get(id) as number;
       assert.equal(ann.count, rows, 'ANN count = vector rows');
-      summary += `, ${rows} vectors, ANN ${ann.openReport.action}`;
+      summary += `, ${rows} vectors, ANN ${[...new Set(ann.openReports.map((r) => r?.action))].join('/')}`;
     }
   } finally {
     store.close();
@@ -232,7 +233,7 @@ test('SIGKILL at random moments: consistent after every kill, the final state eq
       interruptedCallInputs += run.embedCalls.at(-1) ?? 0;
       killsMidWork += 1;
     }
-    const { summary, stagedVectors } = checkAfterKill(killedDir, clean);
+    const { summary, stagedVectors } = await checkAfterKill(killedDir, clean);
     stagedVectorsSeen += stagedVectors;
     console.log(`kill ${k} ${describe(killAt)} (ready after ${run.readyAfterMs} ms, ${run.embedCalls.length} embed calls${run.finished ? ', already idle' : ''}): ${summary}`);
   }
@@ -241,7 +242,7 @@ test('SIGKILL at random moments: consistent after every kill, the final state eq
 
   const finalRun = await runChild(killedDir, null);
   embeddedAcrossRuns += finalRun.embedCalls.reduce((a, b) => a + b, 0);
-  const finalSummary = checkAfterKill(killedDir, clean).summary;
+  const finalSummary = (await checkAfterKill(killedDir, clean)).summary;
   const db = Store.openReadOnly(killedDir);
   const final = fileStates(db);
   const stagedLeft = db.prepare('SELECT count(*) FROM staged_items').pluck().get() as number;

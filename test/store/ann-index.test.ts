@@ -1,5 +1,6 @@
-// The ANN index against a real SQLite store: search, deletes, persistence, and the start-up check
-// that catches up, repairs or rebuilds whenever the saved file and SQLite disagree.
+// The ANN index class (what each ANN worker owns) against a real SQLite store: search, deletes,
+// persistence, and the start-up check that catches up, repairs or rebuilds whenever the saved file
+// and SQLite disagree. Run here on the test's thread; ann-worker.test.ts covers the workers.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,11 +20,26 @@ describe('ANN index', () => {
   let rootId: number;
   const rand = seededRandom(11);
   let fileNo = 0;
+  /** The index the test holds open: commits below add to it, as the store's workers would. */
+  let open: AnnIndex | null = null;
+
+  function openAnn(params: Partial<AnnParams> = PARAMS): AnnIndex {
+    open = AnnIndex.open({ dir: path.join(dir, 'ann'), modelId, dims: DIMS, source: store.vectors, params });
+    return open;
+  }
+
+  /** What Store.saveAnn asks of each worker: compact past the threshold, then save. */
+  function saveAnn(): void {
+    if (!open) return;
+    if (open.needsCompaction) open.compact();
+    if (open.dirty) open.save();
+  }
 
   beforeEach(() => {
     const t = tempDir('ann');
     dir = path.join(t.dir, 'data');
     cleanup = t.cleanup;
+    open = null;
     store = Store.open(dir);
     modelId = store.vectors.ensureModel({ name: 'tiny', packagePath: '/m', manifestSha: 'sha', dims: DIMS }).id;
     rootId = store.roots.add({ path: path.join(t.dir, 'root') }).id;
@@ -40,15 +56,24 @@ describe('ANN index', () => {
       const f = store.files.upsertScanned({ rootId, path: `/r/f${fileNo++}.jpg`, size: 1, mtimeMs: 1, kind: 'image' }).file;
       const vector = randomInt8Vector(DIMS, rand);
       const w = store.commitIndexedFile({ fileId: f.id, modelId, items: [{ kind: 'image', locator: { type: 'whole' }, date: 0, vector }] });
+      open?.add(w.added.map((a) => ({ label: a.label, values: a.vector.codes })));
       out.push({ fileId: f.id, label: w.added[0]!.label, query: dequantise(vector) });
     }
     return out;
   }
 
   function reopen(): AnnIndex {
+    saveAnn();
+    open = null;
     store.close();
     store = Store.open(dir);
-    return store.ann(modelId, PARAMS);
+    return openAnn();
+  }
+
+  function closeWithoutSaving(): void {
+    open = null;
+    store.close();
+    store = Store.open(dir);
   }
 
   function annFile(): string {
@@ -57,7 +82,7 @@ describe('ANN index', () => {
   }
 
   it('finds a stored vector first, forgets it after markDelete, and keeps count = live rows', () => {
-    const ann = store.ann(modelId, PARAMS);
+    const ann = openAnn();
     assert.equal(ann.openReport.action, 'rebuilt');
     const files = addFiles(300);
     assert.equal(ann.count, 300);
@@ -75,7 +100,7 @@ describe('ANN index', () => {
   });
 
   it('filters in JS by over-fetching until k hits pass', () => {
-    const ann = store.ann(modelId, PARAMS);
+    const ann = openAnn();
     const files = addFiles(400);
     const keep = (label: number) => label % 10 === 3;
     const hits = ann.search(files[0]!.query, 15, { filter: keep });
@@ -86,7 +111,7 @@ describe('ANN index', () => {
   });
 
   it('grows past its initial capacity', () => {
-    const ann = store.ann(modelId, PARAMS);
+    const ann = openAnn();
     const before = ann.capacity;
     addFiles(before + 10);
     assert.ok(ann.capacity > before);
@@ -94,7 +119,7 @@ describe('ANN index', () => {
   });
 
   it('saves and reopens to the same index without rebuilding', () => {
-    const ann = store.ann(modelId, PARAMS);
+    const ann = openAnn();
     const files = addFiles(200);
     ann.markDelete(store.files.remove(files[0]!.fileId).get(modelId)!);
     const q = files[5]!.query;
@@ -108,12 +133,11 @@ describe('ANN index', () => {
   });
 
   it('catches up with vectors committed after the last save', () => {
-    store.ann(modelId, PARAMS);
+    openAnn();
     addFiles(100);
-    store.saveAnn();
+    saveAnn();
     // Committed behind the index's back (as if killed before the next save).
-    store.close();
-    store = Store.open(dir);
+    closeWithoutSaving();
     const late = addFiles(30);
     const ann = reopen();
     assert.equal(ann.openReport.action, 'caught-up', ann.openReport.reason);
@@ -123,10 +147,10 @@ describe('ANN index', () => {
   });
 
   it('repairs when rows were deleted (and added) behind its back', () => {
-    store.ann(modelId, PARAMS);
+    openAnn();
     const files = addFiles(100);
-    store.close();
-    store = Store.open(dir);
+    saveAnn();
+    closeWithoutSaving();
     // Without an ANN open: the delete is not marked in the index.
     store.files.remove(files[10]!.fileId);
     store.db.prepare('DELETE FROM files WHERE id = ?').run(files[11]!.fileId);
@@ -149,12 +173,12 @@ describe('ANN index', () => {
     ['missing', (file: string) => rmSync(file)],
   ] as const) {
     it(`rebuilds from SQLite when the index file is ${name}`, () => {
-      store.ann(modelId, PARAMS);
+      openAnn();
       const files = addFiles(120);
-      store.close();
+      saveAnn();
+      closeWithoutSaving();
       damage(annFile());
-      store = Store.open(dir);
-      const ann = store.ann(modelId, PARAMS);
+      const ann = openAnn();
       assert.equal(ann.openReport.action, 'rebuilt');
       assert.match(ann.openReport.reason, /hash|missing/);
       assert.equal(ann.count, 120);
@@ -163,28 +187,27 @@ describe('ANN index', () => {
   }
 
   it('rebuilds when the meta is unreadable or made with other parameters', () => {
-    store.ann(modelId, PARAMS);
+    openAnn();
     addFiles(50);
-    store.close();
+    saveAnn();
+    closeWithoutSaving();
     writeFileSync(path.join(dir, 'ann', `ann-${modelId}.json`), '{ not json');
-    store = Store.open(dir);
-    assert.equal(store.ann(modelId, PARAMS).openReport.action, 'rebuilt');
-    store.close();
-    store = Store.open(dir);
-    const wider = store.ann(modelId, { ...PARAMS, prefix: 48 });
+    assert.equal(openAnn().openReport.action, 'rebuilt');
+    closeWithoutSaving();
+    const wider = openAnn({ ...PARAMS, prefix: 48 });
     assert.equal(wider.openReport.action, 'rebuilt');
     assert.match(wider.openReport.reason, /prefix 32, wanted 48/);
     assert.equal(wider.count, 50);
   });
 
   it('compacts once deletions pass the threshold, on save and when opened', () => {
-    const ann = store.ann(modelId, PARAMS);
+    const ann = openAnn();
     const files = addFiles(100);
     for (const f of files.slice(0, 10)) ann.markDelete(store.files.remove(f.fileId).get(modelId)!);
     assert.equal(ann.needsCompaction, false, '10 % is under the threshold');
     for (const f of files.slice(10, 20)) ann.markDelete(store.files.remove(f.fileId).get(modelId)!);
     assert.equal(ann.needsCompaction, true);
-    store.saveAnn();
+    saveAnn();
     assert.equal(ann.deleted, 0);
     assert.equal(ann.count, 80);
     assert.equal(reopen().openReport.action, 'loaded');
@@ -197,9 +220,9 @@ describe('ANN defaults', () => {
     const store = Store.open(dir);
     try {
       const small = store.vectors.ensureModel({ name: 'tiny', packagePath: '/m', manifestSha: 'small', dims: 48 });
-      assert.deepEqual(store.ann(small.id).params, { ...DEFAULT_ANN_PARAMS, prefix: 48 });
+      assert.deepEqual(AnnIndex.create({ dir, modelId: small.id, dims: 48, source: store.vectors }).params, { ...DEFAULT_ANN_PARAMS, prefix: 48 });
       const big = store.vectors.ensureModel({ name: '2b', packagePath: '/m2', manifestSha: 'big', dims: 2048 });
-      assert.deepEqual(store.ann(big.id).params, DEFAULT_ANN_PARAMS);
+      assert.deepEqual(AnnIndex.create({ dir, modelId: big.id, dims: 2048, source: store.vectors }).params, DEFAULT_ANN_PARAMS);
       assert.throws(() => AnnIndex.open({ dir, modelId: big.id, dims: 2048, source: store.vectors, params: { prefix: 4096 } }), /prefix must be an integer from 1 to the model's 2048/);
     } finally {
       store.close();

@@ -1,18 +1,36 @@
 // Child process for kill-safety.test.ts: indexes, re-indexes, moves and removes files in a loop
-// (with the ANN index kept up to date and saved now and then) until it is SIGKILLed.
+// (with the ANN index kept up to date in its workers and saved in the background now and then)
+// until it is SIGKILLed. It prints a line when it sees its ANN workers start a background save
+// ('saving') or a rebuild without deletion marks ('compacting'), so the test can kill right then.
+// Mode 'compact': first removes a third of the files and saves, which starts a compaction.
 import path from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { Store } from '../../electron/engine/store/node/store.ts';
 import { randomInt8Vector, seededRandom } from './store-fixtures.ts';
-import { KILL_TEST_DIMS, KILL_TEST_PARAMS } from './kill-test-params.ts';
+import { KILL_TEST_DIMS, KILL_TEST_PARAMS, KILL_TEST_TUNING } from './kill-test-params.ts';
 
-const [dataDir, seedArg] = process.argv.slice(2);
-if (!dataDir) throw new Error('usage: kill-writer-child.ts <data-dir> <seed>');
+const [dataDir, seedArg, mode] = process.argv.slice(2);
+if (!dataDir) throw new Error('usage: kill-writer-child.ts <data-dir> <seed> [random|compact]');
 const rand = seededRandom(Number(seedArg ?? 1));
 const store = Store.open(dataDir);
 const model = store.vectors.ensureModel({ name: 'tiny', packagePath: '/m', manifestSha: 'kill-test', dims: KILL_TEST_DIMS });
 const root = store.roots.byPath('/kill-root') ?? store.roots.add({ path: '/kill-root' });
-const ann = store.ann(model.id, KILL_TEST_PARAMS);
-process.stdout.write(`ready ${ann.openReport.action}\n`);
+const ann = store.ann(model.id, KILL_TEST_PARAMS, KILL_TEST_TUNING);
+await ann.whenReady();
+process.stdout.write(`ready ${ann.openReports.map((r) => r?.action).join('/')}\n`);
+
+let seen = '';
+const watch = (): void => {
+  const now = ann.state === 'compacting' ? 'compacting' : ann.saving ? 'saving' : '';
+  if (now && now !== seen) process.stdout.write(`${now}\n`);
+  seen = now;
+};
+
+if (mode === 'compact') {
+  const ids = store.db.prepare('SELECT id FROM files ORDER BY random()').pluck().all() as number[];
+  for (const id of ids.slice(0, Math.ceil(ids.length / 3))) store.forgetLabels(store.files.remove(id));
+  store.saveAnn();
+}
 
 let n = 0;
 for (;;) {
@@ -48,4 +66,9 @@ for (;;) {
     }
   }
   if (n % 40 === 0) store.saveAnn();
+  // A turn of the event loop now and then: the workers' state messages arrive (as in the engine).
+  if (n % 4 === 0) {
+    await turn();
+    watch();
+  }
 }

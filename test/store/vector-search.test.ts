@@ -17,7 +17,7 @@ describe('nearest items', () => {
   let modelId: number;
   const rand = seededRandom(5);
 
-  before(() => {
+  before(async () => {
     const t = tempDir('nearest');
     cleanup = t.cleanup;
     store = Store.open(path.join(t.dir, 'data'));
@@ -30,6 +30,9 @@ describe('nearest items', () => {
       const f = store.files.upsertScanned({ rootId, path: `${rootId === roots[0] ? '/a' : '/b'}/f${i}`, size: 1, mtimeMs: i, kind }).file;
       store.commitIndexedFile({ fileId: f.id, modelId, items: [{ kind, locator: { type: 'whole' }, date: i, vector: randomInt8Vector(DIMS, rand) }] });
     }
+    // The index builds in its workers; the commits above reach it in order.
+    await store.ann(modelId).whenReady();
+    await store.ann(modelId).settled();
   });
   after(() => {
     store.close();
@@ -54,10 +57,10 @@ describe('nearest items', () => {
 
   const overlap = (a: number[], b: number[]) => a.filter((x) => b.includes(x)).length / b.length;
 
-  it('finds the query item first and agrees with exact search', () => {
+  it('finds the query item first and agrees with exact search', async () => {
     for (const itemId of [1, 77, 300]) {
       const q = queryOf(itemId);
-      const hits = store.nearest(modelId, q, { k: 10 });
+      const hits = (await store.nearest(modelId, q, { k: 10 }))!;
       assert.equal(hits[0]!.itemId, itemId);
       assert.ok(Math.abs(hits[0]!.similarity - 1) < 0.02, `self-similarity ${hits[0]!.similarity}`);
       assert.ok(overlap(hits.map((h) => h.itemId), bruteForce(q, 10)) >= 0.9);
@@ -65,16 +68,16 @@ describe('nearest items', () => {
     }
   });
 
-  it('applies filters during the search: exactly over a small set, through the ANN over a large one', () => {
+  it('applies filters during the search: exactly over a small set, through the ANN over a large one', async () => {
     const q = queryOf(10);
     const narrow: SearchFilters = { kinds: ['image'], from: 100, to: 200 };
-    const exact = store.nearest(modelId, q, { k: 10, filters: narrow });
+    const exact = (await store.nearest(modelId, q, { k: 10, filters: narrow }))!;
     assert.deepEqual(exact.map((h) => h.itemId), bruteForce(q, 10, narrow));
     const broad: SearchFilters = { kinds: ['text'], rootIds: [store.roots.byPath('/a')!.id] };
-    const viaAnn = store.nearest(modelId, q, { k: 10, filters: broad, exactLimit: 0 });
+    const viaAnn = (await store.nearest(modelId, q, { k: 10, filters: broad, exactLimit: 0 }))!;
     const passing = store.items.passingFilters(viaAnn.map((h) => h.itemId), broad);
     assert.equal(passing.size, 10, 'every hit passes the filters');
     assert.ok(overlap(viaAnn.map((h) => h.itemId), bruteForce(q, 10, broad)) >= 0.9);
-    assert.deepEqual(store.nearest(modelId, q, { k: 5, filters: { from: 10_000 } }), []);
+    assert.deepEqual(await store.nearest(modelId, q, { k: 5, filters: { from: 10_000 } }), []);
   });
 });

@@ -103,7 +103,17 @@ export const status = z.object({
   items: z.number().int().nonnegative(),
   /** Vectors of the embedding model in use (0 without one): what semantic search reaches. */
   vectors: z.number().int().nonnegative(),
-  ann: z.object({ count: z.number().int().nonnegative() }),
+  /**
+   * The semantic (ANN) index of the model in use: its live vectors, and where it stands. It loads
+   * or is built in the background (docs/store.md, "The ANN index in worker threads"): until it is
+   * `ready` (or `compacting`, which still searches) search runs on keywords and says so.
+   * `progress` is 0..1 while building or compacting.
+   */
+  ann: z.object({
+    count: z.number().int().nonnegative(),
+    state: z.enum(['loading', 'building', 'ready', 'compacting', 'failed']).optional(),
+    progress: z.number().min(0).max(1).nullable().optional(),
+  }),
   indexing: indexingProgress,
   model: modelStatus,
   dataDir: z.string(),

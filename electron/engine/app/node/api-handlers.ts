@@ -67,7 +67,7 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
         items: store.items.count(),
         // The vectors search reaches now; another model's (an earlier --model) are in model.unusedVectors.
         vectors: modelId === undefined ? 0 : store.vectors.count(modelId),
-        ann: { count: modelId === undefined ? 0 : store.ann(modelId).count },
+        ann: modelId === undefined ? { count: 0, state: 'ready' as const, progress: null } : store.ann(modelId).status,
         indexing: parts.progress(),
         model: setup.inUse(),
         dataDir: store.dataDir,

@@ -46,6 +46,12 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
   }
   if (saved.problem) models.noteProblem(saved.problem);
   if (models.embedder && !options.snapshot) requeueFilesWithoutVectors(store, models.embedder.modelId);
+  // The ANN index loads (or builds) in its workers from now on; search falls back until it is ready.
+  // A snapshot (a one-shot `trove status`) waits a little for it, so its count is the real one.
+  if (models.embedder) {
+    const ann = store.ann(models.embedder.modelId);
+    if (options.snapshot) await Promise.race([ann.whenReady().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+  }
 
   const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
   const emit = <E extends ApiEvent>(event: E, payload: ApiEventPayload<E>): void => {
@@ -185,7 +191,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
         setImmediate(checkIdle);
-      });
+      }).then(() => (closed ? undefined : store.annSettled()));
     },
     async close() {
       if (closed) return;
@@ -196,6 +202,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
       await sync.close();
       await indexer.close();
       await models.close();
+      await store.closeAnn();
       store.close();
       for (const resolve of idleWaiters.splice(0)) resolve();
     },

@@ -8,6 +8,7 @@ import type { ApiParsedParams } from '../../../contract/common/api-methods.ts';
 import type { SearchResponse, SearchResult } from '../../../contract/common/entities.ts';
 import { l2Normalize } from '../../models/common/embedding-codes.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import type { AnnStatus } from '../../store/node/ann-handle.ts';
 import type { ItemSummary } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { EngineModels } from '../../jobs/node/engine-models.ts';
@@ -17,9 +18,8 @@ import { foldVideoHits, type VideoMoment } from './video-moments.ts';
 /** The query instruction of the Qwen3-VL embedder for retrieval across modalities. */
 export const QUERY_INSTRUCTION = 'Retrieve images or text relevant to the user\'s query.';
 /**
- * K: semantic candidates taken into fusion (and keyword hits alike). 100 matches the store's
- * exact-rescore depth K' (docs/store.md: recall@10 0.975 at K' = 100), so fusion sees every
- * candidate that was rescored.
+ * K: semantic candidates taken into fusion (and keyword hits alike): the best 100 of the store's
+ * K' = 200 exactly rescored ANN candidates (docs/store.md, "ANN defaults, by measurement").
  */
 export const SEMANTIC_CANDIDATES = 100;
 export const KEYWORD_CANDIDATES = 100;
@@ -31,6 +31,12 @@ export const KEYWORD_CANDIDATES = 100;
 export const RERANK_CANDIDATES = 30;
 
 type SearchParams = ApiParsedParams<'search.run'>;
+
+/** The mode while the ANN index loads or builds in the background: what ran instead, and why. */
+function semanticWaiting(ann: AnnStatus, keyword: boolean): string {
+  const why = ann.state === 'building' ? `is being built (${Math.round((ann.progress ?? 0) * 100)} %)` : ann.state === 'failed' ? 'could not be opened' : 'is loading';
+  return `${keyword ? 'keyword only' : 'nothing to search'}: the semantic index ${why}`;
+}
 
 function describe(parts: { semantic: boolean; keyword: boolean; reranked: boolean; noModel: boolean }): string {
   if (parts.noModel) return parts.keyword ? 'keyword only: no embedding model yet' : 'nothing to search: no embedding model yet';
@@ -66,6 +72,7 @@ export class SearchService {
     // 1. Semantic candidates.
     let semantic: { itemId: number; similarity: number }[] = [];
     let query: Float32Array | null = null;
+    let annWaiting: AnnStatus | null = null;
     if (embedder) {
       if (req.likeItemId !== undefined) {
         const stored = store.vectors.dequantised(embedder.modelId, req.likeItemId);
@@ -82,7 +89,10 @@ export class SearchService {
         }
       }
       if (query && store.vectors.count(embedder.modelId) > 0) {
-        semantic = store.nearest(embedder.modelId, query, { k: SEMANTIC_CANDIDATES, filters: req.filters });
+        // Null while the ANN index loads or builds off the engine's thread: keyword search answers alone.
+        const found = await store.nearest(embedder.modelId, query, { k: SEMANTIC_CANDIDATES, filters: req.filters });
+        if (found === null) annWaiting = store.ann(embedder.modelId).status;
+        else semantic = found;
         if (req.likeItemId !== undefined) semantic = semantic.filter((s) => s.itemId !== req.likeItemId);
       }
     }
@@ -144,7 +154,7 @@ export class SearchService {
       results,
       total,
       hiddenByCutoff: ordered.length - kept.length,
-      mode: describe({ semantic: embedder !== null && (semantic.length > 0 || !!queryInput.images || req.likeItemId !== undefined || !!text), keyword: !!text, reranked: reranked.size > 0, noModel: !embedder }),
+      mode: annWaiting ? semanticWaiting(annWaiting, !!text) : describe({ semantic: embedder !== null && (semantic.length > 0 || !!queryInput.images || req.likeItemId !== undefined || !!text), keyword: !!text, reranked: reranked.size > 0, noModel: !embedder }),
       tookMs: performance.now() - t0,
     };
   }

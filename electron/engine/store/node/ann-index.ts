@@ -1,14 +1,17 @@
-// The approximate-nearest-neighbour index of one embedding model: hnswlib-node over a normalised
-// Matryoshka prefix of the stored vectors. SQLite is the system of record; this is a cache that is
-// saved atomically, verified against SQLite when opened (count and high-water label), caught up or
-// repaired when SQLite moved on, and rebuilt from SQLite whenever it cannot be verified.
+// The approximate-nearest-neighbour index of one embedding model (or of one shard of it): hnswlib-node
+// over a normalised Matryoshka prefix of the stored vectors. SQLite is the system of record; this is a
+// cache that is saved atomically, verified against SQLite when opened (count and high-water label),
+// caught up or repaired when SQLite moved on, and rebuilt from SQLite whenever it cannot be verified.
 //
 // Concurrency: every hnswlib-node call used here is synchronous on the calling thread, and the
-// library is unsafe with concurrent add/search/resize. This class must have ONE owner (the
-// process that owns the store) and must not be called re-entrantly; then a resize can never race
-// a search. It deliberately never uses the async readIndex/writeIndex, which run on the libuv pool.
+// library is unsafe with concurrent add/search/resize. This class must have ONE owner and must not
+// be called re-entrantly; then a resize can never race a search. The engine keeps it inside a worker
+// thread (ann-worker.ts, one per shard), which is that owner. hnswlib's async readIndex/writeIndex
+// are never used: they run on the libuv pool, race with adds, and a worker stopped while one runs
+// aborts the process (the completion callback throws into a dying environment).
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { normalisedPrefix } from './vector-codec.ts';
@@ -28,14 +31,15 @@ export interface AnnParams {
 }
 
 /**
- * Chosen by bench/ann.ts (numbers in docs/store.md): recall@10 0.975 against exact search with
- * K' = 100 rescoring, ~60× faster than brute force, ~2.1 KB of RAM per vector. The prefix is
+ * Chosen by bench/ann.ts and bench/ann-million.ts (numbers in docs/store.md): prefix 256 keeps the
+ * index at ~1.2 KB per vector (≤ 1.5 GB at 1M items, RAM and disk), and rescoring K' = 200
+ * candidates against the full int8 vectors recovers what the shorter prefix loses. The prefix is
  * clamped to the model's dimension for smaller models.
  */
-export const DEFAULT_ANN_PARAMS: AnnParams = { prefix: 512, m: 16, efConstruction: 128, ef: 256 };
+export const DEFAULT_ANN_PARAMS: AnnParams = { prefix: 256, m: 16, efConstruction: 128, ef: 256 };
 
 /** K': how many ANN candidates the search layer rescores exactly against the full int8 vectors. */
-export const DEFAULT_RESCORE_CANDIDATES = 100;
+export const DEFAULT_RESCORE_CANDIDATES = 200;
 
 /** Rebuild once this share of the nodes are deletion marks (they still cost memory and search time). */
 export const DEFAULT_COMPACT_AT = 0.15;
@@ -54,6 +58,11 @@ export interface AnnOpenOptions {
   readonly compactAt?: number;
   /** hnswlib's level generator seed, for reproducible graphs in tests. */
   readonly seed?: number;
+  /**
+   * File stem: the meta is `<stem>.json`, index files `<stem>-<generation>.bin` (default
+   * `ann-<modelId>`; a shard uses `ann-<modelId>-s<k>`).
+   */
+  readonly stem?: string;
 }
 
 export type AnnOpenAction = 'loaded' | 'caught-up' | 'repaired' | 'rebuilt';
@@ -100,13 +109,19 @@ interface AnnMeta {
   savedAt: number;
 }
 
+/** What loading the saved index found: an open report, or why it must be rebuilt from SQLite. */
+export type AnnLoadOutcome = { readonly report: AnnOpenReport } | { readonly rebuild: string };
+
+/** Vectors added per step of a stepwise rebuild (about 0.1-0.7 ms each): a few hundred ms of work. */
+const REBUILD_STEP = 512;
+
 export class AnnIndex {
   readonly params: AnnParams;
   private index: Hnsw;
   private deletedCount = 0;
   private highWaterLabel = -1;
   private changedSinceSave = false;
-  private lastReport!: AnnOpenReport;
+  private lastReport: AnnOpenReport = { action: 'rebuilt', reason: 'not opened yet', added: 0, deleted: 0, ms: 0 };
 
   private constructor(
     private readonly opts: AnnOpenOptions,
@@ -116,28 +131,43 @@ export class AnnIndex {
     this.index = this.emptyIndex(MIN_CAPACITY);
   }
 
-  /**
-   * Loads the saved index if it verifies (meta matches the parameters, file hash matches, counts
-   * agree with SQLite), catching up or repairing small differences; otherwise rebuilds from
-   * SQLite. An index that had to change is saved again before returning.
-   */
-  static open(opts: AnnOpenOptions): AnnIndex {
+  /** An empty index with the options' parameters (the defaults, prefix clamped to the model). */
+  static create(opts: AnnOpenOptions): AnnIndex {
     const given = Object.fromEntries(Object.entries(opts.params ?? {}).filter(([, v]) => v !== undefined)) as Partial<AnnParams>;
     const params: AnnParams = { ...DEFAULT_ANN_PARAMS, prefix: Math.min(DEFAULT_ANN_PARAMS.prefix, opts.dims), ...given };
     if (!Number.isInteger(params.prefix) || params.prefix < 1 || params.prefix > opts.dims) {
       throw new RangeError(`ANN prefix must be an integer from 1 to the model's ${opts.dims} dimensions, got ${params.prefix}`);
     }
-    const ann = new AnnIndex(opts, params);
+    return new AnnIndex(opts, params);
+  }
+
+  /**
+   * Loads the saved index if it verifies (meta matches the parameters, file hash matches, counts
+   * agree with SQLite), catching up or repairing small differences; otherwise rebuilds from
+   * SQLite. An index that had to change is saved again before returning. All on the calling
+   * thread: the engine does this inside its ANN worker (ann-worker.ts), rebuilding step by step.
+   */
+  static open(opts: AnnOpenOptions): AnnIndex {
+    const ann = AnnIndex.create(opts);
     const t0 = performance.now();
-    const outcome = ann.loadAndReconcile();
-    ann.lastReport = { ...outcome, ms: performance.now() - t0 };
-    if (outcome.action !== 'loaded') ann.save();
+    const outcome = ann.load();
+    if ('report' in outcome) {
+      ann.lastReport = outcome.report;
+    } else {
+      const added = ann.rebuild();
+      ann.lastReport = { action: 'rebuilt', reason: outcome.rebuild, added, deleted: 0, ms: performance.now() - t0 };
+    }
+    if (ann.lastReport.action !== 'loaded') ann.save();
     return ann;
   }
 
   /** What `open` did, for logs and status. */
   get openReport(): AnnOpenReport {
     return this.lastReport;
+  }
+
+  set openReport(report: AnnOpenReport) {
+    this.lastReport = report;
   }
 
   /** Live vectors in the index (deleted marks excluded): must equal the model's vector rows. */
@@ -233,19 +263,75 @@ export class AnnIndex {
    * then removes older index files. A kill at any point leaves a meta that names a complete file.
    */
   save(): void {
-    const dir = this.opts.dir;
-    mkdirSync(dir, { recursive: true });
-    const prefix = `ann-${this.opts.modelId}-`;
-    const previous = this.readMeta()?.file;
-    let gen = Date.now();
-    while (existsSync(path.join(dir, `${prefix}${gen}.bin`)) || `${prefix}${gen}.bin` === previous) gen++;
-    const file = `${prefix}${gen}.bin`;
-    const binPath = path.join(dir, file);
-    const tmp = `${binPath}.tmp`;
+    const { file, tmp } = this.nextFile();
     this.index.writeIndexSync(tmp);
     fsyncFile(tmp);
-    const { bytes, sha256 } = hashFile(tmp);
-    renameSync(tmp, binPath);
+    this.publish(file, tmp, hashFile(tmp), this.snapshot());
+  }
+
+  /**
+   * `save()` with the slow parts off the calling thread's event loop: hnswlib writes the file
+   * synchronously (it must: its async writer runs on the libuv pool, and a worker thread stopped
+   * while that runs aborts the whole process), then the fsync and the hash run on the libuv pool
+   * (the hash in 8 MiB reads), during which the index may change freely: the meta records the state
+   * the file was written from, and later changes keep the index dirty.
+   */
+  async saveAsync(): Promise<void> {
+    const state = this.snapshot();
+    const { file, tmp } = this.nextFile();
+    this.index.writeIndexSync(tmp);
+    const handle = await openAsync(tmp, 'r');
+    let digest: { bytes: number; sha256: string };
+    try {
+      await handle.sync();
+      const hash = createHash('sha256');
+      const buf = Buffer.allocUnsafe(8 << 20);
+      let bytes = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, bytes);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        bytes += bytesRead;
+      }
+      digest = { bytes, sha256: hash.digest('hex') };
+    } finally {
+      await handle.close();
+    }
+    this.publish(file, tmp, digest, state);
+    if (this.count !== state.count || this.deletedCount !== state.deleted || this.highWaterLabel !== state.highWater) this.changedSinceSave = true;
+  }
+
+  /** Paths of the files this index reads and writes (meta; the index file it names). */
+  get files(): { meta: string; dir: string } {
+    return { meta: this.metaPath(), dir: this.opts.dir };
+  }
+
+  private get stem(): string {
+    return this.opts.stem ?? `ann-${this.opts.modelId}`;
+  }
+
+  private metaPath(): string {
+    return path.join(this.opts.dir, `${this.stem}.json`);
+  }
+
+  private snapshot(): { count: number; deleted: number; highWater: number } {
+    return { count: this.count, deleted: this.deletedCount, highWater: this.highWaterLabel };
+  }
+
+  private nextFile(): { file: string; tmp: string } {
+    mkdirSync(this.opts.dir, { recursive: true });
+    const prefix = `${this.stem}-`;
+    const previous = this.readMeta()?.file;
+    let gen = Date.now();
+    while (existsSync(path.join(this.opts.dir, `${prefix}${gen}.bin`)) || `${prefix}${gen}.bin` === previous) gen++;
+    const file = `${prefix}${gen}.bin`;
+    return { file, tmp: `${path.join(this.opts.dir, file)}.tmp` };
+  }
+
+  /** Renames the written, synced index file into place, then writes its meta, then drops older files. */
+  private publish(file: string, tmp: string, digest: { bytes: number; sha256: string }, state: { count: number; deleted: number; highWater: number }): void {
+    const dir = this.opts.dir;
+    renameSync(tmp, path.join(dir, file));
     const meta: AnnMeta = {
       format: META_FORMAT,
       modelId: this.opts.modelId,
@@ -253,12 +339,12 @@ export class AnnIndex {
       prefix: this.params.prefix,
       m: this.params.m,
       efConstruction: this.params.efConstruction,
-      count: this.count,
-      deleted: this.deletedCount,
-      highWater: this.highWaterLabel,
+      count: state.count,
+      deleted: state.deleted,
+      highWater: state.highWater,
       file,
-      bytes,
-      sha256,
+      bytes: digest.bytes,
+      sha256: digest.sha256,
       savedAt: Date.now(),
     };
     const metaPath = this.metaPath();
@@ -266,6 +352,7 @@ export class AnnIndex {
     fsyncFile(`${metaPath}.tmp`);
     renameSync(`${metaPath}.tmp`, metaPath);
     fsyncDir(dir);
+    const prefix = `${this.stem}-`;
     for (const name of readdirSync(dir)) {
       if (name.startsWith(prefix) && name !== file && (name.endsWith('.bin') || name.endsWith('.tmp'))) {
         try {
@@ -276,15 +363,6 @@ export class AnnIndex {
       }
     }
     this.changedSinceSave = false;
-  }
-
-  /** Paths of the files this index reads and writes (meta; the index file it names). */
-  get files(): { meta: string; dir: string } {
-    return { meta: this.metaPath(), dir: this.opts.dir };
-  }
-
-  private metaPath(): string {
-    return path.join(this.opts.dir, `ann-${this.opts.modelId}.json`);
   }
 
   private emptyIndex(capacity: number): Hnsw {
@@ -311,24 +389,104 @@ export class AnnIndex {
   }
 
   private rebuild(): number {
-    const { source, modelId } = this.opts;
-    const { count } = source.stats(modelId);
-    this.index = this.emptyIndex(Math.max(MIN_CAPACITY, Math.ceil(count * GROWTH)));
-    this.deletedCount = 0;
-    this.highWaterLabel = -1;
-    let added = 0;
-    for (const row of source.iterateCodes(modelId)) {
-      this.ensureCapacity(added + 1);
-      this.index.addPoint(normalisedPrefix(row.codes, this.params.prefix), row.label);
-      this.highWaterLabel = row.label;
-      added++;
+    const rebuild = this.startRebuild();
+    while (!rebuild.step()) {
+      // Nothing between steps: the synchronous path (tests, AnnIndex.open).
     }
-    this.changedSinceSave = true;
-    return added;
+    return rebuild.finish();
   }
 
-  private loadAndReconcile(): Omit<AnnOpenReport, 'ms'> {
-    const rebuilt = (reason: string): Omit<AnnOpenReport, 'ms'> => ({ action: 'rebuilt', reason, added: this.rebuild(), deleted: 0 });
+  /**
+   * A rebuild from SQLite that runs a step at a time (REBUILD_STEP vectors each, read in label
+   * order, each step its own short read), into a new graph while this one keeps serving. Between
+   * steps the owner passes on what changes meanwhile: `added` and `deleted`. Labels only grow and
+   * the writer hands them out inside its transaction, so once a step has read past a label, every
+   * label below it that will ever be visible was visible then. Hence: a change to a label at or
+   * below the cursor is already read (an addition) or is marked in the new graph (a deletion); a
+   * change above it is applied now and remembered, and the steps skip such labels when they reach
+   * them — whether the change's transaction committed before or after its message arrived.
+   * `finish()` swaps the new graph in, without the old graph's deletion marks.
+   */
+  startRebuild(stepSize = REBUILD_STEP): AnnRebuild {
+    const { source, modelId } = this.opts;
+    const { count } = source.stats(modelId);
+    const next = this.emptyIndex(Math.max(MIN_CAPACITY, Math.ceil(count * GROWTH)));
+    const prefix = this.params.prefix;
+    /** Labels above the cursor already settled by a message: added (in the graph) or deleted. */
+    const early = new Set<number>();
+    let cursor = -1;
+    let highWater = -1;
+    let nodes = 0;
+    let marks = 0;
+    let done = false;
+    const addPoint = (values: ArrayLike<number>, label: number): void => {
+      if (nodes + 1 > next.getMaxElements()) next.resizeIndex(Math.max(MIN_CAPACITY, Math.ceil((nodes + 1) * GROWTH)));
+      next.addPoint(normalisedPrefix(values, prefix), label);
+      nodes++;
+      if (label > highWater) highWater = label;
+    };
+    return {
+      total: count,
+      get nodes() {
+        return nodes;
+      },
+      step: (): boolean => {
+        if (done) return true;
+        const rows = source.codesAfter(modelId, cursor, stepSize);
+        for (const row of rows) {
+          cursor = row.label;
+          if (early.delete(row.label)) continue;
+          addPoint(row.codes, row.label);
+        }
+        if (cursor > highWater) highWater = cursor;
+        done = rows.length < stepSize;
+        return done;
+      },
+      added: (entries: ReadonlyArray<{ readonly label: number; readonly values: ArrayLike<number> }>): void => {
+        for (const e of entries) {
+          if (e.label <= cursor || early.has(e.label)) continue;
+          addPoint(e.values, e.label);
+          early.add(e.label);
+        }
+      },
+      deleted: (labels: Iterable<number>): void => {
+        for (const label of labels) {
+          if (label > cursor && !early.has(label)) {
+            early.add(label); // never to be added by a step
+            continue;
+          }
+          try {
+            next.markDelete(label);
+            marks++;
+          } catch {
+            // Never read (deleted before its step), or deleted twice: nothing to mark.
+          }
+        }
+      },
+      finish: (): number => {
+        if (!done) throw new Error('the ANN rebuild has steps left; call step() until it returns true');
+        this.index = next;
+        this.deletedCount = marks;
+        this.highWaterLabel = highWater;
+        this.changedSinceSave = true;
+        return nodes - marks;
+      },
+    };
+  }
+
+  /**
+   * Reads the saved index and reconciles it with SQLite (loaded / caught up / repaired), or says
+   * why it must be rebuilt. Reads SQLite through `source`; a caller on another connection than the
+   * writer's should hold one read transaction around this call, so every count sees one snapshot.
+   */
+  load(): AnnLoadOutcome {
+    const t0 = performance.now();
+    const outcome = this.loadAndReconcile();
+    return 'rebuild' in outcome ? outcome : { report: { ...outcome, ms: performance.now() - t0 } };
+  }
+
+  private loadAndReconcile(): Omit<AnnOpenReport, 'ms'> | { rebuild: string } {
+    const rebuilt = (reason: string) => ({ rebuild: reason });
     const { source, modelId } = this.opts;
 
     const meta = this.readMeta();
@@ -400,6 +558,22 @@ export class AnnIndex {
     }
     return { action: 'repaired', reason: `${vanished.length} vectors deleted and ${missing.length} added since the index was saved`, added: missing.length, deleted };
   }
+}
+
+/** A stepwise rebuild (AnnIndex.startRebuild). */
+export interface AnnRebuild {
+  /** Vectors SQLite held when it started (for progress). */
+  readonly total: number;
+  /** Nodes in the new graph so far. */
+  readonly nodes: number;
+  /** Adds the next REBUILD_STEP vectors; true once every vector was read. */
+  step(): boolean;
+  /** Vectors added meanwhile (also add them to the live index, if one serves). */
+  added(entries: ReadonlyArray<{ readonly label: number; readonly values: ArrayLike<number> }>): void;
+  /** Labels deleted meanwhile (also mark them in the live index). */
+  deleted(labels: Iterable<number>): void;
+  /** Swaps the new graph in; returns its live count. */
+  finish(): number;
 }
 
 function fsyncFile(file: string): void {

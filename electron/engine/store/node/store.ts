@@ -1,8 +1,10 @@
 // The engine's handle on its data folder: the lock, the writer connection, the repositories and
-// one ANN index per embedding model (opened on demand, verified against SQLite).
+// one ANN index per embedding model (opened on demand in worker threads, verified against SQLite
+// there, so a million-vector index loads, rebuilds and saves without blocking the engine).
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { AnnIndex, type AnnParams } from './ann-index.ts';
+import type { AnnParams } from './ann-index.ts';
+import { AnnHandle } from './ann-handle.ts';
 import { openReader, openWriter, type Db } from './database.ts';
 import { dataDirLayout, lockDataDir, type DataDirLock } from './data-dir.ts';
 import { FilesRepo } from './files-repo.ts';
@@ -19,7 +21,7 @@ export class Store {
   readonly items: ItemsRepo;
   readonly vectors: VectorsRepo;
   readonly staging: StagingRepo;
-  private readonly anns = new Map<number, AnnIndex>();
+  private readonly anns = new Map<number, AnnHandle>();
   private closed = false;
 
   private constructor(
@@ -52,20 +54,30 @@ export class Store {
     return openReader(dataDirLayout(dataDir).database);
   }
 
-  /** The model's ANN index, loaded (and verified, caught up or rebuilt) on first use. */
-  ann(modelId: number, params?: Partial<AnnParams>): AnnIndex {
+  /**
+   * The model's ANN index. The first call starts its workers, which load (verify, catch up or
+   * rebuild) it in the background: `status.state` says where that stands, `search` answers null
+   * until it can search. `params` and `tuning` apply to that first call (tests use small ones).
+   */
+  ann(modelId: number, params?: Partial<AnnParams>, tuning: { shards?: number; rebuildStep?: number } = {}): AnnHandle {
     let ann = this.anns.get(modelId);
     if (!ann) {
       const model = this.vectors.model(modelId);
       if (!model) throw new Error(`there is no model ${modelId}; register it with vectors.ensureModel first`);
-      ann = AnnIndex.open({ dir: dataDirLayout(this.dataDir).annDir, modelId, dims: model.dims, source: this.vectors, params });
+      const layout = dataDirLayout(this.dataDir);
+      removeUnshardedAnnFiles(layout.annDir, modelId);
+      ann = new AnnHandle({ database: layout.database, annDir: layout.annDir, modelId, dims: model.dims, params, ...tuning });
       this.anns.set(modelId, ann);
     }
     return ann;
   }
 
-  /** Semantic candidates: ANN on the prefix + exact rescoring, filters applied during the search. */
-  nearest(modelId: number, query: ArrayLike<number>, opts: NearestOptions): NearestItem[] {
+  /**
+   * Semantic candidates: ANN on the prefix + exact rescoring, filters applied during the search.
+   * Null while the ANN index is still loading or building and the filters leave too many vectors
+   * to score them all exactly.
+   */
+  nearest(modelId: number, query: ArrayLike<number>, opts: NearestOptions): Promise<NearestItem[] | null> {
     return nearestItems(this.ann(modelId), this.vectors, modelId, query, opts);
   }
 
@@ -88,12 +100,40 @@ export class Store {
     for (const [modelId, labels] of removed) this.anns.get(modelId)?.markDelete(labels);
   }
 
-  /** Saves every ANN index with unsaved changes; compacts those past the deletion threshold first. */
+  /**
+   * Asks every ANN index to save its unsaved changes, off the engine's thread (rate-limited; an
+   * index past the deletion threshold is compacted instead). Returns at once; `saveAnnNow` waits.
+   */
   saveAnn(): void {
     for (const ann of this.anns.values()) {
-      if (ann.needsCompaction) ann.compact();
-      if (ann.dirty) ann.save();
+      ann.save().catch((error: unknown) => console.error(`trove: the ANN index could not be saved: ${error instanceof Error ? error.message : String(error)}`));
     }
+  }
+
+  /** Saves every ANN index now (not rate-limited) and waits for it. */
+  async saveAnnNow(): Promise<void> {
+    await Promise.all([...this.anns.values()].map((ann) => ann.save(true)));
+  }
+
+  /** Resolves once every open ANN index can search and has applied every change posted so far. */
+  async annSettled(): Promise<void> {
+    await Promise.all(
+      [...this.anns.values()].map(async (ann) => {
+        try {
+          await ann.whenReady();
+          await ann.settled();
+        } catch {
+          // A failed index answers searches with null (keyword fallback); nothing to wait for.
+        }
+      }),
+    );
+  }
+
+  /** Saves the ANN indexes that have changes and stops their workers (before `close`). */
+  async closeAnn(): Promise<void> {
+    const anns = [...this.anns.values()];
+    this.anns.clear();
+    await Promise.all(anns.map((ann) => ann.close(true)));
   }
 
   /**
@@ -103,6 +143,7 @@ export class Store {
    * which nothing reads (a new model gets a new id).
    */
   dropModel(modelId: number): void {
+    this.anns.get(modelId)?.terminate();
     this.anns.delete(modelId);
     this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
     const annDir = dataDirLayout(this.dataDir).annDir;
@@ -138,16 +179,43 @@ export class Store {
     return total;
   }
 
-  /** Saves the ANN indexes, checkpoints the WAL, closes the database and releases the lock. */
+  /**
+   * Checkpoints the WAL, closes the database and releases the lock. ANN workers still open are
+   * stopped without saving (call `closeAnn` first to save): SQLite holds every vector, and the
+   * next open catches the index up.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const ann of this.anns.values()) ann.terminate();
+    this.anns.clear();
     try {
-      this.saveAnn();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();
       this.lock.release();
+    }
+  }
+}
+
+/**
+ * Index files from before the index was sharded (ann-<model>.json, ann-<model>-<generation>.bin):
+ * never read again, so their disk is freed.
+ */
+function removeUnshardedAnnFiles(annDir: string, modelId: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(annDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name === `ann-${modelId}.json` || new RegExp(`^ann-${modelId}-\\d+\\.bin(\\.tmp)?$`).test(name)) {
+      try {
+        unlinkSync(path.join(annDir, name));
+      } catch {
+        // Left behind: costs disk only.
+      }
     }
   }
 }

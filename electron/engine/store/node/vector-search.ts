@@ -3,7 +3,8 @@
 // discarding afterwards. When the filters leave few vectors, those are scored exactly instead:
 // cheaper than over-fetching from the graph and never misses one.
 import type { SearchFilters } from '../../../contract/common/entities.ts';
-import { DEFAULT_RESCORE_CANDIDATES, type AnnIndex } from './ann-index.ts';
+import { DEFAULT_RESCORE_CANDIDATES } from './ann-index.ts';
+import type { AnnHandle } from './ann-handle.ts';
 import { int8Dot } from './vector-codec.ts';
 import type { VectorsRepo } from './vectors-repo.ts';
 
@@ -32,9 +33,16 @@ function hasFilters(f: SearchFilters | undefined): f is SearchFilters {
 
 /**
  * The k items nearest to `query` (a unit vector of the model's full dimension), best first.
- * `ann` and `vectors` must belong to the same model.
+ * `ann` and `vectors` must belong to the same model. Null when the ANN index cannot search yet
+ * (loading or building) and the filters leave more than the exact limit.
  */
-export function nearestItems(ann: AnnIndex, vectors: VectorsRepo, modelId: number, query: ArrayLike<number>, opts: NearestOptions): NearestItem[] {
+export async function nearestItems(
+  ann: Pick<AnnHandle, 'search'>,
+  vectors: VectorsRepo,
+  modelId: number,
+  query: ArrayLike<number>,
+  opts: NearestOptions,
+): Promise<NearestItem[] | null> {
   const k = opts.k;
   if (k <= 0) return [];
   const kPrime = Math.max(k, opts.rescore ?? DEFAULT_RESCORE_CANDIDATES);
@@ -42,9 +50,17 @@ export function nearestItems(ann: AnnIndex, vectors: VectorsRepo, modelId: numbe
   if (hasFilters(opts.filters)) {
     const allowed = vectors.labelsPassing(modelId, opts.filters);
     if (allowed.size === 0) return [];
-    labels = allowed.size <= (opts.exactLimit ?? EXACT_SEARCH_LIMIT) ? [...allowed] : ann.search(query, kPrime, { ef: opts.ef, filter: (l) => allowed.has(l) }).map((h) => h.label);
+    if (allowed.size <= (opts.exactLimit ?? EXACT_SEARCH_LIMIT)) {
+      labels = [...allowed];
+    } else {
+      const hits = await ann.search(query, kPrime, { ef: opts.ef, allowed: Uint32Array.from(allowed).sort() });
+      if (hits === null) return null;
+      labels = hits.map((h) => h.label);
+    }
   } else {
-    labels = ann.search(query, kPrime, { ef: opts.ef }).map((h) => h.label);
+    const hits = await ann.search(query, kPrime, { ef: opts.ef });
+    if (hits === null) return null;
+    labels = hits.map((h) => h.label);
   }
   const scored: NearestItem[] = [];
   for (const v of vectors.byLabels(modelId, labels).values()) scored.push({ itemId: v.itemId, similarity: int8Dot(query, v) });

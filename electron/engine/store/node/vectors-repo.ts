@@ -41,6 +41,8 @@ export interface AnnVectorSource {
   codesByLabels(modelId: number, labels: readonly number[]): Array<{ label: number; codes: Int8Array }>;
   /** All rows with label > `afterLabel`, in label order, streamed. */
   iterateCodes(modelId: number, afterLabel?: number): IterableIterator<{ label: number; codes: Int8Array }>;
+  /** The next `limit` rows with label > `afterLabel`, in label order (one short read). */
+  codesAfter(modelId: number, afterLabel: number, limit: number): Array<{ label: number; codes: Int8Array }>;
 }
 
 interface ModelRow {
@@ -190,6 +192,13 @@ export class VectorsRepo implements AnnVectorSource {
       .prepare<{ ann_label: number; codes: Buffer }>('SELECT ann_label, codes FROM vectors WHERE model_id = ? AND ann_label > ? ORDER BY ann_label')
       .iterate(modelId, afterLabel);
     for (const r of rows) yield { label: r.ann_label, codes: blobToCodes(r.codes) };
+  }
+
+  codesAfter(modelId: number, afterLabel: number, limit: number): Array<{ label: number; codes: Int8Array }> {
+    return this.db
+      .prepare<{ ann_label: number; codes: Buffer }>('SELECT ann_label, codes FROM vectors WHERE model_id = ? AND ann_label > ? ORDER BY ann_label LIMIT ?')
+      .all(modelId, afterLabel, limit)
+      .map((r) => ({ label: r.ann_label, codes: blobToCodes(r.codes) }));
   }
 
   /** Deletes the vectors of a file's items (all models); returns their labels. */

@@ -1,0 +1,47 @@
+// The messages between the engine's AnnHandle (ann-handle.ts) and its shard workers (ann-worker.ts).
+import type { AnnHit, AnnOpenReport, AnnParams } from './ann-index.ts';
+
+export interface AnnWorkerData {
+  readonly database: string;
+  readonly annDir: string;
+  readonly modelId: number;
+  readonly dims: number;
+  readonly shard: number;
+  readonly shards: number;
+  readonly params?: Partial<AnnParams>;
+  readonly compactAt?: number;
+  readonly seed?: number;
+  /** Vectors per rebuild step (tests make steps small so a kill can land inside a rebuild). */
+  readonly rebuildStep?: number;
+}
+
+/**
+ * Where a shard stands: `loading` (verifying and reading the saved file, catching up with SQLite),
+ * `building` (no usable saved index: built from SQLite, not searchable yet), `ready`, `compacting`
+ * (ready; a rebuild without the deletion marks runs beside it), `failed`.
+ */
+export type AnnWorkerState = 'loading' | 'building' | 'ready' | 'compacting' | 'failed';
+
+export type AnnToWorker =
+  | { readonly op: 'add'; readonly labels: Uint32Array; readonly codes: Int8Array }
+  | { readonly op: 'delete'; readonly labels: Uint32Array }
+  | { readonly op: 'search'; readonly id: number; readonly query: Float32Array; readonly k: number; readonly ef?: number; readonly allowed?: Uint32Array }
+  | { readonly op: 'save'; readonly id: number; readonly force: boolean }
+  | { readonly op: 'compact'; readonly id: number }
+  | { readonly op: 'ping'; readonly id: number }
+  | { readonly op: 'close'; readonly id: number; readonly save: boolean };
+
+export type AnnFromWorker =
+  | {
+      readonly type: 'state';
+      readonly state: AnnWorkerState;
+      readonly count: number;
+      readonly deleted: number;
+      readonly progress: { readonly done: number; readonly total: number } | null;
+      readonly report: AnnOpenReport | null;
+      readonly saving: boolean;
+      readonly error: string | null;
+      readonly capacity: number;
+    }
+  | { readonly type: 'reply'; readonly id: number; readonly hits?: AnnHit[] | null; readonly saved?: boolean; readonly error?: string }
+  | { readonly type: 'log'; readonly message: string };
