@@ -52,3 +52,12 @@ for (const name of NAMES) {
     assert.equal(recorded.tensors.some((t) => t.name === 'lm_head.weight'), !config.text.tieWordEmbeddings, 'lm_head.weight is saved exactly when the head is untied');
   });
 }
+
+test("an untied config saved by Qwen3VLForEmbedding (no lm_head in the file) still has every tensor the embedder build reads", async () => {
+  // Qwen3VLForEmbedding has no lm_head, so the 8B embedder (untied) ships none: the embedding
+  // build must not ask for it, while the reranker build of the same config must.
+  const untied = parseQwen3VLConfig(JSON.parse(await readFile(path.join(GOLDEN_FIXTURES, 'reranker-config.json'), 'utf8')), 'reranker-config.json');
+  assert.equal(untied.text.tieWordEmbeddings, false);
+  assert.ok(!expectedTensors(untied, 'embedding').some((t) => t.name === 'lm_head.weight'));
+  assert.ok(expectedTensors(untied, 'reranker').some((t) => t.name === 'lm_head.weight'));
+});
