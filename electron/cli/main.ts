@@ -1,87 +1,166 @@
-// The `trove` command line: parses the command word and hands the rest to one module per command.
-import { CliUsageError } from './cli-error.ts';
-import { runEmbed } from './commands/embed.ts';
-import { runModelBuild } from './commands/model-build.ts';
-import { runModelInspect } from './commands/model-inspect.ts';
-import { runModelList } from './commands/model-list.ts';
-import { runModelPull } from './commands/model-pull.ts';
-import { runModelTiny } from './commands/model-tiny.ts';
-import { runRerank } from './commands/rerank.ts';
-import { runIndex } from './commands/index-folder.ts';
-import { runSearch } from './commands/search.ts';
-import { runServe } from './commands/serve.ts';
-import { runStatus } from './commands/status.ts';
+// The `trove` command line: finds the command (and the `model` subcommand), hands it the rest of
+// the arguments, and prints every error one way: a usage error (exit 2) as the message and the
+// command's usage line, a failure (exit 1) as the message alone. `trove help CMD`, `trove CMD
+// --help` and `trove --version` are answered here.
+import { readFileSync } from 'node:fs';
+import { CliFailure, CliUsageError } from './cli-error.ts';
+import type { Command } from './command-line.ts';
+import { closestName } from './did-you-mean.ts';
+import { enableVerboseLogging } from './verbose-logging.ts';
+import { embedCommand } from './commands/embed.ts';
+import { indexCommand } from './commands/index-folder.ts';
+import { modelBuildCommand } from './commands/model-build.ts';
+import { modelInspectCommand } from './commands/model-inspect.ts';
+import { modelListCommand } from './commands/model-list.ts';
+import { modelPullCommand } from './commands/model-pull.ts';
+import { modelTinyCommand } from './commands/model-tiny.ts';
+import { rerankCommand } from './commands/rerank.ts';
+import { searchCommand } from './commands/search.ts';
+import { serveCommand } from './commands/serve.ts';
+import { statusCommand } from './commands/status.ts';
 
-const USAGE = `Usage: trove <command> [options]
+/** Every command, in the order `trove --help` lists them. */
+const COMMANDS: readonly Command[] = [
+  indexCommand,
+  searchCommand,
+  statusCommand,
+  serveCommand,
+  modelListCommand,
+  modelPullCommand,
+  modelBuildCommand,
+  modelInspectCommand,
+  modelTinyCommand,
+  embedCommand,
+  rerankCommand,
+];
 
-Commands:
-  index <folder> [--once] [--include GLOB]… [--exclude GLOB]… [--data DIR] [--model PKG] [--reranker PKG]
-        Add a folder to the library and index it (--once: return when done; else keep watching).
-  search "<text>" [--image P] [--kind K]… [--limit N] [--no-rerank] [--json] [--data DIR] [--model PKG] [--reranker PKG]
-        Search the library by text and/or image.
-  status [--json] [--data DIR] [--model PKG]
-        Files indexed, failed and pending; items, vectors, the ANN index and the model.
-  serve [--port N] [--data DIR] [--model PKG] [--reranker PKG]
-        The engine and the web UI on http://127.0.0.1 (watching your folders).
-  embed --text T --image P --video V [--instruction I] [--dims N] --model DIR [--inputs-only] [--json]
-        Show what the embedding model receives for these inputs (prompt, token ids, image and
-        video grids, frame choices) and, with a model package, the embedding.
-  rerank --query-text Q [--query-image P] --doc-text D [--doc-image P]… --model DIR [--instruction I] [--json]
-        Score documents against a query with a reranker model package (scores in [0, 1]).
-  model list [--json] [--data DIR]
-        The models Trove can download, the one recommended for this machine, and those installed.
-  model pull [<id>…] [--precision P] [--from DIR]… [--data DIR]
-        Download (resumable, verified), build and activate models; no id: the recommended ones.
-  model tiny --out DIR [--kind embedding|reranker] [--seed N]
-        Write a tiny random-weight Qwen3-VL checkpoint (real architecture and vocabulary) for tests.
-  model build <checkpoint-dir> --out <package-dir> [--kind embedding|reranker] [--precision P] [--overwrite]
-        Build a model package (ONNX graphs, tokenizer, manifest with hashes) from a checkpoint.
-  model inspect <package-dir> [--verify] [--json]
-        Show a model package's manifest and check its files (--verify: also their SHA-256).
+/** Commands that only group subcommands ('model'). */
+const GROUPS = [...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!))];
 
-Run 'trove <command> --help' for the options of one command.`;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+function overview(): string {
+  const lines = ['Usage: trove <command> [options]', '', 'Commands:'];
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  lines.push(
+    '',
+    'Every command takes --help (or: trove help <command>) and --verbose.',
+    '--version prints the version. Exit codes: 0 done, 1 failed (the message says why), 2 usage error.',
+    'Library commands keep their data in --data DIR, else TROVE_DATA_DIR, else the app-data folder.',
+  );
+  return lines.join('\n');
+}
+
+function groupHelp(group: string): string {
+  const members = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  const width = Math.max(...members.map((c) => c.name.length));
+  return [`Usage: trove ${group} <command> [options]`, '', 'Commands:', ...members.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', `Run 'trove ${group} <command> --help' for the options of one.`].join('\n');
+}
+
+/** A usage error that belongs to no single command (an unknown command word). */
+class TopLevelUsageError extends CliUsageError {
+  constructor(
+    message: string,
+    readonly usageHint: string,
+  ) {
+    super(message);
+  }
+}
+
+function unknownCommand(word: string, group: string | null): TopLevelUsageError {
+  const candidates = group ? COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.slice(group.length + 1)) : [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]!)), 'help'];
+  const guess = closestName(word, candidates);
+  const what = group ? `'${group}' command` : 'command';
+  const list = group ? `'trove ${group} --help' lists them` : "'trove --help' lists them";
+  return new TopLevelUsageError(`unknown ${what} '${word}'${guess ? `; did you mean '${group ? `${group} ` : ''}${guess}'?` : '.'}`, `(${list})`);
+}
+
+/** The command `words` name, or a usage error; `rest` is what follows the command's words. */
+function findCommand(words: readonly string[]): { command: Command | null; group: string | null; rest: string[] } {
+  const [first, second, ...others] = words;
+  if (first !== undefined && GROUPS.includes(first)) {
+    if (second === undefined || second.startsWith('-')) return { command: null, group: first, rest: words.slice(1) };
+    const command = COMMANDS.find((c) => c.name === `${first} ${second}`);
+    if (!command) throw unknownCommand(second, first);
+    return { command, group: first, rest: others };
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) throw unknownCommand(first ?? '', null);
+  return { command, group: null, rest: words.slice(1) };
+}
+
+/** `trove help`, `trove help model`, `trove help model pull`. */
+function printHelpFor(words: readonly string[]): number {
+  if (words.length === 0) {
+    console.log(overview());
+    return 0;
+  }
+  const { command, group } = findCommand(words);
+  console.log(command ? command.help() : groupHelp(group!));
+  return 0;
+}
+
+function report(error: unknown, command: Command | null): number {
+  if (error instanceof TopLevelUsageError) {
+    console.error(`trove: ${error.message}\n${error.usageHint}`);
+    return 2;
+  }
+  if (error instanceof CliUsageError) {
+    const usage = command ? `Usage: trove ${command.name} ${command.usage}   ('trove ${command.name} --help' for all options)` : "Run 'trove --help' for the commands.";
+    console.error(`trove${command ? ` ${command.name}` : ''}: ${error.message}\n${usage}`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`trove: ${message}`);
+  if (process.env.TROVE_DEBUG && !(error instanceof CliFailure)) console.error(error);
+  return 1;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let command: Command | null = null;
   try {
-    switch (command) {
-      case 'index':
-        return await runIndex(rest);
-      case 'search':
-        return await runSearch(rest);
-      case 'status':
-        return await runStatus(rest);
-      case 'serve':
-        return await runServe(rest);
-      case 'embed':
-        return await runEmbed(rest);
-      case 'rerank':
-        return await runRerank(rest);
-      case 'model': {
-        const [sub, ...args] = rest;
-        if (sub === 'tiny') return await runModelTiny(args);
-        if (sub === 'build') return await runModelBuild(args);
-        if (sub === 'inspect') return await runModelInspect(args);
-        if (sub === 'list') return await runModelList(args);
-        if (sub === 'pull') return await runModelPull(args);
-        throw new CliUsageError(`unknown 'model' subcommand '${sub ?? ''}'. Use 'trove model list', 'pull', 'build', 'inspect' or 'tiny'.`);
-      }
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new CliUsageError(`unknown command '${command}'. Run 'trove --help' for the list of commands.`);
-    }
-  } catch (error) {
-    if (error instanceof CliUsageError) {
-      console.error(`trove: ${error.message}`);
+    const [first, ...rest] = argv;
+    if (first === undefined) {
+      console.error(overview());
       return 2;
     }
-    console.error(`trove: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.TROVE_DEBUG) console.error(error);
-    return 1;
+    if (first === '--help' || first === '-h') return printHelpFor([]);
+    if (first === 'help') return printHelpFor(rest);
+    if (first === '--version' || first === '-V') {
+      console.log(`trove ${version()}`);
+      return 0;
+    }
+    if (first === '--verbose') {
+      enableVerboseLogging();
+      return await main(rest);
+    }
+    if (first.startsWith('-')) {
+      const guess = closestName(first, ['--help', '--version', '--verbose']);
+      throw new TopLevelUsageError(
+        guess ? `unknown option '${first}'; did you mean '${guess}'?` : `unknown option '${first}'. Options go after the command: trove <command> ${first}`,
+        "('trove --help' lists the commands)",
+      );
+    }
+    const found = findCommand(argv);
+    if (found.command === null) {
+      // A group alone ('trove model') or with an option ('trove model --help').
+      const group = found.group!;
+      if (found.rest.includes('--help') || found.rest.includes('-h')) {
+        console.log(groupHelp(group));
+        return 0;
+      }
+      throw new TopLevelUsageError(
+        found.rest.length === 0 ? `'trove ${group}' needs a command.` : `'${found.rest[0]}' comes before the '${group}' command; write the command first.`,
+        groupHelp(group),
+      );
+    }
+    command = found.command;
+    return await command.main(found.rest);
+  } catch (error) {
+    return report(error, command);
   }
 }

@@ -87,3 +87,26 @@ test('refusals and usage errors have clear messages and exit codes', async () =>
   assert.match(damaged.stdout, /tokenizer_config\.json .* 2 bytes on disk, the manifest says \d+/);
   assert.deepEqual((await readdir(dir)).sort(), ['pkg', 'pkg2', 'tiny']);
 });
+
+test('without --kind, a reranker checkpoint builds a reranker package, and a checkpoint that does not say is built as an embedder with a note', async () => {
+  const out = path.join(dir, 'pkg3');
+  const built = await trove(['model', 'build', checkpoint, '--out', out]);
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(built.stderr, /^Building a reranker package: it stores lm_head\.weight, which only a reranker uses \(--kind chooses\)\.$/m);
+  assert.match(built.stdout, /^wrote reranker package /);
+  assert.equal(JSON.parse((await trove(['model', 'inspect', out, '--json'])).stdout).manifest.kind, 'reranker');
+
+  // --kind wins, with a warning when the weights say otherwise.
+  const forced = await trove(['model', 'build', checkpoint, '--out', path.join(dir, 'pkg4'), '--kind', 'embedding']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stderr, /warning: .* looks like a reranker checkpoint \(it stores lm_head\.weight, which only a reranker uses\); building an embedding package as --kind asks\./);
+
+  const embedder = path.join(dir, 'plain');
+  assert.equal((await trove(['model', 'tiny', '--out', embedder])).code, 0);
+  const plain = await trove(['model', 'build', embedder, '--out', path.join(dir, 'pkg5')]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stderr, /^Building an embedding package: .*plain does not say which kind it is: .*If it is a reranker, build it with --kind reranker\.$/m);
+  await rm(path.join(dir, 'pkg4'), { recursive: true });
+  await rm(path.join(dir, 'pkg5'), { recursive: true });
+  await rm(embedder, { recursive: true });
+});

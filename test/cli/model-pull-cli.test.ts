@@ -111,3 +111,26 @@ test('model list names unfinished downloads and what to do with them', async () 
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /^Unfinished downloads: 1\.5 MB \(trove-test\/Tiny-Embedding-B\); 'trove model pull' of the same model continues them, Settings → Models deletes them\.$/m);
 });
+
+test('pull --from refuses a folder that holds another model: a tiny checkpoint is not Qwen3-VL-Embedding 2B, a reranker is not an embedder', async () => {
+  const dataDir = path.join(dir, 'data-from');
+  // The built-in catalog: the case, a 31 MB tiny checkpoint offered as the 2B model.
+  const tiny = await trove(['model', 'pull', 'embedding-2b', '--from', catalog.repos['trove-test/Tiny-Embedding-A']!], { TROVE_DATA_DIR: dataDir, TROVE_MODEL_CATALOG: '' });
+  assert.equal(tiny.code, 1, tiny.stderr);
+  assert.match(tiny.stderr, /does not hold Qwen3-VL-Embedding 2B \(Qwen\/Qwen3-VL-Embedding-2B\):/);
+  assert.match(tiny.stderr, /its embedding size \(text_config\.hidden_size\) is 32; Qwen3-VL-Embedding 2B has 2048/);
+  assert.match(tiny.stderr, /its model\.safetensors is [\d.]+ MB \(\d+ bytes\); Qwen3-VL-Embedding 2B's is 3\.96 GB/);
+  assert.doesNotMatch(tiny.stdout, /Ready/);
+
+  const swapped = await trove(['model', 'pull', 'tiny-embedding-a', '--from', catalog.repos['trove-test/Tiny-Reranker']!], { TROVE_DATA_DIR: dataDir });
+  assert.equal(swapped.code, 1, swapped.stderr);
+  assert.match(swapped.stderr, /does not hold Tiny Embedding A .*\n.*it holds a reranker \(it stores lm_head\.weight, which only a reranker uses\); Tiny Embedding A is an embedding model/);
+
+  const list = JSON.parse((await trove(['model', 'list', '--json'], { TROVE_DATA_DIR: dataDir })).stdout);
+  assert.deepEqual(list.installed, [], 'nothing was installed under the catalog names');
+
+  // The right folder is accepted.
+  const right = await trove(['model', 'pull', 'tiny-embedding-a', '--from', catalog.repos['trove-test/Tiny-Embedding-A']!], { TROVE_DATA_DIR: dataDir });
+  assert.equal(right.code, 0, right.stderr);
+  assert.match(right.stdout, /^Ready: Tiny Embedding A \(fp32\)\.$/m);
+});

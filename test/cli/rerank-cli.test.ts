@@ -48,5 +48,5 @@ test('usage errors: no documents, --with-* before a document, a checkpoint inste
   await fails(['rerank', '--model', tiny.packageDir, '--query-text', 'q'], 2, /at least one document/);
   await fails(['rerank', '--model', tiny.packageDir, '--query-text', 'q', '--with-text', 'x', '--doc-text', 'd'], 2, /--with-text adds to the previous document/);
   await fails(['rerank', '--model', tiny.packageDir, '--doc-text', 'd'], 2, /needs a query/);
-  await fails(['rerank', '--model', tiny.checkpointDir, '--query-text', 'q', '--doc-text', 'd'], 1, /Hugging Face checkpoint, not a Trove model package.*trove model build/);
+  await fails(['rerank', '--model', tiny.checkpointDir, '--query-text', 'q', '--doc-text', 'd'], 2, /a Hugging Face checkpoint, not a model package\. Build one from it first \(trove model build .* --kind reranker\)/);
 });

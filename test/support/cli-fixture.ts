@@ -15,8 +15,18 @@ const TROVE = path.resolve('bin/trove.js');
 const env = { ...process.env, TROVE_EP: 'cpu' };
 
 /** `trove <args>`; rejects with the child's `code` and `stderr` when it exits non-zero. */
-export function runTrove(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [TROVE, ...args], { env });
+export function runTrove(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [TROVE, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** `trove <args>` with its exit code, whatever it is. */
+export async function troveOutcome(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await runTrove(args, extraEnv)) };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 export interface TinyPackageFixture {

@@ -1,27 +1,11 @@
 // `trove model build`: turns a Qwen3-VL safetensors checkpoint into a Trove model package.
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { CliUsageError } from '../cli-error.ts';
-import { GRAPH_VARIANTS, PRECISIONS, type GraphVariant, type Precision } from '../../engine/models/common/model-manifest.ts';
+import { defineCommand } from '../command-line.ts';
+import { choiceOption } from '../option-values.ts';
+import { GRAPH_VARIANTS, PRECISIONS, type PackageKind } from '../../engine/models/common/model-manifest.ts';
 import { buildModelPackage, type PackageBuildProgress } from '../../../native-models/package/build-package.ts';
-
-const HELP = `Usage: trove model build <checkpoint-dir> --out <package-dir> [--kind embedding|reranker]
-                         [--precision fp32|fp16|int8|int4] [--variant plain|fused]
-                         [--repo R] [--revision SHA] [--overwrite]
-
-Builds a Trove model package (vision_encoder.onnx, text_decoder.onnx or rerank_decoder.onnx with
-their weight files, tokenizer files, manifest.json with SHA-256 hashes) from a Hugging Face
-Qwen3-VL-Embedding or Qwen3-VL-Reranker checkpoint folder (config.json + safetensors + tokenizer).
-
-  --kind        embedding (default) or reranker: which decoder head to build
-  --precision   fp32 (default, the reference); fp16 (GPU EPs; fp32 islands where fp16
-                overflows); int8 or int4 (weight-only MatMulNBits decoder weights, smallest)
-  --variant     plain (default: standard ONNX ops) or fused (onnxruntime contrib attention/norm ops)
-  --repo, --revision   Hub repo id and commit to record in the manifest
-  --overwrite   replace <package-dir> if it holds a previous package (never anything else)
-
-The package appears under <package-dir> only when it is complete; an interrupted build leaves
-nothing behind.`;
+import { detectCheckpointKind } from '../../../native-models/checkpoint/checkpoint-kind.ts';
 
 /** Redraws at most this often on a terminal: hashing reports every 4 MB. */
 const TTY_REDRAW_MS = 100;
@@ -65,66 +49,97 @@ function progressPrinter(stream: NodeJS.WriteStream, started: number): { update:
   };
 }
 
-export async function runModelBuild(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: 'string' },
-      kind: { type: 'string', default: 'embedding' },
-      precision: { type: 'string', default: 'fp32' },
-      variant: { type: 'string', default: 'plain' },
-      repo: { type: 'string' },
-      revision: { type: 'string' },
-      overwrite: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new CliUsageError(`model build takes one checkpoint folder, got ${positionals.length}. Usage: trove model build <checkpoint-dir> --out <package-dir>`);
-  if (!values.out) throw new CliUsageError('model build needs --out <package-dir> (the folder to write the package into).');
-  if (values.kind !== 'embedding' && values.kind !== 'reranker') throw new CliUsageError(`--kind must be 'embedding' or 'reranker', got '${values.kind}'.`);
-  if (!(PRECISIONS as readonly string[]).includes(values.precision)) throw new CliUsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${values.precision}'.`);
-  if (!(GRAPH_VARIANTS as readonly string[]).includes(values.variant)) throw new CliUsageError(`--variant must be one of ${GRAPH_VARIANTS.join(', ')}, got '${values.variant}'.`);
+const KINDS = ['embedding', 'reranker'] as const;
 
-  const out = path.resolve(values.out);
-  const started = performance.now();
-  const printer = progressPrinter(process.stderr, started);
-  // Ctrl-C aborts the build, which removes its partial folder before the process exits.
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
-  try {
-    const manifest = await buildModelPackage({
-      checkpointDir: positionals[0],
-      outDir: out,
-      kind: values.kind,
-      precision: values.precision as Precision,
-      variant: values.variant as GraphVariant,
-      repo: values.repo ?? null,
-      revision: values.revision ?? null,
-      overwrite: values.overwrite,
-      onProgress: printer.update,
-      signal: controller.signal,
-    });
-    printer.end();
-    const bytes = manifest.files.reduce((a, f) => a + f.bytes, 0);
-    console.log(`wrote ${manifest.kind} package (${manifest.precision}, ${manifest.variant}) to ${out}: ${manifest.files.length + 1} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return 0;
-  } catch (error) {
-    printer.end();
-    if (controller.signal.aborted) {
-      console.error(`trove: build of ${out} cancelled; nothing was written.`);
-      return 130;
+/**
+ * The kind to build: --kind when given (with a warning when the checkpoint says otherwise), else
+ * what the checkpoint says; when it says nothing, an embedding package, and the user is told so.
+ */
+async function kindToBuild(checkpointDir: string, given: PackageKind | undefined): Promise<PackageKind> {
+  const detected = await detectCheckpointKind(checkpointDir).catch(() => null);
+  if (given !== undefined) {
+    if (detected?.kind && detected.kind !== given && detected.fromWeights) {
+      console.error(`trove: warning: ${checkpointDir} looks like ${detected.kind === 'reranker' ? 'a reranker' : 'an embedding model'} checkpoint (${detected.reason}); building ${given === 'reranker' ? 'a reranker' : 'an embedding'} package as --kind asks.`);
     }
-    throw error;
-  } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    return given;
   }
+  if (detected === null) return 'embedding'; // unreadable: the build reports what is wrong with it
+  if (detected.kind !== null) {
+    console.error(`Building ${detected.kind === 'reranker' ? 'a reranker' : 'an embedding'} package: ${detected.reason} (--kind chooses).`);
+    return detected.kind;
+  }
+  console.error(`Building an embedding package: ${checkpointDir} does not say which kind it is: ${detected.reason}. If it is a reranker, build it with --kind reranker.`);
+  return 'embedding';
 }
+
+export const modelBuildCommand = defineCommand({
+  name: 'model build',
+  summary: 'Build a model package (ONNX graphs, tokenizer, manifest with hashes) from a checkpoint.',
+  usage: '<checkpoint-dir> --out <package-dir> [options]',
+  description:
+    'Builds a Trove model package (vision_encoder.onnx, text_decoder.onnx or rerank_decoder.onnx with\n' +
+    'their weight files, tokenizer files, manifest.json with SHA-256 hashes) from a Hugging Face\n' +
+    'Qwen3-VL-Embedding or Qwen3-VL-Reranker checkpoint folder (config.json + safetensors + tokenizer).\n' +
+    'The package appears under <package-dir> only when it is complete; an interrupted build leaves\n' +
+    'nothing behind.',
+  positionals: true,
+  options: {
+    out: { type: 'string', value: 'DIR', help: 'the folder to write the package into' },
+    kind: {
+      type: 'string',
+      value: 'KIND',
+      help: 'embedding or reranker: which decoder head to build (default: what the checkpoint is; a reranker stores lm_head.weight; when it does not say, embedding)',
+    },
+    precision: { type: 'string', value: 'P', help: 'fp32 (default, the reference); fp16 (GPU EPs); int8 or int4 (weight-only, smallest)' },
+    variant: { type: 'string', value: 'V', help: 'plain (default: standard ONNX ops) or fused (onnxruntime contrib attention/norm ops)' },
+    repo: { type: 'string', value: 'R', help: 'the hub repo id to record in the manifest' },
+    revision: { type: 'string', value: 'SHA', help: 'the hub commit to record in the manifest' },
+    overwrite: { type: 'boolean', help: 'replace <package-dir> if it holds a previous package (never anything else)' },
+  },
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new CliUsageError(`model build takes one checkpoint folder, got ${positionals.length}.`);
+    if (!values.out) throw new CliUsageError('model build needs --out <package-dir> (the folder to write the package into).');
+    const givenKind = choiceOption(values.kind, '--kind', KINDS);
+    const precision = choiceOption(values.precision, '--precision', PRECISIONS, 'fp32');
+    const variant = choiceOption(values.variant, '--variant', GRAPH_VARIANTS, 'plain');
+    const checkpointDir = path.resolve(positionals[0]!);
+    const kind = await kindToBuild(checkpointDir, givenKind);
+
+    const out = path.resolve(values.out);
+    const started = performance.now();
+    const printer = progressPrinter(process.stderr, started);
+    // Ctrl-C aborts the build, which removes its partial folder before the process exits.
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
+    try {
+      const manifest = await buildModelPackage({
+        checkpointDir,
+        outDir: out,
+        kind,
+        precision,
+        variant,
+        repo: values.repo ?? null,
+        revision: values.revision ?? null,
+        overwrite: values.overwrite === true,
+        onProgress: printer.update,
+        signal: controller.signal,
+      });
+      printer.end();
+      const bytes = manifest.files.reduce((a, f) => a + f.bytes, 0);
+      console.log(`wrote ${manifest.kind} package (${manifest.precision}, ${manifest.variant}) to ${out}: ${manifest.files.length + 1} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    } catch (error) {
+      printer.end();
+      if (controller.signal.aborted) {
+        console.error(`trove: build of ${out} cancelled; nothing was written.`);
+        return 130;
+      }
+      throw error;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
+  },
+});

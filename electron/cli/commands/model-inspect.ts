@@ -1,18 +1,8 @@
 // `trove model inspect`: what a model package holds, and (with --verify) whether its files still
 // match the hashes recorded when it was built.
-import { parseArgs } from 'node:util';
 import { CliUsageError } from '../cli-error.ts';
+import { defineCommand } from '../command-line.ts';
 import { inspectModelPackage, type PackageInspection } from '../../../native-models/package/inspect-package.ts';
-
-const HELP = `Usage: trove model inspect <package-dir> [--verify] [--json]
-
-Shows a model package's manifest (kind, precision, source checkpoint, builder, dimensions, token
-ids) and checks every listed file is present with its recorded size.
-
-  --verify   also recompute every file's SHA-256 (reads the whole package)
-  --json     print {"manifest": …, "check": …} as JSON
-
-Exits 1 when a file is missing, has another size or (with --verify) another hash.`;
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -36,28 +26,28 @@ function describe(report: PackageInspection): string {
   return lines.join('\n');
 }
 
-export async function runModelInspect(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      verify: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new CliUsageError(`model inspect takes one package folder, got ${positionals.length}. Usage: trove model inspect <package-dir> [--verify] [--json]`);
-  const report = await inspectModelPackage(positionals[0], { verify: values.verify });
-  if (values.json) {
-    const { manifest, ...check } = report;
-    console.log(JSON.stringify({ manifest, check }, null, 2));
-  } else {
-    console.log(describe(report));
-  }
-  return report.ok ? 0 : 1;
-}
+export const modelInspectCommand = defineCommand({
+  name: 'model inspect',
+  summary: "Show a model package's manifest and check its files (--verify: also their SHA-256).",
+  usage: '<package-dir> [--verify] [--json]',
+  description:
+    "Shows a model package's manifest (kind, precision, source checkpoint, builder, dimensions, token\n" +
+    'ids) and checks every listed file is present with its recorded size. Exits 1 when a file is\n' +
+    'missing, has another size or (with --verify) another hash.',
+  positionals: true,
+  options: {
+    verify: { type: 'boolean', help: "also recompute every file's SHA-256 (reads the whole package)" },
+    json: { type: 'boolean', help: 'print {"manifest": …, "check": …} as JSON' },
+  },
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new CliUsageError(`model inspect takes one package folder, got ${positionals.length}.`);
+    const report = await inspectModelPackage(positionals[0]!, { verify: values.verify === true });
+    if (values.json) {
+      const { manifest, ...check } = report;
+      console.log(JSON.stringify({ manifest, check }, null, 2));
+    } else {
+      console.log(describe(report));
+    }
+    return report.ok ? 0 : 1;
+  },
+});

@@ -1,34 +1,67 @@
 // `trove model list`: the catalog (with what this machine should run), the installed packages and
 // the task in flight, from the same `models.state` the app's settings show.
-import { parseArgs } from 'node:util';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { dispatchApiCall } from '../../contract/common/trove-api.ts';
 import type { ModelsState } from '../../contract/common/model-setup.ts';
 import { openTroveEngine } from '../../engine/app/node/trove-engine.ts';
-import { ENGINE_ARG_OPTIONS, engineOptionsFrom } from '../engine-options.ts';
+import { modelsLayout } from '../../engine/app/node/model-settings.ts';
+import { defineCommand } from '../command-line.ts';
+import { DATA_OPTION, dataDirFrom, libraryAt } from '../engine-options.ts';
 import { formatBytes } from '../../contract/common/display-units.ts';
 
-const HELP = `Usage: trove model list [--json] [--data DIR]
-
-The models Trove can download (catalog id, size, memory, precision for this machine), the one
-recommended for this machine and why, and the packages installed in the data folder (* = in use).
-Install one with 'trove model pull <id>'.`;
-
-export async function runModelList(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { data: ENGINE_ARG_OPTIONS.data, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+/**
+ * An empty stand-in data folder on the same disk as `dataDir` would be (the free space the
+ * recommendation weighs is measured there): beside its nearest existing parent, else in tmpdir.
+ */
+function standInDataDir(dataDir: string): string {
+  let parent = path.dirname(dataDir);
+  while (!existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  for (const base of [parent, tmpdir()]) {
+    try {
+      return mkdtempSync(path.join(base, '.trove-model-list-'));
+    } catch {
+      // not writable: try the next place
+    }
   }
-  const engine = await openTroveEngine(engineOptionsFrom(values, false));
-  try {
-    const state = (await dispatchApiCall(engine.handlers, 'models.state', {})) as ModelsState;
-    if (values.json) console.log(JSON.stringify(state));
-    else printModels(state);
-  } finally {
-    await engine.close();
-  }
-  return 0;
+  return mkdtempSync(path.join(tmpdir(), 'trove-model-list-'));
 }
+
+export const modelListCommand = defineCommand({
+  name: 'model list',
+  summary: 'The models Trove can download, the one recommended for this machine, and those installed.',
+  usage: '[--json] [--data DIR]',
+  description:
+    'The models Trove can download (catalog id, size, memory, precision for this machine), the one\n' +
+    'recommended for this machine and why, and the packages installed in the data folder (* = in use).\n' +
+    "Install one with 'trove model pull <id>'. Reads the data folder; never creates one.",
+  options: {
+    ...DATA_OPTION,
+    json: { type: 'boolean', help: 'print the models.state object of docs/api.md' },
+  },
+  async run({ values }) {
+    const dataDir = dataDirFrom(values);
+    // A data folder that holds no library (nor models) is not created: the catalog and the
+    // recommendation are read through an empty stand-in, removed afterwards.
+    const existing = libraryAt(dataDir) === 'library' || existsSync(modelsLayout(dataDir).root);
+    const openDir = existing ? dataDir : standInDataDir(dataDir);
+    try {
+      const engine = await openTroveEngine({ dataDir: openDir, watch: false, snapshot: true });
+      try {
+        const state = (await dispatchApiCall(engine.handlers, 'models.state', {})) as ModelsState;
+        if (values.json) console.log(JSON.stringify(state));
+        else printModels(state);
+        if (!existing && !values.json) console.log(`\nThere is no Trove library at ${dataDir} yet, so nothing is installed there.`);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      if (!existing) rmSync(openDir, { recursive: true, force: true });
+    }
+    return 0;
+  },
+});
 
 function printModels(state: ModelsState): void {
   const { hardware, recommendation } = state;
