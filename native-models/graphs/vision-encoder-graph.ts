@@ -9,13 +9,15 @@
 // projections compute in fp16, while the patch embed, the block MLPs (whose fc1 output exceeds the
 // fp16 max on the 2B, docs/qwen3-vl-model.md#numeric-precision) and the mergers compute in fp32 from fp16 storage. int8/int4
 // packages keep this tower fp32: it is small next to the decoder. The fused variant uses
-// MultiHeadAttention and FastGelu/Gelu (fused-ops.ts).
+// MultiHeadAttention and FastGelu/Gelu (fused-ops.ts); the plain variant's attention runs in blocks
+// of query rows (vision-attention.ts) so its scores never take more than a bounded amount of memory.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { parseQwen3VLConfig, type Qwen3VLVisionConfig } from '../checkpoint/qwen3vl-config.ts';
 import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
 import { fusedAttention, fusedGeluErf, fusedGeluTanh } from './fused-ops.ts';
+import { blockedVisionAttention, VISION_ATTENTION_BLOCK_BYTES } from './vision-attention.ts';
 import { PrecisionWriter, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type LinearRange } from './graph-precision.ts';
 
 export const VISION_ENCODER_FILE = 'vision_encoder.onnx';
@@ -28,6 +30,12 @@ const DEEPSTACK_TAPS = 3;
 export interface BuildVisionEncoderOptions extends GraphPrecisionOptions {
   /** Called after each checkpoint tensor is written: (tensors done, tensors in total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Plain variant: the bound on one block of attention scores (bytes, default 64 MiB), or
+   * 'unblocked' for the single [S, heads, L, L] product of earlier builds (kept as the benchmark's
+   * baseline). Tests use small bounds so that small images run in several ragged blocks.
+   */
+  attentionBlockBytes?: number | 'unblocked';
 }
 
 /** Tensors the vision graph reads, in the order it reads them (also the progress total). */
@@ -184,10 +192,12 @@ export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string,
     const cos = g.node('Unsqueeze', [ropeCos, g.constant([1], [1], 'int64')]);
     const sin = g.node('Unsqueeze', [ropeSin, g.constant([1], [1], 'int64')]);
     const qkvShape = g.constant([0, 0, 3, heads, headDim], [5], 'int64');
-    // Only the plain attention reshapes and scales itself (an unused initializer draws an ORT warning).
-    const tokenShape = fused ? '' : g.constant([0, 0, hid], [3], 'int64');
+    const blockBytes = options.attentionBlockBytes ?? VISION_ATTENTION_BLOCK_BYTES;
+    const unblocked = !fused && blockBytes === 'unblocked';
+    // Only the unblocked attention reshapes and scales itself here (an unused initializer draws an ORT warning).
+    const tokenShape = unblocked ? g.constant([0, 0, hid], [3], 'int64') : '';
     const mergedShape = g.constant([0, -1, wide], [3], 'int64');
-    const qScale = fused ? '' : g.constant([1 / Math.sqrt(headDim)], [], 'float32');
+    const qScale = unblocked ? g.constant([1 / Math.sqrt(headDim)], [], 'float32') : '';
     const pick = (index: number) => g.constant([index], [], 'int64');
 
     const deepstack: string[] = [];
@@ -201,6 +211,8 @@ export async function buildVisionEncoder(checkpoint: Checkpoint, outDir: string,
       let context: string;
       if (fused) {
         context = fusedAttention(g, { q, k, v: value, heads, kvHeads: heads, headDim, bias: null }); // [S, L, hid]
+      } else if (blockBytes !== 'unblocked') {
+        context = blockedVisionAttention(g, { q, k, v: value, heads, headDim, blockBytes }); // [S, L, hid]
       } else {
         const qHeads = g.node('Transpose', [g.node('Mul', [q, qScale])], { perm: [0, 2, 1, 3] }); // [S, heads, L, hd]
         const kHeadsT = g.node('Transpose', [k], { perm: [0, 2, 3, 1] }); // [S, heads, hd, L]

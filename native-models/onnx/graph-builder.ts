@@ -7,6 +7,10 @@
 // it synchronously as it is added; the caller's array can then be dropped. Only small tensors stay
 // in memory and are written inline (or appended at save when save's threshold is lower). `save()`
 // renames the scratch file to the final data file, so a builder saves once.
+//
+// Control flow: `subgraph(name)` gives a builder for a Loop/If body. It shares the model's value
+// namespace, reads the enclosing graphs' values by name (outer scope, as ONNX allows), and puts its
+// weights and constants into the top-level graph; pass it as a node attribute (`{ graph: body }`).
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { copyFile, open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +38,8 @@ export type AttributeValue =
   | string
   | { float: number }
   | { floats: number[] }
-  | { tensor: { dtype: TensorDType; dims: number[]; data: TensorData } };
+  | { tensor: { dtype: TensorDType; dims: number[]; data: TensorData } }
+  | { graph: GraphBuilder };
 export interface NodeOptions {
   domain?: string;
   name?: string;
@@ -158,7 +163,8 @@ interface Initializer {
 interface ValueInfo {
   name: string;
   dtype: TensorDType;
-  dims: Dim[];
+  /** null: shape left to the runtime's inference (allowed for subgraph values). */
+  dims: Dim[] | null;
 }
 
 export class GraphBuilder {
@@ -180,16 +186,35 @@ export class GraphBuilder {
   private scratchFd: number | null = null;
   private scratchBytes = 0;
   private finished = false;
+  /** The enclosing graph of a subgraph (Loop/If body); null for the model's graph. */
+  private readonly parent: GraphBuilder | null;
 
-  constructor(name: string, options: GraphBuilderOptions = {}) {
+  /** `parent` is internal: use `subgraph()` to make a body. */
+  constructor(name: string, options: GraphBuilderOptions = {}, parent: GraphBuilder | null = null) {
     this.name = name;
-    this.opset = options.opset ?? DEFAULT_OPSET;
+    this.opset = parent?.opset ?? options.opset ?? DEFAULT_OPSET;
     this.streamThreshold = options.externalThreshold ?? DEFAULT_EXTERNAL_THRESHOLD;
     this.scratchDir = options.scratchDir ?? tmpdir();
+    this.parent = parent;
+  }
+
+  /**
+   * A builder for a control-flow body (Loop, If) nested in this graph: its nodes may read any
+   * value defined so far here or further out; `weight()` and `constant()` land in the top-level
+   * graph. Declare its inputs/outputs in the order the op defines, then pass `{ graph: body }`.
+   */
+  subgraph(name: string): GraphBuilder {
+    this.checkOpen();
+    return new GraphBuilder(`${this.name}/${name}`, {}, this);
+  }
+
+  private get root(): GraphBuilder {
+    return this.parent ? this.parent.root : this;
   }
 
   /** A value name not used before in this graph. */
   fresh(prefix: string): string {
+    if (this.parent) return this.root.fresh(prefix);
     for (;;) {
       const candidate = `${prefix}_${this.counter++}`;
       if (!this.used.has(candidate)) {
@@ -199,23 +224,27 @@ export class GraphBuilder {
     }
   }
 
-  input(name: string, dtype: TensorDType, dims: Dim[]): string {
+  /** `dims` null leaves the shape unstated (subgraph values whose shape the runtime infers). */
+  input(name: string, dtype: TensorDType, dims: Dim[] | null): string {
+    if (dims === null && !this.parent) throw new Error(`graph "${this.name}": input "${name}" of the model's graph needs dims.`);
     this.define(name, `input "${name}"`);
-    this.inputs.push({ name, dtype, dims: [...dims] });
+    this.inputs.push({ name, dtype, dims: dims && [...dims] });
     return name;
   }
 
-  output(name: string, dtype: TensorDType, dims: Dim[], from?: string): void {
+  output(name: string, dtype: TensorDType, dims: Dim[] | null, from?: string): void {
+    if (dims === null && !this.parent) throw new Error(`graph "${this.name}": output "${name}" of the model's graph needs dims.`);
     if (this.outputs.some((o) => o.name === name)) throw new Error(`graph "${this.name}": output "${name}" is declared twice.`);
     if (from !== undefined) {
       this.requireDefined(from, `output "${name}"`);
       this.define(name, `output "${name}"`);
       this.nodes.push({ opType: 'Identity', input: [from], output: [name], name: `${name}_identity` });
     }
-    this.outputs.push({ name, dtype, dims: [...dims] });
+    this.outputs.push({ name, dtype, dims: dims && [...dims] });
   }
 
   weight(name: string, data: TensorData, dims: number[], dtype?: TensorDType): string {
+    if (this.parent) return this.root.weight(name, data, dims, dtype);
     this.checkOpen();
     const type = dtype ?? defaultDType(data);
     const where = `graph "${this.name}": weight "${name}"`;
@@ -231,6 +260,7 @@ export class GraphBuilder {
   }
 
   constant(data: number[] | TensorData, dims: number[], dtype: TensorDType): string {
+    if (this.parent) return this.root.constant(data, dims, dtype);
     const count = elementCount(dims);
     if (data.length !== count) throw new RangeError(`graph "${this.name}": constant has ${data.length} values for dims [${dims.join(', ')}] (${count} values).`);
     const key = count <= CONSTANT_DEDUP_ELEMENTS ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number | bigint>, String).join(',')}` : null;
@@ -261,7 +291,7 @@ export class GraphBuilder {
       outputs.push(out);
     }
     const domain = options.domain ?? '';
-    if (domain !== '') this.domains.add(domain);
+    if (domain !== '') this.root.domains.add(domain);
     this.nodes.push({
       opType,
       input: inputs,
@@ -282,13 +312,9 @@ export class GraphBuilder {
   }
 
   async save(onnxFile: string, options: { externalDataFile?: string; externalThreshold?: number } = {}): Promise<SaveResult> {
+    if (this.parent) throw new Error(`graph "${this.name}" is a subgraph: pass it to a node as { graph } and save the model's graph.`);
     this.checkOpen();
-    for (const out of this.outputs) {
-      if (!this.defined.has(out.name)) {
-        throw new Error(`graph "${this.name}": output "${out.name}" is not produced by any node, input or weight; pass \`from\` to output() or give the producing node's value.`);
-      }
-    }
-    if (this.outputs.length === 0) throw new Error(`graph "${this.name}": no outputs declared; call output() before save().`);
+    this.checkOutputs();
     const absoluteOnnx = path.resolve(onnxFile);
     const dir = path.dirname(absoluteOnnx);
     const dataFile = path.resolve(dir, options.externalDataFile ?? `${path.basename(absoluteOnnx, '.onnx')}.onnx_data`);
@@ -354,6 +380,23 @@ export class GraphBuilder {
     return { onnxFile: absoluteOnnx, dataFile: hasExternal ? dataFile : null, onnxBytes: encoded.byteLength, dataBytes: hasExternal ? this.scratchBytes : 0 };
   }
 
+  private checkOutputs(): void {
+    for (const out of this.outputs) {
+      if (!this.defined.has(out.name)) {
+        throw new Error(`graph "${this.name}": output "${out.name}" is not produced by any node, input or weight; pass \`from\` to output() or give the producing node's value.`);
+      }
+    }
+    if (this.outputs.length === 0) throw new Error(`graph "${this.name}": no outputs declared; call output() before save().`);
+  }
+
+  /** A finished subgraph as a GraphProto (it can be used once). */
+  private subgraphProto(): onnxProto.onnx.IGraphProto {
+    this.checkOpen();
+    this.checkOutputs();
+    this.finished = true;
+    return { name: this.name, node: this.nodes, input: this.inputs.map((v) => this.valueInfo(v)), output: this.outputs.map((v) => this.valueInfo(v)) };
+  }
+
   private stream(init: Initializer): void {
     const bytes = init.bytes!;
     if (this.scratchFd === null) {
@@ -380,15 +423,21 @@ export class GraphBuilder {
     if (this.finished) throw new Error(`graph "${this.name}" was already saved or discarded; build a new GraphBuilder.`);
   }
 
+  /** Whether `name` is visible here: defined in this graph or an enclosing one. */
+  private visible(name: string): boolean {
+    return this.defined.has(name) || (this.parent?.visible(name) ?? false);
+  }
+
   private define(name: string, what: string): void {
     if (name === '') throw new Error(`graph "${this.name}": ${what} needs a non-empty name.`);
-    if (this.defined.has(name)) throw new Error(`graph "${this.name}": ${what} reuses the name "${name}"; value names must be unique (use fresh()).`);
+    if (this.parent) this.root.used.add(name); // one namespace for the whole model: fresh() never hands it out
+    if (this.visible(name)) throw new Error(`graph "${this.name}": ${what} reuses the name "${name}"; value names must be unique (use fresh()).`);
     this.defined.add(name);
     this.used.add(name);
   }
 
   private requireDefined(name: string, user: string): void {
-    if (!this.defined.has(name)) {
+    if (!this.visible(name)) {
       throw new Error(`graph "${this.name}": ${user} uses "${name}", which no earlier input, weight or node defines; add its producer first (nodes must be added in topological order).`);
     }
   }
@@ -396,7 +445,11 @@ export class GraphBuilder {
   private valueInfo(v: ValueInfo): onnxProto.onnx.IValueInfoProto {
     return {
       name: v.name,
-      type: { tensorType: { elemType: ONNX_TYPE[v.dtype], shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+      type: {
+        tensorType: v.dims === null
+          ? { elemType: ONNX_TYPE[v.dtype] }
+          : { elemType: ONNX_TYPE[v.dtype], shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+      },
     };
   }
 
@@ -413,6 +466,10 @@ export class GraphBuilder {
     }
     if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
     if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: value.floats };
+    if ('graph' in value) {
+      if (value.graph.parent !== this) throw new Error(`graph "${this.name}": node "${nodeName}" attribute "${name}" must be a subgraph made by this graph's subgraph().`);
+      return { name, type: AttributeType.GRAPH, g: value.graph.subgraphProto() };
+    }
     if ('tensor' in value) {
       const { dtype, dims, data } = value.tensor;
       if (elementCount(dims) !== data.length) throw new RangeError(`graph "${this.name}": node "${nodeName}" attribute "${name}": ${data.length} values for dims [${dims.join(', ')}].`);

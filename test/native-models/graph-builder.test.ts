@@ -156,3 +156,34 @@ test('tensors of 1 MiB or more start on a page boundary; save can move kept weig
   const expected = 1 + (511 * 512) / 2 + 30_000 * 4.5;
   assert.ok(Math.abs((out.y.data as Float32Array)[0] - expected) / expected < 1e-5);
 });
+
+test('a Loop body made with subgraph() reads outer values and its constants, and runs', async () => {
+  const g = new GraphBuilder('loop-test', { scratchDir: root });
+  const x = g.input('x', 'float32', [4]);
+  const scale = g.weight('scale', Float32Array.from({ length: 2048 }, (_, i) => i), [2048]); // streamed to the data file
+  const body = g.subgraph('body');
+  const i = body.input('i', 'int64', []);
+  const cond = body.input('cond', 'bool', []);
+  const index = body.node('Unsqueeze', [i, body.constant([0], [1], 'int64')]);
+  // Row i of the output: x · scale[i] + 1 (a constant made inside the body lands in the model's graph).
+  const row = body.node('Add', [body.node('Mul', [x, body.node('Gather', [scale, index])]), body.constant([1], [], 'float32')]);
+  body.output('cond_out', 'bool', [], cond);
+  body.output('row', 'float32', null, row);
+  assert.throws(() => body.input('x', 'float32', [4]), /reuses the name "x"/, 'a body cannot shadow an outer name');
+  await assert.rejects(body.save(path.join(root, 'body.onnx')), /is a subgraph/);
+  const [rows] = g.nodeN('Loop', [g.constant([3], [], 'int64'), ''], 1, { body: { graph: body } });
+  g.output('rows', 'float32', [3, 4], rows);
+  assert.throws(() => g.node('Loop', [g.constant([1], [], 'int64'), ''], { body: { graph: body } }), /already saved or discarded/, 'a body is used once');
+  const saved = await g.save(path.join(root, 'loop.onnx'));
+  const model = onnx.ModelProto.decode(await readFile(saved.onnxFile));
+  const loop = model.graph!.node!.find((n) => n.opType === 'Loop')!;
+  assert.equal(loop.attribute![0]!.g!.initializer?.length ?? 0, 0, 'the body holds no initializers');
+  const session = await ort.InferenceSession.create(saved.onnxFile);
+  try {
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]) });
+    assert.deepEqual(out.rows!.dims, [3, 4]);
+    assert.deepEqual([...(out.rows!.data as Float32Array)], [1, 1, 1, 1, 2, 3, 4, 5, 3, 5, 7, 9]);
+  } finally {
+    await session.release();
+  }
+});

@@ -14,7 +14,7 @@ import { buildVisionEncoder } from '../../native-models/graphs/vision-encoder-gr
 import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
 import { naiveVision } from '../../native-models/reference/naive-vision.ts';
 import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
-import { isSharpened, seededImage, SHARP_SCALE, sharpCheckpoint } from './graph-variant-fixtures.ts';
+import { isSharpened, opCounts, seededImage, SHARP_SCALE, sharpCheckpoint, visionFeeds } from './graph-variant-fixtures.ts';
 
 const ATOL = 1e-4;
 const MIN_COSINE = 0.99999;
@@ -156,5 +156,46 @@ test('with sharpened attention (qkv ×4) an image and a video still match the re
     t.diagnostic(JSON.stringify(await checkAgainstReference([20, 21, 22, 23].map((seed) => seededImage(64, 96, seed)), [2, 6, 4], model)));
   } finally {
     await sharpSession.release();
+  }
+});
+
+// The plain graph computes attention in blocks of query rows (a Loop per vision block) so that a
+// 7,200-patch image never holds its [heads, L, L] scores at once. A bound of 8,640 bytes gives the
+// tiny tower (2 heads) blocks of 5 rows on the 216-patch image (44 blocks, the last one ragged) and
+// of 22 rows on the two-segment video (24 patches each: 22 + 2); the 24-patch image fits in one.
+test('attention in blocks of query rows (ragged last block) matches the reference and the single-product graph', async (t) => {
+  const blockBytes = 5 * 216 * 2 * 4;
+  const sharp = sharpCheckpoint(checkpoint);
+  const blockedGraph = await buildVisionEncoder(sharp, path.join(root, 'onnx-blocked'), { attentionBlockBytes: blockBytes });
+  const unblockedGraph = await buildVisionEncoder(sharp, path.join(root, 'onnx-unblocked'), { attentionBlockBytes: 'unblocked' });
+  const ops = await opCounts(blockedGraph.onnxFile);
+  assert.equal(ops.get('Loop'), vision.depth, 'one Loop over query blocks per vision block');
+  assert.equal(ops.get('Softmax'), undefined, 'no full-size softmax outside the loop');
+  assert.equal((await opCounts(unblockedGraph.onnxFile)).get('Loop'), undefined);
+  const blocked = await ort.InferenceSession.create(blockedGraph.onnxFile);
+  const unblocked = await ort.InferenceSession.create(unblockedGraph.onnxFile);
+  try {
+    const model = { session: blocked, weights: sharpWeights(weights) };
+    const inputs: [RgbImage[], [number, number, number]][] = [
+      [[seededImage(288, 192, 5)], [1, 12, 18]],
+      [[30, 31, 32, 33].map((seed) => seededImage(64, 96, seed)), [2, 6, 4]],
+      [[seededImage(96, 64, 6)], [1, 4, 6]],
+    ];
+    for (const [frames, grid] of inputs) {
+      t.diagnostic(`${grid.join('×')} vs reference: ${JSON.stringify(await checkAgainstReference(frames, grid, model))}`);
+      const feeds = visionFeeds(frames, vision.hidden / vision.heads);
+      const [a, b] = [await blocked.run(feeds), await unblocked.run(feeds)];
+      for (const name of ['merged_embeds', 'deepstack_embeds']) {
+        const x = a[name]!.data as Float32Array;
+        const y = b[name]!.data as Float32Array;
+        assert.equal(x.length, y.length);
+        let maxAbs = 0;
+        for (let i = 0; i < x.length; i++) maxAbs = Math.max(maxAbs, Math.abs(x[i]! - y[i]!));
+        assert.ok(maxAbs <= 1e-6, `${grid.join('×')} ${name}: blocked vs single product differ by ${maxAbs}`);
+        t.diagnostic(`${grid.join('×')} ${name}: blocked vs single product max |Δ| ${maxAbs.toExponential(2)}`);
+      }
+    }
+  } finally {
+    await Promise.all([blocked.release(), unblocked.release()]);
   }
 });

@@ -129,13 +129,21 @@ export function physicalCoreCount(): number {
   }
 }
 
+/** A graph to open, and whether its session should use memory patterns (default yes). */
+export interface GraphFile {
+  readonly file: string;
+  readonly memoryPattern?: boolean;
+}
+
 /**
  * Session options for one EP. Graph optimisation 'all' (constant folding, fusions); intra-op
  * threads = physical cores (hyper-threads slow GEMMs down); one inter-op thread since the graphs
- * are sequential; CPU memory arena and memory patterns on (the same shapes repeat within a batch);
- * errors only unless TROVE_LOG asks for more. DirectML needs memory patterns off and sequential execution.
+ * are sequential; CPU memory arena on; memory patterns on unless `memoryPattern` is false (the
+ * vision graph: its shapes change with every image, and a pattern planned for one shape took
+ * 300–550 MB more at 3,072 patches, docs/runtime.md#session-options); errors only unless TROVE_LOG
+ * asks for more. DirectML needs memory patterns off and sequential execution.
  */
-export function sessionOptions(ep: ExecutionProviderName, threads = physicalCoreCount()): ort.InferenceSession.SessionOptions {
+export function sessionOptions(ep: ExecutionProviderName, threads = physicalCoreCount(), memoryPattern = true): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
@@ -143,7 +151,7 @@ export function sessionOptions(ep: ExecutionProviderName, threads = physicalCore
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: true,
-    enableMemPattern: ep !== 'dml',
+    enableMemPattern: memoryPattern && ep !== 'dml',
     logSeverityLevel: ortLogSeverity(troveLogLevel()),
   };
 }
@@ -178,10 +186,11 @@ export interface OpenedSessions {
  * vision and decoder graphs on the same device), trying the plan in order.
  */
 export async function createSessions(
-  graphFiles: readonly string[],
+  graphs: readonly (string | GraphFile)[],
   env: ProviderEnvironment = currentEnvironment(),
   create: (file: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession> = (file, options) => ort.InferenceSession.create(file, options),
 ): Promise<OpenedSessions> {
+  const graphFiles = graphs.map((g) => (typeof g === 'string' ? { file: g } : g));
   const { tryOrder, skipped } = providerPlan(env);
   // onnxruntime reads its environment's level once, when the first session of the thread starts.
   ort.env.logLevel = troveLogLevel();
@@ -189,7 +198,7 @@ export async function createSessions(
   for (const ep of tryOrder) {
     const sessions: ort.InferenceSession[] = [];
     try {
-      for (const file of graphFiles) sessions.push(await create(file, sessionOptions(ep)));
+      for (const graph of graphFiles) sessions.push(await create(graph.file, sessionOptions(ep, undefined, graph.memoryPattern ?? true)));
       attempts.push({ ep, outcome: 'chosen', reason: '' });
       const ordered = EXECUTION_PROVIDERS.flatMap((name) => attempts.filter((a) => a.ep === name));
       return { sessions, choice: { ep, attempts: ordered, statement: describeChoice(ep, ordered, env) } };
@@ -198,7 +207,7 @@ export async function createSessions(
       attempts.push({ ep, outcome: 'failed', reason: firstLine(error) });
       if (ep === 'cpu') {
         const tried = attempts.map((a) => `${LABEL[a.ep]}: ${a.outcome === 'failed' ? `failed: ${a.reason}` : a.reason}`).join('; ');
-        throw new Error(`cannot load ${graphFiles.map((f) => path.basename(f)).join(' and ')} on any execution provider (${tried}). If CPU failed, the package is damaged or from another builder: rebuild it with 'trove model build'.`, { cause: error });
+        throw new Error(`cannot load ${graphFiles.map((f) => path.basename(f.file)).join(' and ')} on any execution provider (${tried}). If CPU failed, the package is damaged or from another builder: rebuild it with 'trove model build'.`, { cause: error });
       }
     }
   }

@@ -82,6 +82,70 @@ const int64 = (rows: readonly (readonly number[])[], dims: number[]): ort.Tensor
   return new ort.Tensor('int64', data, dims);
 };
 
+/**
+ * At most this many patches go through the vision encoder in one call. Segments (an image, or a
+ * video's temporal groups) are independent all through the tower, so a video is run a few groups
+ * at a time with the same result; its activation memory then follows one call, not the video's
+ * length (docs/model-packages.md#vision-attention-memory). An image (≤ 7,200 patches) is one call.
+ */
+export const VISION_CALL_PATCHES = 8192;
+
+/** Segment ranges [first, end) of `segments` segments of `patches` each, ≤ VISION_CALL_PATCHES per call (at least one segment). */
+export function visionCalls(segments: number, patches: number, limit = VISION_CALL_PATCHES): [number, number][] {
+  const perCall = Math.max(1, Math.floor(limit / patches));
+  const calls: [number, number][] = [];
+  for (let first = 0; first < segments; first += perCall) calls.push([first, Math.min(segments, first + perCall)]);
+  return calls;
+}
+
+/**
+ * Runs the vision encoder on all segments of one image or video, in calls of at most `limit`
+ * patches, and puts the outputs together segment-major (merged [S·T, out]; deepstack per tap).
+ */
+export async function runVisionEncoder(
+  session: ort.InferenceSession,
+  source: VisionSource,
+  tables: VisionTables,
+  headDim: number,
+  hidden: number,
+  limit = VISION_CALL_PATCHES,
+): Promise<VisionOutput> {
+  const [t, h, w] = source.gridThw;
+  const patches = h * w;
+  if (source.pixelValues.length !== t * patches * PATCH_DIM) {
+    throw new RangeError(`pixel values hold ${source.pixelValues.length} floats, grid [${source.gridThw.join(', ')}] needs ${t * patches * PATCH_DIM}`);
+  }
+  const tokens = patches / 4;
+  const rows = t * tokens;
+  const tableFeeds = {
+    pos_embed_idx: new ort.Tensor('int64', BigInt64Array.from(tables.posEmbedIdx, (v) => BigInt(v)), [4, patches]),
+    pos_embed_w: new ort.Tensor('float32', tables.posEmbedWeight, [4, patches]),
+    rope_cos: new ort.Tensor('float32', tables.ropeCos, [patches, headDim]),
+    rope_sin: new ort.Tensor('float32', tables.ropeSin, [patches, headDim]),
+  };
+  const calls = visionCalls(t, patches, limit);
+  const merged = calls.length === 1 ? null : new Float32Array(rows * hidden);
+  const deepstack = calls.length === 1 ? null : new Float32Array(3 * rows * hidden);
+  for (const [first, end] of calls) {
+    const count = end - first;
+    const outputs = await session.run({
+      pixel_values: new ort.Tensor('float32', source.pixelValues.subarray(first * patches * PATCH_DIM, end * patches * PATCH_DIM), [count, patches, PATCH_DIM]),
+      ...tableFeeds,
+    });
+    const callMerged = outputs.merged_embeds!;
+    if (callMerged.dims.join() !== [count, tokens, hidden].join()) {
+      throw new Error(`vision_encoder.onnx returned merged_embeds [${callMerged.dims.join(', ')}], expected [${count}, ${tokens}, ${hidden}]; the package does not match its manifest — rebuild it`);
+    }
+    const callDeepstack = outputs.deepstack_embeds!.data as Float32Array;
+    // [S, seg_tokens, out] row-major is already segment-major; [3, S, seg_tokens, out] likewise per tap.
+    if (merged === null || deepstack === null) return { rows, merged: callMerged.data as Float32Array, deepstack: callDeepstack };
+    const block = count * tokens * hidden;
+    merged.set(callMerged.data as Float32Array, first * tokens * hidden);
+    for (let tap = 0; tap < 3; tap++) deepstack.set(callDeepstack.subarray(tap * block, (tap + 1) * block), (tap * rows + first * tokens) * hidden);
+  }
+  return { rows, merged: merged!, deepstack: deepstack! };
+}
+
 /** Small per-grid cache: video frames and same-size images share their tables. */
 const TABLE_CACHE_SIZE = 16;
 
@@ -107,29 +171,9 @@ export class GraphRunner {
     return found;
   }
 
-  /** One vision call: all temporal segments of one image or video. */
+  /** One image or video through the vision encoder: its segments in calls of at most VISION_CALL_PATCHES patches. */
   async runVision(source: VisionSource): Promise<VisionOutput> {
-    const [t, h, w] = source.gridThw;
-    const patches = h * w;
-    if (source.pixelValues.length !== t * patches * PATCH_DIM) {
-      throw new RangeError(`pixel values hold ${source.pixelValues.length} floats, grid [${source.gridThw.join(', ')}] needs ${t * patches * PATCH_DIM}`);
-    }
-    const tables = this.tablesFor(source.gridThw);
-    const outputs = await this.visionSession.run({
-      pixel_values: new ort.Tensor('float32', source.pixelValues, [t, patches, PATCH_DIM]),
-      pos_embed_idx: new ort.Tensor('int64', BigInt64Array.from(tables.posEmbedIdx, (v) => BigInt(v)), [4, patches]),
-      pos_embed_w: new ort.Tensor('float32', tables.posEmbedWeight, [4, patches]),
-      rope_cos: new ort.Tensor('float32', tables.ropeCos, [patches, this.visionHeadDim]),
-      rope_sin: new ort.Tensor('float32', tables.ropeSin, [patches, this.visionHeadDim]),
-    });
-    const merged = outputs.merged_embeds!;
-    const deepstack = outputs.deepstack_embeds!;
-    const rows = (t * patches) / 4;
-    if (merged.dims.join() !== [t, patches / 4, this.hidden].join()) {
-      throw new Error(`vision_encoder.onnx returned merged_embeds [${merged.dims.join(', ')}], expected [${t}, ${patches / 4}, ${this.hidden}]; the package does not match its manifest — rebuild it`);
-    }
-    // [S, seg_tokens, out] row-major is already segment-major; [3, S, seg_tokens, out] likewise per tap.
-    return { rows, merged: merged.data as Float32Array, deepstack: deepstack.data as Float32Array };
+    return runVisionEncoder(this.visionSession, source, this.tablesFor(source.gridThw), this.visionHeadDim, this.hidden);
   }
 
   /**
