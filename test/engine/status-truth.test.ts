@@ -11,7 +11,10 @@ import sharp from 'sharp';
 import type { KindCounts, Status } from '../../electron/contract/common/entities.ts';
 import type { ModelsState } from '../../electron/contract/common/model-setup.ts';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
+import { modelsInUse } from '../../electron/engine/app/node/models-in-use.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
+import type { EngineModels } from '../../electron/engine/jobs/node/engine-models.ts';
+import type { Store } from '../../electron/engine/store/node/store.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 
@@ -121,6 +124,56 @@ test('counts: per folder they add up to the library, and done is indexed + faile
     assert.deepEqual(byRoot.get(b.id), { total: 3, indexed: 3, failed: 0, pending: 0 });
     assert.equal(status.indexing.state, 'idle');
     assert.deepEqual(status.indexing.files, status.files, 'the indexing view and the status count the same files');
+  } finally {
+    await engine.close();
+  }
+});
+
+test('while the semantic index of the model in use loads or is built, the answer is keyword search, and it says why', () => {
+  const embedder = { modelId: 7, name: 'E', dims: 8, precision: 'fp32', ref: { type: 'package', dir: '/elsewhere/e' }, where: 'Running on CPU.', executionProvider: 'cpu' };
+  const models = { embedder, reranker: null, target: null, notes: [] } as unknown as EngineModels;
+  const storeWith = (ann: { searchable: boolean; status: { state: string; progress: number | null } }) =>
+    ({ ann: () => ann, vectors: { models: () => [{ id: 7, name: 'E', packagePath: '/elsewhere/e' }], count: () => 10 } }) as unknown as Store;
+  const loading = modelsInUse(models, storeWith({ searchable: false, status: { state: 'loading', progress: null } }), '/data/models/packages');
+  assert.equal(loading.search, 'keyword');
+  assert.deepEqual(loading.semanticIndex, { state: 'loading', progress: null });
+  assert.match(loading.statement, /its semantic index is loading: until then search uses keywords/);
+  const building = modelsInUse(models, storeWith({ searchable: false, status: { state: 'building', progress: 0.42 } }), '/data/models/packages');
+  assert.match(building.statement, /being built \(42 %\)/);
+  const ready = modelsInUse(models, storeWith({ searchable: true, status: { state: 'ready', progress: null } }), '/data/models/packages');
+  assert.equal(ready.search, 'semantic');
+  assert.deepEqual(ready.unusedVectors, [], 'the in-use model\'s vectors are not "unused"');
+});
+
+test('a restarted engine says when its semantic index is ready, and the answer follows it', async () => {
+  const dataDir = path.join(dir, 'data-restart');
+  const first = await openTroveEngine({ dataDir, embeddingModel: embeddingPackage });
+  try {
+    await call(first, 'roots.add', { path: libraryB });
+    await first.idle();
+  } finally {
+    await first.close();
+  }
+  const engine = await openTroveEngine({ dataDir, embeddingModel: embeddingPackage });
+  const changes: string[] = [];
+  engine.on('model.changed', ({ statement }) => changes.push(statement));
+  try {
+    const atStart = await call<Status>(engine, 'status.get');
+    // Either already loaded or still loading: the answer agrees with the index either way.
+    assert.equal(atStart.model.search, atStart.ann.state === 'ready' || atStart.ann.state === 'compacting' ? 'semantic' : 'keyword');
+    const deadline = Date.now() + 60_000;
+    let now = atStart;
+    while (now.model.search !== 'semantic' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await call<Status>(engine, 'status.get');
+    }
+    assert.equal(now.model.search, 'semantic');
+    assert.deepEqual(now.model.semanticIndex, { state: now.ann.state, progress: now.ann.progress ?? null });
+    if (atStart.model.search === 'keyword') {
+      while (changes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(changes.length > 0, 'the windows were told (model.changed) when the index became ready');
+    }
+    assert.deepEqual((await call<ModelsState>(engine, 'models.state')).inUse, (await call<Status>(engine, 'status.get')).model);
   } finally {
     await engine.close();
   }

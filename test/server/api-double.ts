@@ -15,6 +15,7 @@ const NO_MODEL: Status['model'] = {
   reranker: null,
   executionProvider: null,
   search: 'keyword',
+  semanticIndex: null,
   providerDetails: null,
   unusedVectors: [],
   notes: [],

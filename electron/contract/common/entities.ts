@@ -78,8 +78,13 @@ export const modelStatus = z.object({
   reranker: z.object({ name: z.string(), precision: z.string(), origin: modelOrigin }).nullable(),
   /** Which execution provider runs the models (cpu, cuda, webgpu, …; 'remote' on a server), null without a model. */
   executionProvider: z.string().nullable(),
-  /** What a search does right now: by meaning and keywords, or keywords only (names, paths, text). */
+  /**
+   * What a search does right now: by meaning and keywords, or keywords only (names, paths, text):
+   * without an embedding model, and while the model's semantic index loads or is built.
+   */
   search: z.enum(['semantic', 'keyword']),
+  /** The semantic (ANN) index of the embedding model in use, as status.get `ann` has it; null without a model. */
+  semanticIndex: z.object({ state: z.enum(['loading', 'building', 'ready', 'compacting', 'failed']), progress: z.number().min(0).max(1).nullable() }).nullable(),
   /**
    * Technical details for a disclosure: which execution provider runs each model and why the
    * others did not (onnxruntime's words); null when no local model runs.

@@ -59,7 +59,9 @@ function ActiveModels({ inUse, models }: { inUse: ModelStatus | null; models: Mo
       ))}
       <dl className="settings-list" data-testid="models-in-use">
         <SettingsRow label="Search">
-          {inUse.search === 'semantic' ? 'By meaning and by keyword' : 'By keyword only (names, paths and text)'}
+          {inUse.search === 'semantic'
+            ? 'By meaning and by keyword'
+            : `By keyword only (names, paths and text)${inUse.embedding ? (inUse.semanticIndex?.state === 'failed' ? ': the semantic index could not be opened' : ': the semantic index is not ready yet') : ''}`}
         </SettingsRow>
         <SettingsRow label="Search model">
           {embedding ? `${embedding.name} · ${embedding.dims} dimensions · ${embedding.precision}${originWords(embedding.origin)}` : 'None yet'}

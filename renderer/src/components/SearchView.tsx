@@ -4,6 +4,8 @@ import { useEffect, useRef } from 'react';
 import { useNarrowWindow } from '../lib/narrow-window.ts';
 import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
+import type { ModelStatus } from '../../../electron/contract/common/entities.ts';
+import { formatPercent } from '../lib/format.ts';
 import { modelsInUse, taskRunning } from '../state/models.ts';
 import { EmptyState } from './EmptyState.tsx';
 import { ImageDropZone } from './ImageDropZone.tsx';
@@ -70,7 +72,20 @@ function Results() {
   );
 }
 
-/** Without a model, search is keyword-only: say so, show the download if one runs, offer the setup. */
+/** Why search is keyword-only now, in the banner's words: no model yet, or its index not ready. */
+function keywordOnlyWords(inUse: ModelStatus): { title: string; detail: string } {
+  const index = inUse.semanticIndex;
+  if (!inUse.embedding || !index) {
+    return { title: 'Keyword search only until the model is ready.', detail: 'Trove searches names, paths and text now. Semantic search starts by itself once the model is ready.' };
+  }
+  if (index.state === 'failed') {
+    return { title: 'Keyword search only: the semantic index could not be opened.', detail: 'Trove searches names, paths and text. Restarting Trove opens the index again.' };
+  }
+  const what = index.state === 'building' ? `is being built (${formatPercent(index.progress ?? 0)})` : 'is loading';
+  return { title: `Keyword search only while the semantic index ${what}.`, detail: 'Trove searches names, paths and text now. Semantic search starts by itself once the index is ready.' };
+}
+
+/** Search is keyword-only (no model yet, or its index not ready): say so, show the download if one runs, offer the setup. */
 function ModelNotice() {
   const controller = useController();
   const status = useAppState((s) => current(s.status));
@@ -78,13 +93,12 @@ function ModelNotice() {
   const inUse = modelsInUse(models, status);
   if (!inUse || inUse.search === 'semantic') return null;
   const task = models?.task ?? null;
+  const words = keywordOnlyWords(inUse);
   return (
     <div className="banner banner--info model-notice" role="status" data-testid="keyword-only-notice">
       <div className="banner__text">
-        <strong>Keyword search only until the model is ready.</strong>
-        <span className="banner__detail">
-          Trove searches names, paths and text now. Semantic search starts by itself once the model is ready.
-        </span>
+        <strong>{words.title}</strong>
+        <span className="banner__detail">{words.detail}</span>
         {taskRunning(task) && (
           <span className="model-notice__task" data-testid="notice-task">
             <span>
@@ -95,7 +109,7 @@ function ModelNotice() {
         )}
         {task?.phase === 'failed' && <span className="banner__detail">Setting up the model failed: {task.error}</span>}
       </div>
-      {models && !taskRunning(task) && (
+      {models && !inUse.embedding && !taskRunning(task) && (
         <button type="button" className="button button--small" onClick={() => controller.showAndFocus('settings', 'model-setup')}>
           <Icon name="download" /> Set up the search model
         </button>

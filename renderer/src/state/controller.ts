@@ -126,6 +126,8 @@ export function createController(
     const before = current(store.getState().models);
     dispatch({ type: 'models/ready', models });
     if (before && modelsKey(before) !== modelsKey(models)) void refreshStatus();
+    // "Semantic search starts by itself": a search on screen is asked again when search can do more (or less).
+    if (before && before.inUse.search !== models.inUse.search && hasQuery(store.getState().query)) void runSearch();
   }
 
   /** Runs a models.* call; returns the error message for a form to show, or null. */

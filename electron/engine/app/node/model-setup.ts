@@ -139,6 +139,25 @@ export class ModelSetup {
     return modelsInUse(this.options.models, this.options.store, this.layout.packages);
   }
 
+  /**
+   * The answer above changes when the in-use model's semantic index, loading or being built in
+   * the background, can search (or fails): tell the windows then, as for any change of model.
+   */
+  watchSemanticIndex(): void {
+    const embedder = this.options.models.embedder;
+    if (!embedder) return;
+    const ann = this.options.store.ann(embedder.modelId);
+    if (ann.searchable) return;
+    void ann
+      .whenReady()
+      .catch(() => undefined)
+      .then(() => {
+        if (this.closed || this.options.models.embedder !== embedder) return;
+        this.options.onModelChanged(this.inUse().statement);
+        this.events.request();
+      });
+  }
+
   async state(): Promise<ModelsState> {
     // What changes synchronously is read before the first await, so `asOf` (taken here too) is
     // true of it: of two states, the later asOf is never the staler one (see ModelsState.asOf).
@@ -487,6 +506,7 @@ export class ModelSetup {
   private modelChanged(): void {
     this.options.onModelChanged(this.inUse().statement);
     this.events.request();
+    this.watchSemanticIndex();
   }
 
   // —— state pieces ——

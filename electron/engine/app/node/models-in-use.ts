@@ -34,6 +34,12 @@ export function runsOnWords(executionProvider: string): string {
   }
 }
 
+function indexWords(index: { state: string; progress: number | null }): string {
+  if (index.state === 'building') return `its semantic index is being built (${Math.round((index.progress ?? 0) * 100)} %)`;
+  if (index.state === 'failed') return 'its semantic index could not be opened (restarting Trove opens it again)';
+  return 'its semantic index is loading';
+}
+
 export function modelsInUse(models: EngineModels, store: Store, packagesDir: string): ModelStatus {
   const embedder = models.embedder;
   const reranker = models.reranker;
@@ -46,11 +52,17 @@ export function modelsInUse(models: EngineModels, store: Store, packagesDir: str
     .filter((m) => m.vectors > 0);
 
   const embedding = embedder ? { name: embedder.name, dims: embedder.dims, precision: embedder.precision, origin: originOf(embedder.ref, packagesDir) } : null;
+  // Search by meaning needs the model's semantic index too, which loads (or is built) in the
+  // background after a start: until it can answer, search runs on keywords (search-service.ts).
+  const ann = embedder ? store.ann(embedder.modelId) : null;
+  const semanticIndex = ann ? { state: ann.status.state, progress: ann.status.progress } : null;
+  const semantic = ann !== null && ann.searchable;
   const rerank = reranker ? { name: reranker.name, precision: reranker.precision, origin: originOf(reranker.ref, packagesDir) } : null;
   const executionProvider = embedder?.executionProvider ?? reranker?.executionProvider ?? null;
 
   const parts: string[] = [];
-  if (embedding) parts.push(`Embedding with ${embedding.name} (${embedding.dims} dimensions, ${embedding.precision})${fromWords(embedding.origin)}: search finds files by meaning and by keyword.`);
+  if (embedding && semantic) parts.push(`Embedding with ${embedding.name} (${embedding.dims} dimensions, ${embedding.precision})${fromWords(embedding.origin)}: search finds files by meaning and by keyword.`);
+  else if (embedding) parts.push(`Embedding with ${embedding.name} (${embedding.dims} dimensions, ${embedding.precision})${fromWords(embedding.origin)}; ${indexWords(semanticIndex!)}: until then search uses keywords (names, paths and text).`);
   else parts.push('No embedding model in use: keyword search only (names, paths and text); search by meaning starts once a model is set up.');
   if (target) parts.push(`Switching to ${target.name}: the library is re-embedded in the background and search uses the current model until it finishes.`);
   for (const unused of unusedVectors) {
@@ -73,7 +85,8 @@ export function modelsInUse(models: EngineModels, store: Store, packagesDir: str
     embedding,
     reranker: rerank,
     executionProvider,
-    search: embedding ? 'semantic' : 'keyword',
+    search: semantic ? 'semantic' : 'keyword',
+    semanticIndex,
     providerDetails: details.length === 0 ? null : [...new Set(details)].join(' '),
     unusedVectors,
     notes: [...models.notes],

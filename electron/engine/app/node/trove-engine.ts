@@ -176,6 +176,7 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     sync.startAll();
     indexer.wake();
     await setup.resume();
+    setup.watchSemanticIndex();
   }
 
   return {
