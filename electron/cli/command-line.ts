@@ -58,6 +58,8 @@ export interface Command {
   readonly usage: string;
   help(): string;
   main(argv: readonly string[]): Promise<number>;
+  /** Parses `argv` as main would, without running anything; throws the usage error main would print. */
+  check(argv: readonly string[]): void;
 }
 
 /** Options every command takes. */
@@ -167,6 +169,9 @@ export function defineCommand<Os extends OptionSpecs>(definition: CommandDefinit
       const parsed = parseCommandLine(argv, { ...definition.options, ...COMMON_OPTIONS }, definition.positionals ?? false);
       if (parsed.values.verbose) enableVerboseLogging();
       return definition.run(parsed as unknown as ParsedCommandLine<Os>);
+    },
+    check(argv) {
+      if (!asksForHelp(argv)) parseCommandLine(argv, { ...definition.options, ...COMMON_OPTIONS }, definition.positionals ?? false);
     },
   };
 }

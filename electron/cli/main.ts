@@ -120,6 +120,18 @@ function report(error: unknown, command: Command | null): number {
   return 1;
 }
 
+/**
+ * Which command `argv` runs, checked as `main` would check it (the command word and its options),
+ * without running it: for tests that hold the docs to the real command line.
+ */
+export function checkCommandLine(argv: readonly string[]): string {
+  const words = argv[0] === '--verbose' ? argv.slice(1) : argv;
+  const found = findCommand(words);
+  if (found.command === null) throw new CliUsageError(`'trove ${found.group}' needs a command.`);
+  found.command.check(found.rest);
+  return found.command.name;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let command: Command | null = null;
   try {
