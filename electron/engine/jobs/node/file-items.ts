@@ -3,9 +3,11 @@
 // documents → one item per token chunk; PDFs → one image item per page with its text layer;
 // videos → one item per moment plus the whole video.
 import type { FileKind } from '../../../contract/common/entities.ts';
-import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
+import type { ChunkTokenizer, ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
+import { loadQwenTokenizer } from '../../models/node/qwen-tokenizer.ts';
 import { textChunkFile } from '../../extract/node/text-items.ts';
-import { extractText } from '../../extract/node/text-extract.ts';
+import { formatBytes } from '../../../contract/common/display-units.ts';
+import { encodedLength, extractText } from '../../extract/node/text-extract.ts';
 import { openPdfPages, preparePdfFile } from '../../extract/node/pdf-extract.ts';
 import { prepareDocumentFile } from '../../extract/node/document-extract.ts';
 import { prepareImageFile } from '../../extract/node/photo-metadata.ts';
@@ -23,6 +25,12 @@ export const CHARACTER_ESTIMATE_TOKENIZER: ChunkTokenizer = {
   encodeText: (text) => new Array<number>(Math.ceil(text.length / 4)).fill(0),
 };
 
+/** The tokenizer itself, or loaded from its reference (a model's tokenizer once per folder, cached). */
+export function chunkTokenizerOf(tokenizer: ChunkTokenizer | ChunkTokenizerRef): Promise<ChunkTokenizer> {
+  if ('encodeText' in tokenizer) return Promise.resolve(tokenizer);
+  return tokenizer.kind === 'model' ? loadQwenTokenizer(tokenizer.dir) : Promise.resolve(CHARACTER_ESTIMATE_TOKENIZER);
+}
+
 type FileRef = { readonly path: string; readonly kind: FileKind; readonly mtimeMs: number };
 
 export interface PrepareFileOptions {
@@ -35,6 +43,8 @@ export interface PrepareFileOptions {
    * (nothing to embed them with). Default 'embed'.
    */
   readonly deferred?: 'defer' | 'embed' | 'display';
+  /** Most text chunks of a text file or document (default DEFAULT_MAX_TEXT_CHUNKS); the rest is left out with a note. */
+  readonly maxTextChunks?: number;
 }
 
 /** Kinds whose items may be deferred: their staged items are resumed without extracting the file again. */
@@ -48,15 +58,19 @@ export function openDeferredItems(file: FileRef, options: { signal?: AbortSignal
   return Promise.reject(new Error(`${file.kind} files have no deferred items ('${file.path}')`));
 }
 
-export async function prepareFile(file: FileRef, tokenizer: ChunkTokenizer, options: PrepareFileOptions = {}): Promise<PreparedFile> {
+export async function prepareFile(file: FileRef, tokenizerOrRef: ChunkTokenizer | ChunkTokenizerRef, options: PrepareFileOptions = {}): Promise<PreparedFile> {
   const { signal } = options;
   const date = file.mtimeMs;
   switch (file.kind) {
     case 'image':
       return prepareImageFile(file);
     case 'text': {
+      const tokenizer = await chunkTokenizerOf(tokenizerOrRef);
       const extracted = await extractText(file.path);
-      return textChunkFile(extracted.text, tokenizer, date, { encoding: extracted.encoding, note: extracted.note });
+      const limits = { maxChunks: options.maxTextChunks };
+      return textChunkFile(extracted.text, tokenizer, date, { encoding: extracted.encoding, note: extracted.note }, limits, (chars) => {
+        return `Only the first ${formatBytes(encodedLength(extracted.text, chars, extracted.encoding))} of ${formatBytes(extracted.totalBytes)} is indexed`;
+      });
     }
     case 'pdf': {
       const prepared = await preparePdfFile(file, { signal });
@@ -64,7 +78,7 @@ export async function prepareFile(file: FileRef, tokenizer: ChunkTokenizer, opti
       return mode === 'defer' ? prepared : completeDeferredItems(prepared, () => openDeferredItems(file, { signal }), { embed: mode === 'embed', signal });
     }
     case 'document':
-      return prepareDocumentFile(file, tokenizer);
+      return prepareDocumentFile(file, await chunkTokenizerOf(tokenizerOrRef), { maxChunks: options.maxTextChunks });
     case 'video':
       return prepareVideoFile(file, { signal });
   }
