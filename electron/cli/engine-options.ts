@@ -62,7 +62,7 @@ const optionFor = (kind: PackageKind) => (kind === 'embedding' ? '--model' : '--
  * Refuses a package argument that cannot work, before anything is opened: usage errors (exit 2)
  * for a path that is not a package of `kind`, failures (exit 1) for a package that is damaged.
  */
-export async function checkPackageArgument(choice: ChosenPackage, kind: PackageKind): Promise<void> {
+export async function checkPackageArgument(choice: ChosenPackage, kind: PackageKind, where: { otherOption?: boolean } = { otherOption: true }): Promise<void> {
   const { dir, from } = choice;
   const label = `${from} ${dir}`;
   const build = `trove model build CHECKPOINT --out PKG${kind === 'reranker' ? ' --kind reranker' : ''}`;
@@ -88,7 +88,8 @@ export async function checkPackageArgument(choice: ChosenPackage, kind: PackageK
   }
   if ((declaredKind === 'embedding' || declaredKind === 'reranker') && declaredKind !== kind) {
     const other = declaredKind as PackageKind;
-    throw new CliUsageError(`${label}: ${article(other)} package, but ${from} takes ${article(kind)} package. Give it with ${optionFor(other)} instead.`);
+    const fix = where.otherOption ? `Give it with ${optionFor(other)} instead.` : `Build ${article(kind)} package with '${build}'.`;
+    throw new CliUsageError(`${label}: ${article(other)} package, but ${from} takes ${article(kind)} package. ${fix}`);
   }
   try {
     await openModelPackage(dir, kind);

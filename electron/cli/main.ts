@@ -111,7 +111,9 @@ function report(error: unknown, command: Command | null): number {
   }
   if (error instanceof CliUsageError) {
     const usage = command ? `Usage: trove ${command.name} ${command.usage}   ('trove ${command.name} --help' for all options)` : "Run 'trove --help' for the commands.";
-    console.error(`trove${command ? ` ${command.name}` : ''}: ${error.message}\n${usage}`);
+    // "trove index: index needs …" reads better without the repeated command name.
+    const message = command && error.message.startsWith(`${command.name} `) ? error.message.slice(command.name.length + 1) : error.message;
+    console.error(`trove${command ? ` ${command.name}` : ''}: ${message}\n${usage}`);
     return 2;
   }
   const message = error instanceof Error ? error.message : String(error);

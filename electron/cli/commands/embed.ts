@@ -46,7 +46,7 @@ export const embedCommand = defineCommand({
     if (!values['inputs-only'] && !existsSync(path.join(path.resolve(values.model), 'manifest.json'))) {
       throw new CliUsageError(`${values.model} is not a model package (no manifest.json): build one with 'trove model build <checkpoint-dir> --out <package-dir>', or add --inputs-only to see the preprocessing only.`);
     }
-    if (!values['inputs-only']) await checkPackageArgument({ dir: path.resolve(values.model), from: modelFrom }, 'embedding');
+    if (!values['inputs-only']) await checkPackageArgument({ dir: path.resolve(values.model), from: modelFrom }, 'embedding', { otherOption: false });
     const tokenizer = await loadQwenTokenizer(path.resolve(values.model));
     const input: EmbedInput = { texts: values.text ?? [], images: (values.image ?? []).map((p) => path.resolve(p)), videos: (values.video ?? []).map((p) => path.resolve(p)) };
     const prepared = await prepareEmbedBatch(tokenizer, [input], { instruction: values.instruction, fastImages: values['fast-images'] });

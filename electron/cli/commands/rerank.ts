@@ -75,7 +75,7 @@ export const rerankCommand = defineCommand({
     const documents = documentsFromTokens(occurrences);
     if (documents.length === 0) throw new CliUsageError('rerank needs at least one document: --doc-text, --doc-image or --doc-video (each starts a new document).');
 
-    await checkPackageArgument({ dir: path.resolve(values.model), from: modelFrom }, 'reranker');
+    await checkPackageArgument({ dir: path.resolve(values.model), from: modelFrom }, 'reranker', { otherOption: false });
     const client = await ModelClient.start({ rerankerPackage: path.resolve(values.model), fastImages: values['fast-images'] });
     try {
       const scores = await client.rerank(query, documents, { instruction: values.instruction });
