@@ -31,10 +31,10 @@ export interface AnnParams {
 }
 
 /**
- * Chosen by bench/ann.ts and bench/ann-million.ts (numbers in docs/store.md): prefix 256 keeps the
- * index at ~1.2 KB per vector (≤ 1.5 GB at 1M items, RAM and disk), and rescoring K' = 200
- * candidates against the full int8 vectors recovers what the shorter prefix loses. The prefix is
- * clamped to the model's dimension for smaller models.
+ * Chosen by bench/ann.ts, bench/ann-corpus.ts and bench/store-million.ts (numbers in
+ * docs/store.md): prefix 256 keeps the index at ~1.2 KB per vector (≤ 1.5 GB at 1M items, RAM and
+ * disk), and rescoring K' = 200 candidates against the full int8 vectors recovers what the shorter
+ * prefix loses. The prefix is clamped to the model's dimension for smaller models.
  */
 export const DEFAULT_ANN_PARAMS: AnnParams = { prefix: 256, m: 16, efConstruction: 128, ef: 256 };
 

@@ -63,10 +63,11 @@ const BM25_WEIGHTS = '10.0, 2.0, 1.0';
  * Turns what the user typed into a safe FTS5 query: every word quoted (so `AND`, `-`, `:`, `"`
  * are plain text) and prefix-matched, all words required. Returns null when nothing is left.
  */
-export function toFtsQuery(text: string): string | null {
+export function toFtsQuery(text: string, opts: { prefix?: boolean } = {}): string | null {
   const words = text.normalize('NFC').match(/[\p{L}\p{N}]+/gu);
   if (!words || words.length === 0) return null;
-  return words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' ');
+  const star = opts.prefix === false ? '' : '*';
+  return words.map((w) => `"${w.replaceAll('"', '""')}"${star}`).join(' ');
 }
 
 interface SummaryRow {
@@ -222,8 +223,16 @@ export class ItemsRepo {
          ORDER BY rank LIMIT ?`,
       )
       .all(query, ...f.params, KEYWORD_RANK_LIMIT, opts.limit ?? 100);
+    // A prefix query ("word"*) merges the doclists of every term with that prefix each time it
+    // runs (a million entries for a word in every path), so a snippet per row asks for the words
+    // as typed first, and the prefix only for a row that matched through a longer word.
     const snippet = this.db.prepare(`SELECT snippet(items_fts, -1, ?, ?, '…', 16) FROM items_fts WHERE items_fts MATCH ? AND rowid = ?`).pluck();
-    return ranked.map((r) => ({ itemId: r.item_id, bm25: r.rank, snippet: snippet.get(open, close, query, r.item_id) as string }));
+    const exact = toFtsQuery(text, { prefix: false })!;
+    return ranked.map((r) => ({
+      itemId: r.item_id,
+      bm25: r.rank,
+      snippet: ((snippet.get(open, close, exact, r.item_id) as string | undefined) ?? snippet.get(open, close, query, r.item_id)) as string,
+    }));
   }
 
   /**
