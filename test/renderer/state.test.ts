@@ -9,7 +9,7 @@ import type { ModelsState } from '../../electron/contract/common/model-setup.ts'
 import { current, emptyQuery, hasQuery, initialState, reduce, welcomeStage, type AppState } from '../../renderer/src/state/app-state.ts';
 import { hardwareDetails, hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
 import { doneFraction, filesIndexedText } from '../../renderer/src/lib/library-counts.ts';
-import { hasSearchModel, modelsInUse } from '../../renderer/src/state/models.ts';
+import { hasSearchModel, modelStepNeeded, modelsInUse } from '../../renderer/src/state/models.ts';
 import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage, NO_MODEL } from './fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
 import { highlightRuns, queryTerms } from '../../renderer/src/lib/highlight.ts';
@@ -284,6 +284,10 @@ test('which model is in use comes from models.state when there is one (kept live
   const stale = statusWith(NO_MODEL);
   assert.equal(modelsInUse(freshModels({ inUse }), stale), inUse);
   assert.equal(hasSearchModel(freshModels({ inUse }), stale), true, 'an answer about the model newer than status.get wins');
+  // A model whose semantic index is still loading is a model in use: no model step is owed for it.
+  const loading: Status['model'] = { ...inUse, search: 'keyword', semanticIndex: { state: 'loading', progress: null } };
+  assert.equal(hasSearchModel(freshModels({ inUse: loading }), stale), true);
+  assert.equal(modelStepNeeded(freshModels({ inUse: loading }), stale), false);
   assert.equal(modelsInUse(null, statusWith(inUse)), inUse);
   assert.equal(modelsInUse(null, null), null);
 });

@@ -47,9 +47,12 @@ export function modelsInUse(models: ModelsState | null, status: Status | null): 
   return models?.inUse ?? status?.model ?? null;
 }
 
-/** Semantic search has what it needs: an embedding model is in use (a package anywhere, or a server). */
+/**
+ * An embedding model is in use (a package anywhere, or a server), whether or not its semantic index
+ * has loaded yet: the first-run model step is not owed (what search does now is `search`).
+ */
 export function hasSearchModel(models: ModelsState | null, status: Status | null): boolean {
-  return modelsInUse(models, status)?.search === 'semantic';
+  return modelsInUse(models, status)?.embedding != null;
 }
 
 /** The first-run model step is owed: no model, and the user has not said "not now". */
