@@ -22,7 +22,7 @@ import sharp from 'sharp';
 import { startFakeHub } from '../support/fake-hub-server.ts';
 import { makeTinyCatalog } from '../support/tiny-catalog.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
-import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, launchChromium, newWatchedPage as watchedPage, resultNames, shoot, startServe as startTroveServe, waitUntil, type Serve } from './serve-harness.ts';
+import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, killAllServes, launchChromium, newWatchedPage as watchedPage, resultNames, shoot, startServe as startTroveServe, waitUntil, type Serve } from './serve-harness.ts';
 
 /** The library's images: distinct colours and shapes, so the tiny model tells them apart. */
 const IMAGES = [
@@ -86,7 +86,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   // Normally stopped (and checked) by the test; this covers a failure halfway.
-  await serve?.kill();
+  await killAllServes();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -167,6 +167,9 @@ test('a new user gets the recommended model from the hub in the welcome flow, se
     await input.waitFor();
     const notice = page.getByTestId('keyword-only-notice');
     await notice.waitFor();
+    // The notes are read by then (names and text need no model); an open search is not re-run
+    // when files arrive, so on a loaded machine the query waits for them.
+    await page.getByTestId('sidebar-counts').filter({ hasText: `${FILE_COUNT} of ${FILE_COUNT} files indexed` }).waitFor({ timeout: 60_000 });
     await input.fill('termites');
     await waitUntil(
       async () => (await resultNames(page))[0] === 'aardvark-facts.md',

@@ -20,7 +20,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 import { FAILED_COUNT, FILE_COUNT, FILES, makeMixedLibrary } from './mixed-library.ts';
-import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, launchChromium, newWatchedPage, resultNames, shoot, startServe, UPDATE_DOCS, waitUntil, type Serve } from './serve-harness.ts';
+import { ARTIFACTS, ensureRendererBuilt, imagesLoaded, killAllServes, launchChromium, newWatchedPage, resultNames, shoot, startServe, UPDATE_DOCS, waitUntil, type Serve } from './serve-harness.ts';
 
 /** Execution-provider and runtime words that must not reach a person outside the details. */
 const JARGON = /\b(CUDA|WebGPU|DirectML|Core ?ML|onnxruntime|ONNX|Vulkan|Dawn|execution provider|EP)\b/;
@@ -45,7 +45,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await serve?.kill();
+  await killAllServes();
   if (work && !UPDATE_DOCS) await rm(work, { recursive: true, force: true });
 });
 
