@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       for (const [i, graph] of GRAPHS.entries()) {
         let m: Measured;
         try {
-          const { stdout } = await run(process.execPath, ['--import', 'tsx', self, '--child', files[i]!, graph.runtime, String(c.t), String(c.h), String(c.w), String(reps)], { maxBuffer: 1 << 24 });
+          const { stdout } = await run(process.execPath, [...(self.endsWith('.ts') ? ['--import', 'tsx', self] : [self]), '--child', files[i]!, graph.runtime, String(c.t), String(c.h), String(c.w), String(reps)], { maxBuffer: 1 << 24 });
           m = JSON.parse(stdout.trim().split('\n').at(-1)!) as Measured;
         } catch (error) {
           m = { loadRssMiB: NaN, peakAboveMiB: NaN, seconds: NaN, error: String(error instanceof Error ? error.message : error).split('\n')[0]!.slice(0, 160) };

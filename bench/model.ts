@@ -9,23 +9,23 @@
 // TROVE_EP=cuda|webgpu|dml|coreml picks the onnxruntime-node EP (default cpu); see
 // docs/model-precision.md for running it on a GPU machine. BENCH_MODEL_QUICK=1 skips the mid-size one.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { GraphVariant, Precision } from '../electron/engine/models/common/model-manifest.ts';
-import { parseQwen3VLConfig } from '../native-models/checkpoint/qwen3vl-config.ts';
-import { qwen3VLParameterShapes } from '../native-models/checkpoint/qwen3vl-parameters.ts';
 import { openCheckpoint } from '../native-models/checkpoint/safetensors-reader.ts';
-import { createSafetensorsStream } from '../native-models/checkpoint/safetensors-writer.ts';
 import { buildTextDecoder } from '../native-models/graphs/text-decoder-graph.ts';
 import { buildVisionEncoder } from '../native-models/graphs/vision-encoder-graph.ts';
 import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
 import { copyQwenTokenizer, midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
+import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
 
 const run = promisify(execFile);
+/** How to start this file again as a child: from source with tsx, or as bench/device-run.sh's bundle. */
+const selfArgs = (self: string) => (self.endsWith('.ts') ? ['--import', 'tsx', self] : [self]);
 const PRECISIONS: Precision[] = ['fp32', 'fp16', 'int8', 'int4'];
 const VARIANTS: GraphVariant[] = ['plain', 'fused'];
 const BATCHES = [1, 4, 16];
@@ -58,23 +58,7 @@ function midSizeBenchConfig(): Record<string, unknown> {
 }
 
 async function writeMidSizeCheckpoint(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const configJson = midSizeBenchConfig();
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify(configJson, null, 2));
-  const parameters = qwen3VLParameterShapes(parseQwen3VLConfig(configJson, 'mid-size bench config'));
-  const stream = await createSafetensorsStream(path.join(dir, 'model.safetensors'), parameters.map((p) => ({ name: p.name, dtype: 'F32' as const, shape: p.shape })), { format: 'pt' });
-  let state = 12345;
-  for (const p of parameters) {
-    const values = new Float32Array(p.shape.reduce((a, b) => a * b, 1));
-    // Uniform with std 0.1 (the tiny checkpoint's spread), norm weights around 1.
-    const isNorm = p.name.endsWith('norm.weight') || p.name.includes('layernorm');
-    for (let i = 0; i < values.length; i++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      values[i] = (isNorm ? 1 : 0) + (state / 2 ** 32 - 0.5) * 0.35;
-    }
-    await stream.append(p.name, values);
-  }
-  await stream.finish();
+  await writeRandomCheckpoint(dir, midSizeBenchConfig());
   await copyQwenTokenizer(dir);
   return dir;
 }
@@ -141,7 +125,7 @@ async function measure(label: string, checkpointDir: string, root: string, hidde
         const row: Row = { checkpoint: label, precision, variant, buildSeconds: NaN, buildRssMiB: NaN, packageMiB: NaN, loadMs: NaN, throughput: BATCHES.map(() => 0) };
         rows.push(row);
         try {
-          const { stdout } = await run(process.execPath, ['--import', 'tsx', self, '--build-child', checkpointDir, out, precision, variant], { maxBuffer: 1 << 24 });
+          const { stdout } = await run(process.execPath, [...selfArgs(self), '--build-child', checkpointDir, out, precision, variant], { maxBuffer: 1 << 24 });
           const built = JSON.parse(stdout.trim().split('\n').at(-1)!) as { seconds: number; maxRssKiB: number };
           row.buildSeconds = built.seconds;
           row.buildRssMiB = built.maxRssKiB / 1024;

@@ -6,8 +6,8 @@
 //   activations, the mergers) only the storage is fp16 and the weight is Cast to fp32 (an
 //   initializer Cast that onnxruntime folds at load). Norms, softmax, rotary and the residual
 //   stream stay fp32 in every precision: activations between layers are always fp32;
-// - int8 / int4: com.microsoft MatMulNBits over weights quantised here (weight-quantization.ts),
-//   activations fp32.
+// - int8 / int4: com.microsoft MatMulNBits over weights quantised here (weight-quantization.ts), at
+//   the accuracy level and block size of NBitsSettings.
 import type { GraphVariant, Precision } from '../../electron/engine/models/common/model-manifest.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { float32ToF16Bits } from '../checkpoint/half-float.ts';
@@ -20,19 +20,41 @@ export const ONNX_FLOAT = 1;
 export const ONNX_FLOAT16 = 10;
 const MS_DOMAIN = 'com.microsoft';
 
+/** How int8/int4 packages run their quantised linears (com.microsoft MatMulNBits). */
+export interface NBitsSettings {
+  /**
+   * The kernel's compute type: 0 (unset) / 1 fp32 keep activations fp32; 4 quantises each
+   * activation block to int8 and uses integer dot products (docs/model-precision.md#int8-and-int4-on-cpu).
+   */
+  readonly accuracyLevel: 0 | 1 | 2 | 3 | 4;
+  /** Weights per quantisation block along K (a power of two ≥ 16). */
+  readonly blockSize: number;
+}
+
 /** Options both graph builders accept; defaults give the fp32 plain-op reference graph. */
 export interface GraphPrecisionOptions {
   readonly precision?: Precision;
   readonly variant?: GraphVariant;
+  /** int8/int4 only; default NBITS_DEFAULTS (measuring other settings: bench/model-quantized.ts). */
+  readonly nbits?: Partial<NBitsSettings>;
 }
 
 /** Block size of MatMulNBits: 32 keeps int4 error low (4.5 bits + zero point per weight) at a small size cost over 128. */
 export const NBITS_BLOCK_SIZE = 32;
 /**
- * MatMulNBits accuracy_level 0: activations stay fp32 inside the kernel, so the only error is the
- * weights' (level 4 quantises activations to int8 too, faster on CPU but a second error source).
+ * MatMulNBits accuracy_level, chosen by measurement (docs/model-precision.md#int8-and-int4-on-cpu).
  */
 export const NBITS_ACCURACY_LEVEL = 0;
+
+export const NBITS_DEFAULTS: NBitsSettings = { accuracyLevel: NBITS_ACCURACY_LEVEL, blockSize: NBITS_BLOCK_SIZE };
+
+export function resolveNBits(options: GraphPrecisionOptions): NBitsSettings {
+  const settings = { ...NBITS_DEFAULTS, ...options.nbits };
+  if (![0, 1, 2, 3, 4].includes(settings.accuracyLevel)) throw new Error(`MatMulNBits accuracy level must be 0–4, got ${JSON.stringify(settings.accuracyLevel)}`);
+  const b = settings.blockSize;
+  if (!Number.isInteger(b) || b < 16 || (b & (b - 1)) !== 0) throw new Error(`MatMulNBits block size must be a power of two ≥ 16, got ${JSON.stringify(b)}`);
+  return settings;
+}
 
 /**
  * Whether a linear layer may compute in fp16 (`'fp16-ok'`) or must compute in fp32 whatever the
@@ -64,6 +86,7 @@ export class PrecisionWriter {
     readonly precision: Precision,
     /** Precision of weights this writer may quantise: the vision tower keeps fp32 in int8/int4 packages. */
     private readonly quantize: boolean,
+    private readonly nbits: NBitsSettings = NBITS_DEFAULTS,
   ) {}
 
   /**
@@ -78,14 +101,15 @@ export class PrecisionWriter {
     if ((this.precision === 'int8' || this.precision === 'int4') && this.quantize) {
       const bits: QuantBits = this.precision === 'int8' ? 8 : 4;
       // int8 is symmetric (256 levels leave little to gain from a zero point); int4 takes a zero point per block.
-      const q = quantizeBlockwise(weight, outFeatures, inFeatures, { bits, blockSize: NBITS_BLOCK_SIZE, symmetric: bits === 8 });
+      const { accuracyLevel, blockSize } = this.nbits;
+      const q = quantizeBlockwise(weight, outFeatures, inFeatures, { bits, blockSize, symmetric: bits === 8 });
       const inputs = [
         x,
         g.weight(`${name}.q${bits}`, q.packed, [q.n, q.blocksPerRow, q.blobSize], 'uint8'),
         g.weight(`${name}.scales`, q.scales, [q.n * q.blocksPerRow]),
       ];
       if (q.zeroPoints) inputs.push(g.weight(`${name}.zero_points`, q.zeroPoints, [q.zeroPoints.length], 'uint8'));
-      return g.node('MatMulNBits', inputs, { K: inFeatures, N: outFeatures, bits, block_size: NBITS_BLOCK_SIZE, accuracy_level: NBITS_ACCURACY_LEVEL }, { domain: MS_DOMAIN });
+      return g.node('MatMulNBits', inputs, { K: inFeatures, N: outFeatures, bits, block_size: blockSize, accuracy_level: accuracyLevel }, { domain: MS_DOMAIN });
     }
     const transposed = transposeLinear(weight, outFeatures, inFeatures);
     if (this.precision !== 'fp16') return g.node('MatMul', [x, g.weight(name, transposed, [inFeatures, outFeatures])]);

@@ -17,7 +17,7 @@ import { int64s, rmsNorm } from './text-decoder-blocks.ts';
 import { fusedRmsNorm } from './fused-ops.ts';
 import { addDecoderLayer, readChecked, TEXT_PREFIX } from './text-decoder-layer.ts';
 import { rotaryTables } from './text-decoder-rotary.ts';
-import { PrecisionWriter, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type Precision } from './graph-precision.ts';
+import { PrecisionWriter, resolveNBits, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type Precision } from './graph-precision.ts';
 
 export type TextDecoderHead = 'embedding' | 'rerank';
 
@@ -153,7 +153,7 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     g.input('last_index', 'int64', ['batch']);
 
     const embedName = `${TEXT_PREFIX}embed_tokens.weight`;
-    const writer = new PrecisionWriter(g, precision, true);
+    const writer = new PrecisionWriter(g, precision, true, resolveNBits(options));
     const tokens = writer.embedding(embedName, await readChecked(checkpoint, embedName, [text.vocabSize, hidden]), text.vocabSize, hidden, 'input_ids');
     const fused = fuseEmbeddings(g, tokens, hidden);
     const deepstack = deepstackAdds(g, fused.visualGather, hidden);

@@ -24,8 +24,9 @@ import { NO_TOKEN_ID, PAD_TOKEN_ID, YES_TOKEN_ID } from '../../electron/engine/m
 import { parseQwen3VLConfig, type Qwen3VLConfig } from '../checkpoint/qwen3vl-config.ts';
 import { openCheckpoint, SHARD_INDEX, type Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { buildTextDecoder } from '../graphs/text-decoder-graph.ts';
+import type { NBitsSettings } from '../graphs/graph-precision.ts';
 import { buildVisionEncoder, VISION_ENCODER_FILE } from '../graphs/vision-encoder-graph.ts';
-import { builderIdentity } from './builder-version.ts';
+import { builderIdentity, type BuilderIdentity } from './builder-version.ts';
 import { checkCheckpointTensors } from './checkpoint-check.ts';
 import {
   looksLikeModelPackage,
@@ -56,6 +57,8 @@ export interface BuildModelPackageOptions {
   kind?: PackageKind;
   precision?: Precision;
   variant?: GraphVariant;
+  /** MatMulNBits settings of int8/int4 packages; default NBITS_DEFAULTS (for measuring others: bench/model-quantized.ts). */
+  nbits?: Partial<NBitsSettings>;
   /** Hub repo id and commit recorded in the manifest, when the caller knows them. */
   repo?: string | null;
   revision?: string | null;
@@ -146,7 +149,7 @@ function manifestFor(options: {
   kind: PackageKind;
   precision: Precision;
   variant: GraphVariant;
-  builder: { name: string; version: string };
+  builder: BuilderIdentity;
   repo: string | null;
   revision: string | null;
   sources: PackageFile[];
@@ -269,6 +272,7 @@ export async function buildModelPackage(options: BuildModelPackageOptions): Prom
       head: kind === 'reranker' ? 'rerank' : 'embedding',
       precision,
       variant,
+      nbits: options.nbits,
       onProgress: (done, total) => report('decoder', done, total, 'steps'),
     });
 

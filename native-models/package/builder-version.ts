@@ -1,10 +1,21 @@
 // The builder identity recorded in every manifest: the project's name and version, read from
-// package.json at run time so a release bump needs no code change.
+// package.json at run time so a release bump needs no code change, and the revision of the graphs
+// it writes.
 import { readFile } from 'node:fs/promises';
+
+/**
+ * Bumped whenever the builder writes different graphs for the same options without changing their
+ * contract (inputs and outputs; that is PACKAGE_FORMAT_VERSION). A manifest without it is revision 1.
+ *   1  the first graphs
+ *   2  plain vision attention in blocks of query rows (bounded memory, docs/model-packages.md#vision-attention-memory);
+ *      int8/int4 MatMulNBits at the accuracy level of NBITS_ACCURACY_LEVEL (docs/model-precision.md#int8-and-int4-on-cpu)
+ */
+export const GRAPH_REVISION = 2;
 
 export interface BuilderIdentity {
   name: string;
   version: string;
+  graphRevision: number;
 }
 
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
@@ -17,7 +28,7 @@ export function builderIdentity(): Promise<BuilderIdentity> {
     if (typeof json.name !== 'string' || typeof json.version !== 'string') {
       throw new Error(`${PACKAGE_JSON.pathname}: "name" and "version" must be strings; the Trove installation is damaged — reinstall it.`);
     }
-    return { name: json.name, version: json.version };
+    return { name: json.name, version: json.version, graphRevision: GRAPH_REVISION };
   })();
   return cached;
 }

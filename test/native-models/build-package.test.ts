@@ -14,6 +14,7 @@ import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-c
 import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
 import { buildModelPackage, type PackageBuildProgress } from '../../native-models/package/build-package.ts';
 import { inspectModelPackage } from '../../native-models/package/inspect-package.ts';
+import { GRAPH_REVISION } from '../../native-models/package/builder-version.ts';
 
 let root = '';
 let embeddingCheckpoint = '';
@@ -95,7 +96,7 @@ describe('tiny packages', () => {
       const config = tinyConfigJson(kind) as Record<string, unknown> & { text_config: Record<string, number>; vision_config: Record<string, number | number[]> };
       const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
       assert.equal(manifest.formatVersion, PACKAGE_FORMAT_VERSION);
-      assert.deepEqual(manifest.builder, { name: 'trove', version: pkg.version });
+      assert.deepEqual(manifest.builder, { name: 'trove', version: pkg.version, graphRevision: GRAPH_REVISION });
       assert.equal(manifest.kind, kind);
       assert.equal(manifest.precision, 'fp32');
       assert.equal(manifest.variant, 'plain');

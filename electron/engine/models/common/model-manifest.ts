@@ -17,7 +17,8 @@ export type PackageFile = z.infer<typeof fileEntry>;
 export const modelManifestSchema = z.object({
   format: z.literal('trove-model-package'),
   formatVersion: z.number().int().positive(),
-  builder: z.object({ name: z.string(), version: z.string() }),
+  /** graphRevision: which graphs the builder wrote (native-models/package/builder-version.ts); absent = 1. */
+  builder: z.object({ name: z.string(), version: z.string(), graphRevision: z.number().int().positive().optional() }),
   kind: z.enum(['embedding', 'reranker']),
   precision: z.enum(PRECISIONS),
   variant: z.enum(GRAPH_VARIANTS),
