@@ -44,7 +44,7 @@ async function child(which: Case, pdf: string, dataDir: string): Promise<void> {
     const vector = new Float32Array(DIMS).fill(1);
     let inputs = 0;
     const models: IndexerModels = {
-      embedder: { modelId, tokenizer: CHARACTER_ESTIMATE_TOKENIZER },
+      embedder: { modelId, tokenizer: { kind: 'estimate' } },
       embed: async (batch) => {
         inputs += batch.length;
         return batch.map(() => vector);

@@ -4,6 +4,8 @@
 //   electron/main/engine-host.ts  → dist/electron/engine-host.cjs  (utilityProcess entry: store, watcher, models)
 //   …/runtime/model-worker.ts     → dist/electron/model-worker.js  (worker_threads entry, found beside engine-host)
 //   native-models/package/build-worker.ts → dist/electron/build-worker.js (worker_threads entry: model package builds)
+//   …/jobs/node/extraction-worker.ts → dist/electron/extraction-worker.js (worker_threads entry: reading files)
+//   …/store/node/ann-worker.ts      → dist/electron/ann-worker.js (worker_threads entry: one ANN index shard)
 // Native modules and packages that find files beside themselves stay external: electron-builder
 // ships them in node_modules (unpacked from asar where they hold binaries) and rebuilds
 // better-sqlite3 for Electron's ABI. Everything else, ESM-only packages included, is bundled.
@@ -32,7 +34,7 @@ export const EXTERNAL_PACKAGES = [
   'utf-8-validate',
 ];
 
-export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker' | 'package-build-worker' | 'ann-worker';
+export type ShellEntry = 'main' | 'preload' | 'engine-host' | 'model-worker' | 'package-build-worker' | 'extraction-worker' | 'ann-worker';
 
 interface EntrySpec {
   source: string;
@@ -49,6 +51,8 @@ const ENTRIES: Record<ShellEntry, EntrySpec> = {
   'model-worker': { source: 'electron/engine/models/node/runtime/model-worker.ts', outfile: 'model-worker.js', kind: 'node-esm' },
   // build-in-worker.ts starts it as new Worker(new URL('./build-worker.js', import.meta.url)).
   'package-build-worker': { source: 'native-models/package/build-worker.ts', outfile: 'build-worker.js', kind: 'node-esm' },
+  // extraction-pool.ts starts it as new Worker(new URL('./extraction-worker.js', import.meta.url)).
+  'extraction-worker': { source: 'electron/engine/jobs/node/extraction-worker.ts', outfile: 'extraction-worker.js', kind: 'node-esm' },
   // ann-handle.ts starts one per ANN shard as new Worker(new URL('./ann-worker.js', import.meta.url)).
   'ann-worker': { source: 'electron/engine/store/node/ann-worker.ts', outfile: 'ann-worker.js', kind: 'node-esm' },
 };

@@ -10,8 +10,9 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { pdfPageImagesRendered } from '../../electron/engine/extract/node/pdf-extract.ts';
-import { prepareFile } from '../../electron/engine/jobs/node/file-items.ts';
+import { ExtractionPool, sharedExtractionPool, type FileExtractor } from '../../electron/engine/jobs/node/extraction-pool.ts';
+import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
+import { mulberry32 } from '../../scripts/fixtures/seeded-random.ts';
 import { EMBED_BATCH_INPUTS, Indexer, type IndexerModels, type IndexerOptions } from '../../electron/engine/jobs/node/indexer.ts';
 import type { EmbedInput } from '../../electron/engine/models/node/embed-inputs.ts';
 import { ModelClient } from '../../electron/engine/models/node/runtime/model-client.ts';
@@ -50,13 +51,33 @@ async function tinyModels(store: Store, calls: EmbedCall[]): Promise<IndexerMode
   const record = store.vectors.ensureModel({ name: 'tiny', packagePath: pkg.dir, manifestSha: 'tiny-indexer-test', dims: pkg.manifest.text.hidden });
   const running = client;
   return {
-    embedder: { modelId: record.id, tokenizer: pkg.tokenizer },
+    embedder: { modelId: record.id, tokenizer: { kind: 'model', dir: pkg.dir } },
     embed(inputs: readonly EmbedInput[], options) {
       calls.push({ pageImages: inputs.filter((i) => i.images?.some((img) => Buffer.isBuffer(img))).length, drawnAtCall: pdfPageImagesRendered() });
       return running.embed(inputs, options ?? {});
     },
   };
 }
+
+/** Model-size page images drawn so far (the extraction workers draw them, on their own threads). */
+let pageImagesDrawn = 0;
+const pdfPageImagesRendered = (): number => pageImagesDrawn;
+
+/** The shared extraction workers, counting the page images they hand back. */
+const countingExtractor: FileExtractor = {
+  prepare: (file, tokenizer, options) => sharedExtractionPool().prepare(file, tokenizer, options),
+  async openDeferred(file, options) {
+    const items = await sharedExtractionPool().openDeferred(file, options);
+    return {
+      async complete(item, completeOptions) {
+        const done = await items.complete(item, completeOptions);
+        if (done.embed?.images?.length) pageImagesDrawn += 1;
+        return done;
+      },
+      close: () => items.close(),
+    };
+  },
+};
 
 const NO_MODEL: IndexerModels = { embedder: null, embed: () => Promise.reject(new Error('no model in this test')) };
 
@@ -131,7 +152,7 @@ test('a long PDF is indexed in slices: other files finish first, few page images
         othersIndexed: others.filter((f) => statusOf(store, f) === 'indexed').length,
       });
     };
-    const options = { store, models, roundSize: 4, concurrency: 2, pagesPerRound: PAGES_PER_ROUND };
+    const options = { store, models, roundSize: 4, concurrency: 2, pagesPerRound: PAGES_PER_ROUND, extractor: countingExtractor };
     // First run: stopped cleanly after three rounds, as closing the app would; the second resumes.
     await runIndexer(options, (indexer) => {
       snapshot();
@@ -230,7 +251,7 @@ test('an extraction that hangs fails just that file after the per-file timeout, 
                 reject(options.signal!.reason as Error);
               }),
             )
-          : prepareFile(file, tokenizer, options),
+          : sharedExtractionPool().prepare(file, tokenizer, options),
     });
     const failed = store.files.byPath(stuck)!;
     assert.equal(failed.status, 'failed');
@@ -286,6 +307,110 @@ test('a wake while the loop is on its way out is not lost: a file queued then is
     assert.equal(rounds, 1);
   } finally {
     await indexer.close();
+    store.close();
+  }
+});
+
+test('a text file or document past the chunk cap keeps its first chunks, with a note that says what was left out and why', async () => {
+  const library = path.join(dir, 'lib-cap');
+  await mkdir(library, { recursive: true });
+  // ~60 KB of prose: about 30 chunks with the estimate tokenizer (no model here).
+  const prose = Array.from({ length: 600 }, (_, i) => `Entry ${i}: the lighthouse keeper logged the ferry at dawn, in fog.`).join('\n');
+  await writeFile(path.join(library, 'log.txt'), prose);
+  await writeFile(path.join(library, 'short.md'), '# Short\n\nWell under the cap.\n');
+  const store = Store.open(path.join(dir, 'data-cap'));
+  try {
+    await queue(store, library, [
+      { name: 'log.txt', kind: 'text' },
+      { name: 'short.md', kind: 'text' },
+    ]);
+    await runIndexer({ store, models: NO_MODEL, maxTextChunks: 3 });
+    const log = store.files.byPath(path.join(library, 'log.txt'))!;
+    assert.equal(log.status, 'indexed', 'indexed, not failed: the rest is left out');
+    const items = store.db.prepare('SELECT count(*) FROM items WHERE file_id = ?').pluck().get(log.id);
+    assert.equal(items, 3);
+    assert.equal(log.metadata.chunks, 3);
+    assert.match(
+      String(log.metadata.note),
+      /^Only the first [4-9]\.\d KB of 39 KB is indexed: the rest is past the limit of 3 text chunks per file \(about 1,536 tokens\) and is found by the file's name only\. Split the file to search all of it\.$/,
+    );
+    const short = store.files.byPath(path.join(library, 'short.md'))!;
+    assert.equal(short.status, 'indexed');
+    assert.equal(short.metadata.note ?? null, null, 'a file under the cap has no note');
+  } finally {
+    store.close();
+  }
+});
+
+test('a file waiting for a free worker behind a slow one does not time out: the limit counts its own work', { timeout: 600_000 }, async () => {
+  const library = path.join(dir, 'lib-waiting');
+  await mkdir(library, { recursive: true });
+  // 6 MiB of letters without a space: tens of seconds of tokenizing with the model's tokenizer.
+  const next = mulberry32(11);
+  const letters = Buffer.alloc(6 * 1024 * 1024);
+  for (let i = 0; i < letters.length; i++) letters[i] = 97 + (next() % 26);
+  await writeFile(path.join(library, 'wall.txt'), letters);
+  // A valid 2 s clip: ffprobe and ffmpeg children, a second or so of its own work.
+  const { ffmpeg } = await locateFfmpeg();
+  execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=8:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path.join(library, 'clip.mp4')]);
+  const store = Store.open(path.join(dir, 'data-waiting'));
+  // One worker: the clip waits for it while the wall of text is read.
+  const pool = new ExtractionPool({ size: 1, abortGraceMs: 500 });
+  const clocks: string[] = [];
+  let wallStarted: () => void = () => undefined;
+  const wallRuns = new Promise<void>((resolve) => (wallStarted = resolve));
+  const extractor: FileExtractor = {
+    prepare: async (file, tokenizer, options = {}) => {
+      const name = path.basename(file.path);
+      const clock = options.clock;
+      // The clip joins the queue only once the wall has the worker (fingerprinting the wall takes
+      // longer, so the clip would otherwise go first). Until then it waits, its clock stopped.
+      if (name === 'clip.mp4') {
+        clock?.waiting();
+        await wallRuns;
+      }
+      return pool.prepare(file, tokenizer, {
+        ...options,
+        clock: {
+          waiting: () => (clocks.push(`${name} waiting`), clock?.waiting()),
+          working: () => {
+            clocks.push(`${name} working`);
+            if (name === 'wall.txt') wallStarted();
+            clock?.working();
+          },
+        },
+      });
+    },
+    openDeferred: (file, options) => pool.openDeferred(file, options),
+  };
+  const indexer = new Indexer({
+    store,
+    models: await tinyModels(store, []),
+    extractor,
+    fileTimeoutMs: 5_000,
+    maxTextChunks: Number.MAX_SAFE_INTEGER, // no cap: the wall's own work passes the limit
+    onRound: () => undefined,
+    onActivity: () => undefined,
+  });
+  const wall = path.join(library, 'wall.txt');
+  const clip = path.join(library, 'clip.mp4');
+  try {
+    await queue(store, library, [
+      { name: 'wall.txt', kind: 'text' },
+      { name: 'clip.mp4', kind: 'video' },
+    ]);
+    indexer.wake();
+    const settled = (file: string): boolean => ['indexed', 'failed'].includes(statusOf(store, file) ?? '');
+    while (!(settled(clip) && settled(wall))) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(statusOf(store, clip), 'indexed', `the clip ended ${statusOf(store, clip)}: ${store.files.byPath(clip)?.error}`);
+    const blocked = store.files.byPath(wall)!;
+    assert.equal(blocked.status, 'failed');
+    assert.match(blocked.error ?? '', /^reading .*wall\.txt took longer than 5 s; /);
+    // The clip did wait: its clock ran only after the wall's worker was given up.
+    assert.deepEqual(clocks, ['wall.txt waiting', 'wall.txt working', 'clip.mp4 waiting', 'clip.mp4 working']);
+  } finally {
+    await indexer.close();
+    await pool.close();
     store.close();
   }
 });

@@ -4,7 +4,7 @@
 // engine (under Node's ABI: under Electron, better-sqlite3 must be rebuilt for Electron).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -27,7 +27,10 @@ before(async () => {
     plugins: [{ name: 'stub-engine', setup: (b) => b.onResolve({ filter: /\/trove-engine\.ts$/ }, () => ({ path: stub })) }],
   });
   bundle = outputs['engine-host']!;
-  const real = await buildElectron({ outDir: path.join(dir, 'real'), entries: ['engine-host'] });
+  // With the extraction worker beside it, as in the app (the engine reads files on that thread);
+  // the ESM worker finds its external packages through a node_modules up the tree, as in the app.
+  const real = await buildElectron({ outDir: path.join(dir, 'real'), entries: ['engine-host', 'extraction-worker'] });
+  await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   // Electron gives a utility process `process.parentPort`; here stdin/stdout lines play that part.
   launcher = await writeLauncher(path.join(dir, 'launch.cjs'), bundle);
   realLauncher = await writeLauncher(path.join(dir, 'launch-real.cjs'), real.outputs['engine-host']!);

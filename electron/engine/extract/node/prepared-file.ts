@@ -37,10 +37,27 @@ export interface CompletedItem {
   readonly unforeseen: boolean;
 }
 
+/**
+ * The clock of one file's time limit. Work that waits for its turn (a free extraction worker, while
+ * another file has it) calls `waiting()` and `working()` once it runs again, so the limit measures
+ * the file's own work, never the time it spent behind another file.
+ */
+export interface WorkClock {
+  waiting(): void;
+  working(): void;
+}
+
+export interface CompleteOptions {
+  /** `false` makes only the text and thumbnail (there is no model to embed it). */
+  readonly embed: boolean;
+  /** Drawing in a worker: aborting abandons the draw. */
+  readonly signal?: AbortSignal;
+  readonly clock?: WorkClock;
+}
+
 /** Makes a file's deferred items, one at a time; holds the file open until `close()`. */
 export interface DeferredItems {
-  /** `embed: false` makes only the text and thumbnail (there is no model to embed it). */
-  complete(item: Pick<NewItem, 'kind' | 'locator'>, options: { readonly embed: boolean }): Promise<CompletedItem>;
+  complete(item: Pick<NewItem, 'kind' | 'locator'>, options: CompleteOptions): Promise<CompletedItem>;
   close(): void;
 }
 

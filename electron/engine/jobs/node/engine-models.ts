@@ -9,14 +9,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RemoteBackendSettings } from '../../../contract/common/model-setup.ts';
-import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
+import type { ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import { RemoteModelClient } from '../../models/node/remote/remote-model-client.ts';
 import { ModelClient } from '../../models/node/runtime/model-client.ts';
-import { MANIFEST_FILE, openModelPackage, type ModelPackage } from '../../models/node/runtime/model-package.ts';
+import { checkModelPackage, MANIFEST_FILE, type ModelPackage } from '../../models/node/runtime/model-package.ts';
 import type { RequestPriority } from '../../models/node/runtime/model-protocol.ts';
 import type { Store } from '../../store/node/store.ts';
-import { CHARACTER_ESTIMATE_TOKENIZER } from './file-items.ts';
 
 /** Called on every model request, with the number of inputs (tests count embeddings with it). */
 export type ModelCallObserver = (call: 'embed' | 'rerank', inputs: number) => void;
@@ -48,8 +47,8 @@ export interface LoadedEmbedder {
   readonly name: string;
   readonly dims: number;
   readonly precision: string;
-  /** The model's own tokenizer, so text chunks are cut at its token counts (an estimate for remote models). */
-  readonly tokenizer: ChunkTokenizer;
+  /** The model's own tokenizer (loaded by the extraction workers), so text chunks are cut at its token counts; an estimate for remote models. */
+  readonly tokenizer: ChunkTokenizerRef;
   readonly ref: ModelRef;
   /** Which execution provider runs it and why, or where it runs, in words. */
   readonly where: string;
@@ -66,7 +65,7 @@ export interface LoadedReranker {
   readonly backend: ModelBackend;
 }
 
-function packageName(pkg: ModelPackage): string {
+function packageName(pkg: Pick<ModelPackage, 'dir' | 'manifest'>): string {
   return pkg.manifest.source.repo ?? path.basename(pkg.dir);
 }
 
@@ -108,14 +107,15 @@ export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelC
       name,
       dims,
       precision: 'remote',
-      tokenizer: CHARACTER_ESTIMATE_TOKENIZER,
+      tokenizer: { kind: 'estimate' },
       ref,
       where: `Embedding on the inference server ${ref.settings.url}: file contents are sent there.`,
       executionProvider: 'remote',
       backend: observed(client, observe),
     };
   }
-  const pkg = await openModelPackage(ref.dir, 'embedding');
+  // The tokenizer is loaded where it is used (the model worker, the extraction workers), not here.
+  const pkg = await checkModelPackage(ref.dir, 'embedding');
   const client = await ModelClient.start({ embeddingPackage: pkg.dir });
   try {
     const manifestBytes = await readFile(path.join(pkg.dir, MANIFEST_FILE));
@@ -127,7 +127,7 @@ export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelC
       name: record.name,
       dims,
       precision: pkg.manifest.precision,
-      tokenizer: pkg.tokenizer,
+      tokenizer: { kind: 'model', dir: pkg.dir },
       ref,
       where: choice?.statement ?? '',
       executionProvider: choice?.ep ?? 'cpu',
@@ -153,7 +153,7 @@ export async function loadReranker(ref: ModelRef, observe?: ModelCallObserver): 
       backend: observed(client, observe),
     };
   }
-  const pkg = await openModelPackage(ref.dir, 'reranker');
+  const pkg = await checkModelPackage(ref.dir, 'reranker');
   const client = await ModelClient.start({ rerankerPackage: pkg.dir });
   const choice = client.providers.reranker;
   return { name: packageName(pkg), precision: pkg.manifest.precision, ref, where: choice?.statement ?? '', executionProvider: choice?.ep ?? 'cpu', backend: observed(client, observe) };

@@ -18,8 +18,8 @@ import type { FileKind, IndexingProgress } from '../../../contract/common/entiti
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
-import type { ChunkTokenizer } from '../../extract/common/text-chunker.ts';
-import { noteWithProblem } from '../../extract/node/prepared-file.ts';
+import type { ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
+import { noteWithProblem, type WorkClock } from '../../extract/node/prepared-file.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Int8Vector } from '../../store/node/vector-codec.ts';
 import { MAX_INDEX_ATTEMPTS, type FileRecord } from '../../store/node/files-repo.ts';
@@ -27,14 +27,18 @@ import { invalidNameReason, mayBeUndecodableName, sizeRefusal } from '../../libr
 import { StaleFileError, type IndexedItem } from '../../store/node/indexed-file-writer.ts';
 import type { NewItem } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
-import { CHARACTER_ESTIMATE_TOKENIZER, hasDeferredItems, openDeferredItems, prepareFile, type DeferredItems, type PreparedFile } from './file-items.ts';
+import { sharedExtractionPool, type FileExtractor } from './extraction-pool.ts';
+import { hasDeferredItems, type DeferredItems, type PreparedFile } from './file-items.ts';
 import { RateMeter } from './progress-meter.ts';
 
 /** Files per round: enough to fill a model batch, few enough that pause and close answer quickly. */
 export const DEFAULT_ROUND_SIZE = 8;
 /** Inputs per embed call: the runtime batches inside a call; 16 keeps one call's memory small. */
 export const EMBED_BATCH_INPUTS = 16;
-/** Extraction (decode, thumbnail, read, chunk) of one file, or drawing one PDF page; a file that hangs a decoder fails. */
+/**
+ * Extraction (decode, thumbnail, read, chunk) of one file, or drawing one PDF page; a file that hangs
+ * a decoder fails. Measures the file's own work: time waiting for a free extraction worker is not counted.
+ */
 export const DEFAULT_FILE_TIMEOUT_MS = 120_000;
 /**
  * Deferred items (PDF pages) one file contributes to a round: one embed call's worth, so a long
@@ -49,7 +53,8 @@ const MAX_PICKS = 4;
 
 /** What the indexer needs of the models (EngineModels has it): the active embedder and its embed call. */
 export interface IndexerModels {
-  readonly embedder: { readonly modelId: number; readonly tokenizer: ChunkTokenizer } | null;
+  /** `tokenizer` cuts text chunks (loaded by the extraction workers, not on this thread). */
+  readonly embedder: { readonly modelId: number; readonly tokenizer: ChunkTokenizerRef } | null;
   embed(inputs: readonly EmbedInput[], options?: { signal?: AbortSignal }): Promise<Float32Array[]>;
 }
 
@@ -61,8 +66,12 @@ export interface IndexerOptions {
   readonly fileTimeoutMs?: number;
   /** Deferred items (PDF pages) drawn and embedded per file per round (default DEFAULT_PAGES_PER_ROUND). */
   readonly pagesPerRound?: number;
-  /** Replaces the extractors (tests inject one that hangs); default `prepareFile`. */
-  readonly extract?: typeof prepareFile;
+  /** Reads files off this thread; default the process's shared extraction workers. */
+  readonly extractor?: FileExtractor;
+  /** Replaces `extractor.prepare` (tests inject one that hangs). */
+  readonly extract?: FileExtractor['prepare'];
+  /** Most text chunks of one text file or document (default DEFAULT_MAX_TEXT_CHUNKS). */
+  readonly maxTextChunks?: number;
   /** After each round: files committed and failed (the library changed). */
   readonly onRound: (outcome: { indexed: number; failed: number }) => void;
   /** Progress changed (state, current file); the caller coalesces the events. */
@@ -175,8 +184,10 @@ export class Indexer {
   private readonly roundSize: number;
   private readonly fileTimeoutMs: number;
   private readonly pagesPerRound: number;
+  private readonly extractor: FileExtractor;
 
   constructor(private readonly options: IndexerOptions) {
+    this.extractor = options.extractor ?? sharedExtractionPool();
     this.concurrency = options.concurrency ?? 4;
     this.roundSize = options.roundSize ?? DEFAULT_ROUND_SIZE;
     this.fileTimeoutMs = options.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
@@ -307,25 +318,43 @@ export class Indexer {
    * Runs one file's extraction (or one page's drawing) with the per-file time limit. On timeout the
    * work's signal is aborted, so it is abandoned, not left running: decoder children are killed, a
    * PDF stops between pages, and nothing more is written for the file. Closing the indexer ends it
-   * at once too.
+   * at once too. The limit counts the file's own work only: the clock stops while the work waits
+   * for a free extraction worker (`clock.waiting()`, another file's turn) and runs again when it starts.
    */
-  private async withFileTimeout<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async withFileTimeout<T>(what: string, work: (signal: AbortSignal, clock: WorkClock) => Promise<T>): Promise<T> {
     const timedOut = new AbortController();
     const signal = AbortSignal.any([this.abort.signal, timedOut.signal]);
     let timer: NodeJS.Timeout | undefined;
+    let left = this.fileTimeoutMs;
+    let since: number | null = null;
     let onAbort: (() => void) | undefined;
+    let clock: WorkClock = { waiting: () => undefined, working: () => undefined };
     const stopped = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const expire = (): void => {
         const error = new Error(`${what} took longer than ${duration(this.fileTimeoutMs)}; the file may be huge or damaged, or its disk stopped answering — check it, then rescan`);
         timedOut.abort(error);
         reject(error);
-      }, this.fileTimeoutMs);
+      };
+      clock = {
+        working: () => {
+          if (since !== null || signal.aborted) return;
+          since = performance.now();
+          timer = setTimeout(expire, Math.max(0, left));
+        },
+        waiting: () => {
+          if (since === null) return;
+          clearTimeout(timer);
+          left -= performance.now() - since;
+          since = null;
+        },
+      };
       onAbort = () => reject(signal.reason as Error);
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
+    clock.working(); // fingerprinting and the link checks are the file's own work
     try {
-      return await Promise.race([work(signal), stopped]);
+      return await Promise.race([work(signal, clock), stopped]);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal.removeEventListener('abort', onAbort);
@@ -350,7 +379,7 @@ export class Indexer {
         failed += 1;
       } else live.push(f);
     }
-    const tokenizer = models.embedder?.tokenizer ?? CHARACTER_ESTIMATE_TOKENIZER;
+    const tokenizer: ChunkTokenizerRef = models.embedder?.tokenizer ?? { kind: 'estimate' };
 
     const prepared = (
       await mapBounded(live, this.concurrency, async (file): Promise<Prepared | null> => {
@@ -359,7 +388,7 @@ export class Indexer {
         this.options.onActivity();
         let workSignal: AbortSignal | undefined;
         try {
-          return await this.withFileTimeout(`reading ${file.path}`, (signal) => this.prepareJournaled(file, tokenizer, (workSignal = signal)));
+          return await this.withFileTimeout(`reading ${file.path}`, (signal, clock) => this.prepareJournaled(file, tokenizer, (workSignal = signal), clock));
         } catch (error) {
           if (this.closed) return null; // stopped, not failed: it resumes at the next start
           this.markFailed(file, reasonOf(error), mayPass(error, workSignal));
@@ -422,17 +451,19 @@ export class Indexer {
    * other `extracted` file is extracted again (the embed inputs are not journaled) and keeps its
    * staged vectors. Fresh extractions are staged before any embedding starts.
    */
-  private async prepareJournaled(file: FileRecord, tokenizer: ChunkTokenizer, signal: AbortSignal): Promise<Prepared> {
+  private async prepareJournaled(file: FileRecord, tokenizer: ChunkTokenizerRef, signal: AbortSignal, clock: WorkClock): Promise<Prepared> {
     const { store, models } = this.options;
     // Read only while it is a library file: never through a link (docs/file-kinds.md, "Links").
     const roots = store.roots.list().map((r) => r.path);
-    const extract: typeof prepareFile = (ref, chunkTokenizer, options) => readLibraryFile(file.path, roots, () => (this.options.extract ?? prepareFile)(ref, chunkTokenizer, options));
+    const extractFile = this.options.extract ?? ((ref, chunkTokenizer, options) => this.extractor.prepare(ref, chunkTokenizer, options));
+    const extract: FileExtractor['prepare'] = (ref, chunkTokenizer, options) =>
+      readLibraryFile(file.path, roots, () => extractFile(ref, chunkTokenizer, { ...options, signal, clock, maxTextChunks: this.options.maxTextChunks }));
     const fingerprint = await fingerprintFile(file.path);
     signal.throwIfAborted();
     const modelId = models.embedder?.modelId;
     if (modelId === undefined) {
       // No model, no journal: deferred items get their text and thumbnails now, in one go.
-      const prepared = await extract(file, tokenizer, { signal, deferred: 'display' });
+      const prepared = await extract(file, tokenizer, { deferred: 'display' });
       return { file, fingerprint, prepared, settled: [], settledNow: 0 };
     }
     const staged = store.staging.progress(file.id, fingerprint, modelId);
@@ -456,7 +487,7 @@ export class Indexer {
     // Deferred items are drawn from the file when they are embedded, so this content's staged
     // pages are all there is to resume from: the file is not extracted again (once per round).
     if (staged && hasDeferredItems(file.kind)) return fromStaging(staged, false);
-    const prepared = await extract(file, tokenizer, { signal, deferred: 'defer' });
+    const prepared = await extract(file, tokenizer, { deferred: 'defer' });
     signal.throwIfAborted(); // timed out meanwhile: it is already failed; stage nothing
     const commitFromStaging = prepared.items.some((pi) => pi.deferred);
     const sameItems =
@@ -499,7 +530,8 @@ export class Indexer {
     if (modelId === undefined) return false;
     try {
       if (content) this.options.store.staging.completeItem(p.file.id, index, content);
-      this.options.store.staging.stageVector(p.file.id, index, modelId, vector);
+      // Promoted to `embedded` once per file per embed call (embedJobs), not per vector.
+      this.options.store.staging.stageVector(p.file.id, index, modelId, vector, { promote: false });
       return true;
     } catch {
       return false; // the commit will see the stale fingerprint (or the missing file) and skip it
@@ -527,14 +559,14 @@ export class Indexer {
       let done;
       let workSignal: AbortSignal | undefined;
       try {
-        done = await this.withFileTimeout(`drawing ${JSON.stringify(item.locator)} of ${p.file.path}`, async (signal) => {
+        done = await this.withFileTimeout(`drawing ${JSON.stringify(item.locator)} of ${p.file.path}`, async (signal, clock) => {
           workSignal = signal;
           let source = sources.get(p);
           if (!source) {
             const roots = this.options.store.roots.list().map((r) => r.path);
-            sources.set(p, (source = readLibraryFile(p.file.path, roots, () => openDeferredItems(p.file, { signal }), (items) => items.close())));
+            sources.set(p, (source = readLibraryFile(p.file.path, roots, () => this.extractor.openDeferred(p.file, { signal, clock }), (items) => items.close())));
           }
-          return (await source).complete(item, { embed: true });
+          return (await source).complete(item, { embed: true, signal, clock });
         });
       } catch (error) {
         if (this.closed) return [];
@@ -610,6 +642,7 @@ export class Indexer {
                 owner.settledNow += 1;
               }
             });
+            for (const owner of new Set(ready.map((j) => j.owner))) if (!owner.stale) this.options.store.staging.promoteIfEmbedded(owner.file.id, this.options.models.embedder!.modelId);
           })();
         } finally {
           // A drawn page's pixels live only until its call returns (or fails; a retry draws it again).

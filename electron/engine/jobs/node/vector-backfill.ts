@@ -12,7 +12,8 @@ import type { EmbedInput } from '../../models/node/embed-inputs.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { FileKind } from '../../../contract/common/entities.ts';
 import type { EngineModels } from './engine-models.ts';
-import { openDeferredItems, prepareFile, type DeferredItems, type PreparedItem } from './file-items.ts';
+import { sharedExtractionPool } from './extraction-pool.ts';
+import type { DeferredItems, PreparedItem } from './file-items.ts';
 
 /** Inputs per embed call, as the indexer uses. */
 const BATCH_INPUTS = 16;
@@ -185,7 +186,8 @@ export class VectorBackfill {
     // Read only while it is a library file: never through a link (docs/file-kinds.md, "Links").
     const roots = store.roots.list().map((r) => r.path);
     const prepared = await readLibraryFile(file.path, roots, () =>
-      prepareFile({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer, {
+      // On the extraction workers, as the indexer reads files: never on the engine's thread.
+      sharedExtractionPool().prepare({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, models.embedder?.tokenizer ?? target.tokenizer, {
         deferred: 'defer',
         signal: this.abort.signal,
       }),
@@ -220,8 +222,8 @@ export class VectorBackfill {
             ready.push({ itemId: job.itemId, input: job.item.embed! });
             continue;
           }
-          source ??= await readLibraryFile(file.path, roots, () => openDeferredItems({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, { signal: this.abort.signal }), (items) => items.close());
-          const made = await source.complete(job.item.item, { embed: true });
+          source ??= await readLibraryFile(file.path, roots, () => sharedExtractionPool().openDeferred({ path: file.path, kind: file.kind, mtimeMs: file.mtime_ms }, { signal: this.abort.signal }), (items) => items.close());
+          const made = await source.complete(job.item.item, { embed: true, signal: this.abort.signal });
           if (made.embed) ready.push({ itemId: job.itemId, input: made.embed });
           else notEmbedded += 1;
         }

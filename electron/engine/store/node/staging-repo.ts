@@ -64,13 +64,22 @@ export class StagingRepo {
    * Records one item's embedding; when every staged item is settled for the model (embedded, or
    * drawn and found not embeddable), the file moves to `embedded`.
    */
-  stageVector(fileId: number, ordinal: number, modelId: number, vector: Int8Vector): void {
+  stageVector(fileId: number, ordinal: number, modelId: number, vector: Int8Vector, options: { readonly promote?: boolean } = {}): void {
     this.db.transaction(() => {
       const r = this.db.prepare('UPDATE staged_items SET model_id = ?, codes = ?, scale = ? WHERE file_id = ? AND ordinal = ?').run(modelId, codesToBlob(vector.codes), vector.scale, fileId, ordinal);
       if (r.changes === 0) throw new Error(`file ${fileId} has no staged item ${ordinal}; stage its extraction first`);
-      const left = this.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND (model_id IS NULL OR model_id != ?)').pluck().get(fileId, modelId) as number;
-      if (left === 0) this.db.prepare(`UPDATE files SET status = 'embedded', updated_at = ? WHERE id = ?`).run(Date.now(), fileId);
+      if (options.promote ?? true) this.promoteIfEmbedded(fileId, modelId);
     })();
+  }
+
+  /**
+   * Marks the file `embedded` once every staged item is settled for `modelId`. The check reads all
+   * of the file's staged rows, so a caller staging many vectors of one file (2,000 text chunks)
+   * stages them with `promote: false` and calls this once per batch.
+   */
+  promoteIfEmbedded(fileId: number, modelId: number): void {
+    const left = this.db.prepare('SELECT count(*) FROM staged_items WHERE file_id = ? AND (model_id IS NULL OR model_id != ?)').pluck().get(fileId, modelId) as number;
+    if (left === 0) this.db.prepare(`UPDATE files SET status = 'embedded', updated_at = ? WHERE id = ?`).run(Date.now(), fileId);
   }
 
   /** Fills in a deferred item's text and thumbnail (made when it was drawn). */
