@@ -151,10 +151,8 @@ export async function prepareEngine(values: EngineValues, options: { watch: bool
 /** After open: a package named for this run that still did not load (the runtime refused it) is a failure. */
 export async function assertChosenModelsLoaded(engine: TroveEngine, prepared: PreparedEngine): Promise<Status> {
   const status = (await dispatchApiCall(engine.handlers, 'status.get', {})) as Status;
-  const notes = status.model.statement
-    .split(/(?=Note: )/)
-    .filter((part) => part.startsWith('Note: '))
-    .map((part) => part.slice('Note: '.length).trim());
+  // Why a model did not load is one of the engine's notes (ModelStatus.notes), not to be parsed out of the statement.
+  const { notes } = status.model;
   const missing: string[] = [];
   const { embedding, reranker } = prepared.chosen;
   if (embedding && status.model.embedding === null) missing.push(`${embedding.from} ${embedding.dir}: ${notes.find((n) => n.includes('embedding')) ?? 'the embedding model could not be loaded'}`);

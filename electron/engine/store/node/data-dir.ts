@@ -55,10 +55,23 @@ export interface DataDirLock {
   release(): void;
 }
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
+  /** When it took the lock (epoch ms; 0 when a lock from an older Trove does not say). */
   since: number;
+}
+
+/**
+ * The Trove holding `dir` now: the lock's owner when it is a live process on this host, or any
+ * process on another host (whose liveness cannot be checked from here); null when the folder is
+ * free or its lock is stale. Reads the lock file only, creates nothing.
+ */
+export function dataDirHolder(dir: string): LockOwner | null {
+  const owner = readOwner(dataDirLayout(dir).lock);
+  if (owner === null) return null;
+  if (owner.host !== hostname()) return owner;
+  return owner.pid !== process.pid && isAlive(owner.pid) ? owner : null;
 }
 
 /**

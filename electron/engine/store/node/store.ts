@@ -161,22 +161,7 @@ export class Store {
 
   /** Bytes on disk: database (with WAL) and ANN files. Thumbnails live in the database. */
   diskBytes(): number {
-    let total = 0;
-    const sizeOf = (p: string) => {
-      try {
-        return statSync(p).size;
-      } catch {
-        return 0;
-      }
-    };
-    const layout = dataDirLayout(this.dataDir);
-    for (const suffix of ['', '-wal', '-shm']) total += sizeOf(layout.database + suffix);
-    try {
-      for (const name of readdirSync(layout.annDir)) total += sizeOf(path.join(layout.annDir, name));
-    } catch {
-      // No ANN folder yet.
-    }
-    return total;
+    return dataDirDiskBytes(this.dataDir);
   }
 
   /**
@@ -218,4 +203,24 @@ function removeUnshardedAnnFiles(annDir: string, modelId: number): void {
       }
     }
   }
+}
+
+/** Bytes a data folder takes on disk (database with its WAL, ANN files), read without opening it. */
+export function dataDirDiskBytes(dataDir: string): number {
+  let total = 0;
+  const sizeOf = (p: string) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  const layout = dataDirLayout(dataDir);
+  for (const suffix of ['', '-wal', '-shm']) total += sizeOf(layout.database + suffix);
+  try {
+    for (const name of readdirSync(layout.annDir)) total += sizeOf(path.join(layout.annDir, name));
+  } catch {
+    // No ANN folder yet.
+  }
+  return total;
 }
