@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { FILE_KINDS, type FileFailure, type FileFailures, type FileKind, type KindCounts } from '../../../contract/common/entities.ts';
+import { pathFreeReason } from '../../base/common/path-free-reason.ts';
 import type { Db } from './database.ts';
 import { annLabelsWhere, type AnnLabelsByModel } from './vectors-repo.ts';
 
@@ -110,13 +111,18 @@ interface FailureRow {
   files: number | null;
 }
 
-/** A failure row as the API shows it: the retry policy is said in the reason (docs/store.md, "Failures and retries"). */
+/**
+ * A failure row as the API shows it, beside its path (so the reason leaves the path out,
+ * base/common/path-free-reason.ts): the retry policy is said in the reason (docs/store.md,
+ * "Failures and retries").
+ */
 function failureOf(r: FailureRow): FileFailure {
   if (r.fileId === null) {
-    return { fileId: null, what: 'folder', path: r.path, kind: null, reason: r.reason, at: r.at, attempts: 0, files: r.files, nextTry: 'next-start' };
+    return { fileId: null, what: 'folder', path: r.path, kind: null, reason: pathFreeReason(r.reason, r.path, 'folder'), at: r.at, attempts: 0, files: r.files, nextTry: 'next-start' };
   }
   const retriesAtStart = r.retryAtStart === 1 && r.attempts < MAX_INDEX_ATTEMPTS;
-  let reason = r.reason;
+  // Listed beside its path: the reason need not repeat it.
+  let reason = pathFreeReason(r.reason, r.path);
   if (r.retryAtStart === 1) {
     // Some causes end without a full stop (an extractor's or Node's words): end the sentence first.
     reason = /[.!?)]$/.test(reason.trimEnd()) ? reason.trimEnd() : `${reason.trimEnd()}.`;
