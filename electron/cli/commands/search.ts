@@ -1,11 +1,13 @@
 // `trove search`: one query against the index, printed for people or as stable JSON.
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { FILE_KINDS, type FileKind, type SearchResponse, type Status } from '../../contract/common/entities.ts';
+import { formatRelevance } from '../../contract/common/relevance.ts';
 import { dispatchApiCall } from '../../contract/common/trove-api.ts';
 import { openTroveEngine } from '../../engine/app/node/trove-engine.ts';
+import { sniffImageMime } from '../../engine/models/node/remote/remote-content.ts';
 import type { TroveEngine } from '../../engine/app/node/trove-engine-types.ts';
-import { CliUsageError } from '../cli-error.ts';
+import { CliFailure, CliUsageError } from '../cli-error.ts';
 import { defineCommand } from '../command-line.ts';
 import { assertChosenModelsLoaded, ENGINE_OPTIONS, prepareEngine } from '../engine-options.ts';
 import { choiceOption, integerOption } from '../option-values.ts';
@@ -30,19 +32,19 @@ export const searchCommand = defineCommand({
   async run({ values, positionals }) {
     const text = positionals.join(' ').trim();
     if (!text && !values.image) throw new CliUsageError('search needs text, --image FILE, or both. Example: trove search "red chair"');
-    const image = values.image === undefined ? undefined : path.resolve(values.image);
-    if (image !== undefined && !existsSync(image)) throw new CliUsageError(`--image: ${image} does not exist.`);
+    const image = values.image === undefined ? undefined : await queryImageFile(path.resolve(values.image));
     const kinds = (values.kind ?? []).map((k) => choiceOption(k, '--kind', FILE_KINDS) as FileKind);
     const limit = integerOption(values.limit, '--limit', { min: 1, max: 500 }, 20);
 
     const prepared = await prepareEngine(values, { watch: false, readOnly: true });
-    const engine = await openTroveEngine(prepared.options);
+    // A snapshot, as status: the library as stored (no scan, no indexing), so a search writes nothing.
+    const engine = await openTroveEngine({ ...prepared.options, snapshot: true });
     try {
       const status = await assertChosenModelsLoaded(engine, prepared);
       if (status.model.embedding !== null) await waitForSemanticIndex(engine);
       const response = (await dispatchApiCall(engine.handlers, 'search.run', {
         text: text || undefined,
-        image: image ? { path: image } : undefined,
+        image,
         filters: kinds.length ? { kinds } : {},
         limit,
         rerank: !values['no-rerank'],
@@ -57,7 +59,8 @@ export const searchCommand = defineCommand({
       } else if (response.results.length === 0) {
         console.log(`no results (${response.mode})`);
       } else {
-        for (const r of response.results) console.log(`${(r.score * 100).toFixed(1).padStart(5)}%  ${r.kind.padEnd(8)} ${r.path}${where(r.locator)}`);
+        // Whole percents, as the app shows them and the cut-off compares them (contract/common/relevance.ts).
+        for (const r of response.results) console.log(`${formatRelevance(r.score).padStart(4)}  ${r.kind.padEnd(8)} ${r.path}${where(r.locator)}`);
         console.log(`(${response.mode}, ${Math.round(response.tookMs)} ms)`);
       }
     } finally {
@@ -66,6 +69,26 @@ export const searchCommand = defineCommand({
     return 0;
   },
 });
+
+/**
+ * The --image file as bytes. The engine reads image paths only inside the library's folders (an
+ * HTTP or app caller must not make it read any file); the command line runs as the user, so it
+ * reads the file the user names, wherever it is, and sends what it holds.
+ */
+async function queryImageFile(file: string): Promise<{ dataBase64: string; mime: string }> {
+  const info = await stat(file).catch(() => null);
+  if (info === null) throw new CliUsageError(`--image: ${file} does not exist.`);
+  if (!info.isFile()) throw new CliUsageError(`--image: ${file} is not a file; give an image file.`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new CliFailure(`--image: cannot read ${file}: ${(error as Error).message}. Check that you can read it.`);
+  }
+  const mime = sniffImageMime(bytes);
+  if (!mime.startsWith('image/')) throw new CliUsageError(`--image: ${file} is not an image file (PNG, JPEG, WebP, GIF, TIFF, …); give a picture to search by.`);
+  return { dataBase64: bytes.toString('base64'), mime };
+}
 
 /** The ANN index opens in the background; a one-shot search waits for it instead of answering by keyword only. */
 async function waitForSemanticIndex(engine: TroveEngine): Promise<void> {

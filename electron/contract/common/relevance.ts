@@ -7,6 +7,11 @@ export function relevancePercent(score: number): number {
   return Math.round(score * 100);
 }
 
+/** A score as people read it, in the app and in the terminal alike: "49%". */
+export function formatRelevance(score: number): string {
+  return `${relevancePercent(score)}%`;
+}
+
 /** Whether a result with `score` is kept by `cutoff`: compared as the percentages people see. */
 export function meetsCutoff(score: number, cutoff: number): boolean {
   return relevancePercent(score) >= relevancePercent(cutoff);

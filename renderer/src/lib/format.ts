@@ -1,7 +1,7 @@
 // Human-readable numbers for the UI. Kept in one place so every view says things the same way;
 // sizes and times left are shared with the CLI.
 export { formatByteRate, formatBytes, formatDuration, formatEta } from '../../../electron/contract/common/display-units.ts';
-import { relevancePercent } from '../../../electron/contract/common/relevance.ts';
+import { formatRelevance } from '../../../electron/contract/common/relevance.ts';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
@@ -15,7 +15,7 @@ export function formatRate(filesPerSecond: number): string {
 
 /** A score or cut-off as people see it; the cut-off compares the same rounding (relevance.ts). */
 export function formatPercent(probability: number): string {
-  return `${relevancePercent(probability)}%`;
+  return formatRelevance(probability);
 }
 
 export function formatDate(epochMs: number): string {

@@ -2,12 +2,16 @@
 // the search) → keyword hits (FTS5) → reciprocal-rank fusion → one card per video moment → rerank
 // the top R → cut-off, sort, limit. Every stage that cannot run (no model yet, no reranker) is skipped and `mode` says so.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { formatBytes } from '../../../contract/common/display-units.ts';
 import { meetsCutoff } from '../../../contract/common/relevance.ts';
 import { ApiError } from '../../../contract/common/trove-api.ts';
 import type { ApiParsedParams } from '../../../contract/common/api-methods.ts';
 import type { SearchResponse, SearchResult } from '../../../contract/common/entities.ts';
 import { l2Normalize } from '../../models/common/embedding-codes.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import { FILE_SIZE_LIMITS } from '../../library/common/file-refusals.ts';
+import { LibraryFileError, openLibraryFile } from '../../library/node/library-file.ts';
 import type { AnnStatus } from '../../store/node/ann-handle.ts';
 import type { ItemSummary } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -50,17 +54,53 @@ export class SearchService {
     private readonly models: EngineModels,
   ) {}
 
+  /**
+   * The bytes of a query image named by path, which must be a file in the library's folders under
+   * the link rule (library/node/library-file.ts): search.run reaches the engine from browsers and
+   * other programs (`trove serve`, the app's IPC), and a path outside the roots would let them make
+   * the engine read any file its user can. A path outside every root is refused before the disk is
+   * touched, so the answer says nothing about what exists there. An image from anywhere else is
+   * sent as bytes (image.dataBase64), as the app and `trove search --image` do.
+   */
+  private async libraryImage(file: string): Promise<Buffer> {
+    const roots = this.store.roots.list().map((r) => r.path);
+    const lexicallyInside = path.isAbsolute(file) && roots.some((root) => {
+      const relative = path.relative(root, path.normalize(file));
+      return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+    });
+    if (!lexicallyInside) {
+      throw new ApiError(
+        'invalid-params',
+        `image.path must name a file inside one of the library's folders, and '${file}' is not in one. Send the image itself instead (image.dataBase64 with image.mime).`,
+      );
+    }
+    let opened;
+    try {
+      opened = await openLibraryFile(path.normalize(file), roots);
+    } catch (error) {
+      if (!(error instanceof LibraryFileError)) throw error;
+      throw new ApiError(error.code === 'missing' ? 'not-found' : 'invalid-params', `The query image cannot be used: ${error.message}`);
+    }
+    try {
+      const limit = FILE_SIZE_LIMITS.image!;
+      if (opened.size > limit) throw new ApiError('invalid-params', `The query image is ${formatBytes(opened.size)}, more than the ${formatBytes(limit)} Trove can read of one image; use a smaller copy.`);
+      return await opened.handle.readFile();
+    } finally {
+      await opened.handle.close();
+    }
+  }
+
   async run(req: SearchParams, signal?: AbortSignal): Promise<SearchResponse> {
     const t0 = performance.now();
     const { store, models } = this;
     const text = req.text?.trim() ? req.text.trim() : undefined;
+    // A path is checked first, with or without a model: nothing outside the roots is read.
+    const queryImage: Buffer | undefined = req.image ? ('path' in req.image ? await this.libraryImage(req.image.path) : Buffer.from(req.image.dataBase64, 'base64')) : undefined;
     const embedder = models.embedder;
     if (!embedder && (req.image || (req.likeItemId !== undefined && !text))) {
       throw new ApiError('unavailable', 'searching by image or by example needs an embedding model; start Trove with a model package (--model PKG)');
     }
 
-    const queryImage: string | Buffer | undefined = req.image ? ('path' in req.image ? req.image.path : Buffer.from(req.image.dataBase64, 'base64')) : undefined;
-    if (req.image && 'path' in req.image && !existsSync(req.image.path)) throw new ApiError('not-found', `the query image ${req.image.path} does not exist`);
     const queryInput: EmbedInput = { ...(text ? { texts: [text] } : {}), ...(queryImage ? { images: [queryImage] } : {}) };
 
     let likeSummary: ItemSummary | undefined;
