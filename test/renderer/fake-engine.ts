@@ -70,7 +70,7 @@ export function fakeFailures(shownRoot: string): FileFailure[] {
   return [
     file(90, 'scans/receipt-2019.pdf', 'pdf', "PDF is password-protected; Trove cannot read its pages. Save a copy without a password to index it."),
     file(91, 'camera/2023 summer trip to the coast with the whole family and the dog/IMG_0042.jpg', 'image', 'Cannot decode image: VipsJpeg: premature end of JPEG file. The file is not a supported image or is corrupt; re-export it as PNG or JPEG.'),
-    file(92, 'videos/harbour-drone-4k.mov', 'video', 'reading the video took longer than 120 s; the file may be huge or damaged, or its disk stopped answering. Trove tries it again at its next start (tried 1 of 3 times).', { nextTry: 'next-start' }),
+    file(92, 'videos/harbour-drone-4k.mov', 'video', 'Reading the video took longer than 120 s; the file may be huge or damaged, or its disk stopped answering. Trove tries it again at its next start (tried 1 of 3 times).', { nextTry: 'next-start' }),
     file(93, 'scans/archive-scan-1998.pdf', 'pdf', 'This PDF is 2.3 GB, more than the 2.0 GB Trove can read of one PDF file; split it into smaller PDFs (for example with qpdf --split-pages) to index them.', { attempts: 0 }),
     file(94, 'Urlaub/Stra\uFFFDe am Meer.jpg', 'image', 'The file name is not valid UTF-8 (shown here with � where its bytes are), so Trove cannot open it by its name. Rename it to a UTF-8 name (for example with convmv, or in a file manager); it is indexed after the rename.', { attempts: 0 }),
     {
@@ -78,7 +78,7 @@ export function fakeFailures(shownRoot: string): FileFailure[] {
       what: 'folder',
       path: join(shownRoot, 'private'),
       kind: null,
-      reason: `Cannot read folder '${join(shownRoot, 'private')}': EACCES: permission denied. Its files are not indexed; grant read access or exclude it.`,
+      reason: 'Cannot read folder: EACCES: permission denied. Its files are not indexed; grant read access or exclude it.',
       at: BASE_DATE - 100 * 60_000,
       attempts: 0,
       files: 12,

@@ -4,31 +4,13 @@
 import { useEffect, useRef, useState } from 'react';
 import type { FileFailure, FileKind } from '../../../electron/contract/common/entities.ts';
 import { formatCount, formatDate } from '../lib/format.ts';
-import { middleEllipsis, splitPath } from '../lib/middle-ellipsis.ts';
+import { splitPath } from '../lib/middle-ellipsis.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
-
-/** A file name longer than this is cut in its own middle (its extension kept). */
-const MAX_NAME_CHARS = 48;
-
-/** The folder part shrinks with an ellipsis where it ends; the file name stays whole. */
-export function MiddlePath({ path }: { path: string }) {
-  const { dir, name } = splitPath(path);
-  const folder = dir.slice(0, -1);
-  const sep = dir.slice(-1);
-  return (
-    <span className="middle-path" title={path}>
-      {folder && <span className="middle-path__dir">{folder}</span>}
-      <span className="middle-path__name">
-        {sep}
-        {middleEllipsis(name, MAX_NAME_CHARS)}
-      </span>
-    </span>
-  );
-}
+import { MiddlePath } from './MiddlePath.tsx';
 
 const KIND_NAMES: Record<FileKind, string> = { image: 'Image', video: 'Video', pdf: 'PDF', text: 'Text', document: 'Document' };
 

@@ -8,7 +8,7 @@ import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { AddFolderForm } from './AddFolderForm.tsx';
 import { EmptyState } from './EmptyState.tsx';
-import { MiddlePath } from './FailureList.tsx';
+import { MiddlePath } from './MiddlePath.tsx';
 import { ErrorBanner } from './ErrorBanner.tsx';
 import { Icon } from './Icon.tsx';
 import { LinesSkeleton } from './Skeleton.tsx';
