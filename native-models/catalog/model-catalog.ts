@@ -99,8 +99,9 @@ function packageBytes(shape: ModelShape): PerPrecision {
 
 /**
  * GPUs run fp16 (their native form; docs/model-precision.md "What runs where"). CPU: fp32 for the
- * 2B models — the doc's measurement has fp32 fastest on CPU (int8 at accuracy_level 0 was ~2×
- * slower) — and int8 for the 8B ones, whose fp32 form needs ~33 GB. The recommendation steps
+ * 2B models — exact; int8 (MatMulNBits accuracy_level 4) runs 1.3–1.4× faster but its activation
+ * quantisation is unmeasured on the real weights (docs/model-precision.md#int8-and-int4-on-cpu) —
+ * and int8 for the 8B ones, whose fp32 form needs ~33 GB. The recommendation steps
  * down to int8 where the first choice does not fit in memory; int4 is never chosen automatically
  * (its cost on real weights is not measured yet).
  */

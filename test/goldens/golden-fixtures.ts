@@ -12,6 +12,7 @@ import type { EmbedInput, VideoInput } from '../../electron/engine/models/node/e
 import type { PreprocessedImage } from '../../electron/engine/models/node/image-preprocess.ts';
 import type { PreprocessedVideo } from '../../electron/engine/models/node/video-preprocess.ts';
 import { buildModelPackage } from '../../native-models/package/build-package.ts';
+import type { NBitsSettings } from '../../native-models/graphs/graph-precision.ts';
 import { readFixtureJson, writeGoldenCheckpoint, type GoldenCheckpointName } from './golden-checkpoint.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -206,6 +207,8 @@ export interface PackageSpec {
   readonly checkpoint: GoldenCheckpointName;
   readonly precision: Precision;
   readonly variant: GraphVariant;
+  /** MatMulNBits settings other than the builder's defaults (int8/int4). */
+  readonly nbits?: Partial<NBitsSettings>;
 }
 
 /** A temporary folder with rebuilt golden checkpoints and the packages built from them. */
@@ -236,12 +239,13 @@ export class GoldenWorkspace {
 
   /** The package of `spec`, built on first use. */
   package(spec: PackageSpec): Promise<string> {
-    const outDir = path.join(this.root, `${spec.checkpoint}-${spec.precision}-${spec.variant}`);
+    const settings = spec.nbits ? `-nbits-${spec.nbits.accuracyLevel ?? 'd'}-${spec.nbits.blockSize ?? 'd'}` : '';
+    const outDir = path.join(this.root, `${spec.checkpoint}-${spec.precision}-${spec.variant}${settings}`);
     let built = this.packages.get(outDir);
     if (!built) {
       const kind: PackageKind = spec.checkpoint === 'embedder' ? 'embedding' : 'reranker';
       built = this.checkpoint(spec.checkpoint)
-        .then((checkpointDir) => buildModelPackage({ checkpointDir, outDir, kind, precision: spec.precision, variant: spec.variant }))
+        .then((checkpointDir) => buildModelPackage({ checkpointDir, outDir, kind, precision: spec.precision, variant: spec.variant, nbits: spec.nbits }))
         .then(() => outDir);
       this.packages.set(outDir, built);
     }
