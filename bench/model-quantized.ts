@@ -105,7 +105,7 @@ async function randomWidthPart(root: string): Promise<void> {
       embeddings.push(Array.from({ length: RETRIEVAL_ROWS }, (_, r) => pooled.slice(r * HIDDEN, (r + 1) * HIDDEN)));
     }
     const queries = Array.from({ length: RETRIEVAL_ROWS }, (_, i) => i);
-    console.log(`### random checkpoint at the 2B text widths (hidden ${HIDDEN}, ${LAYERS} layers, 16/8 heads, head_dim 128, MLP ${MLP}), EP ${EP}\n`);
+    console.log(`### random checkpoint at ${QUICK ? "a quarter of" : "the real"} 2B text widths (hidden ${HIDDEN}, ${LAYERS} layers, 16/8 heads, head_dim 128, MLP ${MLP}), EP ${EP}\n`);
     console.log(`| setting | weights MiB | ${SHAPES.map(([r, t]) => `rows/s ${r}×${t}`).join(' | ')} | min cosine | mean cosine | top-1 | top-5 |`);
     console.log(`|---|---|${SHAPES.map(() => '---').join('|')}|---|---|---|---|`);
     for (const [i, setting] of SETTINGS.entries()) {
