@@ -14,14 +14,15 @@
 # --cpu-only   probe and report every EP, run the benchmarks on CPU only
 # --quick      one small input, narrow widths, the tiny checkpoint (checks the script; the numbers mean little)
 # --packed     use .device/ even where node_modules exists (to prove the pack)
-# Budget: benchmarks start only while less than DEVICE_RUN_BUDGET_S (default 420) seconds have
-# passed, each under DEVICE_RUN_BENCH_TIMEOUT_S (default 200), so a run ends in about 8 minutes.
+# Budget: benchmarks start only while less than DEVICE_RUN_BUDGET_S (default 300) seconds have
+# passed, each under DEVICE_RUN_BENCH_TIMEOUT_S (default 150), so a run ends within 8 minutes
+# (300 + 150 s, plus unpacking and the summary).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STARTED=$(date +%s)
-BUDGET=${DEVICE_RUN_BUDGET_S:-420}
-BENCH_TIMEOUT=${DEVICE_RUN_BENCH_TIMEOUT_S:-200}
+BUDGET=${DEVICE_RUN_BUDGET_S:-300}
+BENCH_TIMEOUT=${DEVICE_RUN_BENCH_TIMEOUT_S:-150}
 OUTDIR=${OUT:-$ROOT/device-run-out}
 CPU_ONLY=0 QUICK=0 PACKED=0 PACK=0
 for arg in "$@"; do
