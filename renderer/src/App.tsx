@@ -1,6 +1,7 @@
-// The window: sidebar, the current view, quick look and toasts; global shortcuts and the theme.
+// The window: sidebar, the current view, quick look, the drop guard and toasts; global shortcuts and the theme.
 import { useEffect } from 'react';
 import { FoldersView } from './components/FoldersView.tsx';
+import { ImageDropZone } from './components/ImageDropZone.tsx';
 import { IndexingProgressView } from './components/IndexingProgress.tsx';
 import { QuickLook } from './components/PreviewPane.tsx';
 import { SearchView } from './components/SearchView.tsx';
@@ -83,6 +84,8 @@ export function App() {
         <CurrentView />
       </main>
       {quickLook && <QuickLook />}
+      {/* On every view: a dropped file never makes the window navigate away (an image becomes the query). */}
+      <ImageDropZone />
       <Toasts />
     </div>
   );

@@ -1,10 +1,13 @@
 // Searching by an image: the one way to turn a dropped, pasted or picked file into the query's
-// image chip, and the drop zone. The search page invites a drop ("Drop or paste an image"), so the
-// whole window takes one while it is shown, with an overlay saying what will happen; a drop that
-// misses the search box no longer makes the browser navigate away to the file.
+// image chip, and the window's drop guard. Whatever view is shown, nothing dropped on Trove makes
+// the browser (or the app's window) navigate away to the dropped file or link: as in Photos or
+// Spotlight, a picture dropped anywhere becomes the query (Trove goes to the search page, with an
+// overlay saying so while it is dragged), and anything else is refused with a sentence saying what
+// a drop can do. Text dragged into a text field is left to the field.
 import { useEffect, useRef, useState } from 'react';
 import { firstImageFile, imageQueryFromFile } from '../lib/files.ts';
-import { useAppState, useController } from '../state/context.tsx';
+import { welcomeStage, type AppState } from '../state/app-state.ts';
+import { useAppState, useController, useServices } from '../state/context.tsx';
 import { messageOf } from '../state/controller.ts';
 import { Icon } from './Icon.tsx';
 
@@ -34,10 +37,45 @@ function carriesFiles(e: DragEvent): boolean {
   return e.dataTransfer?.types.includes('Files') ?? false;
 }
 
-/** Window-wide drop target while mounted; the overlay shows while files are dragged over the window. */
+/** A text field takes dragged text (or a link) as typing; everywhere else a drop would navigate. */
+function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
+  return target instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'range', 'file', 'submit', 'reset', 'color'].includes(target.type);
+}
+
+/** A folder among the dropped items (the browser gives a folder as a File with no type). */
+function carriesFolder(transfer: DataTransfer | null): boolean {
+  if (!transfer) return false;
+  return [...transfer.items].some((item) => item.kind === 'file' && (item.webkitGetAsEntry?.()?.isDirectory ?? false));
+}
+
+/**
+ * Whether an image dropped now can become the query, or why not. The search page itself takes it
+ * once the welcome is over: before a folder is added there is nothing to search, and while the
+ * model is being chosen search by image cannot run yet.
+ */
+export function imageDropRefusal(state: AppState): string | null {
+  switch (welcomeStage(state)) {
+    case null:
+    // The welcome's last step (indexing) hands over to the search page: a drop does the same.
+    case 'indexing':
+      return null;
+    case 'folders':
+      return 'Add a folder first; then drop an image to find what looks like it in your files.';
+    case 'model':
+      return 'Search by image starts once the search model is set up: finish this step, then drop the image again.';
+    case 'loading':
+      return 'Trove is still opening your library; drop the image again in a moment.';
+  }
+}
+
+/** Window-wide while the app runs; the overlay shows while files are dragged over the window. */
 export function ImageDropZone() {
   const controller = useController();
+  const { store } = useServices();
   const imageQuery = useImageQuery();
+  const takesImages = useAppState((s) => imageDropRefusal(s) === null);
   const [dragging, setDragging] = useState(false);
   // dragenter/dragleave fire for every element crossed: count them to know when the drag left the window.
   const depth = useRef(0);
@@ -52,7 +90,13 @@ export function ImageDropZone() {
       setDragging(true);
     };
     const onOver = (e: DragEvent) => {
-      if (!carriesFiles(e)) return;
+      if (!carriesFiles(e)) {
+        // A link or text from elsewhere: a text field takes it; anywhere else it would replace the page.
+        if (isTextField(e.target)) return;
+        e.preventDefault();
+        if (e.dataTransfer) e.dataTransfer.dropEffect = 'none';
+        return;
+      }
       e.preventDefault();
       if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
     };
@@ -62,13 +106,32 @@ export function ImageDropZone() {
       if (depth.current === 0) setDragging(false);
     };
     const onDrop = (e: DragEvent) => {
-      if (!carriesFiles(e)) return;
+      if (!carriesFiles(e)) {
+        if (!isTextField(e.target)) e.preventDefault();
+        return;
+      }
       e.preventDefault();
       depth.current = 0;
       setDragging(false);
       const file = firstImageFile(e.dataTransfer?.files);
-      if (file) void apply.current(file);
-      else controller.toast('Only an image can be a query: drop a photo or a picture (PNG, JPEG, WebP, …).', 'error');
+      if (!file) {
+        controller.toast(
+          carriesFolder(e.dataTransfer)
+            ? 'A folder dropped here is not added: add it under Folders (type its path, or choose it). Drop an image to search by it.'
+            : 'Only an image can be a query: drop a photo or a picture (PNG, JPEG, WebP, …).',
+          'error',
+        );
+        return;
+      }
+      const state = store.getState();
+      const refusal = imageDropRefusal(state);
+      if (refusal) {
+        controller.toast(refusal, 'error');
+        return;
+      }
+      if (welcomeStage(state) === 'indexing') controller.finishWelcome();
+      if (state.view !== 'search') controller.setView('search');
+      void apply.current(file);
     };
     window.addEventListener('dragenter', onEnter);
     window.addEventListener('dragover', onOver);
@@ -80,9 +143,9 @@ export function ImageDropZone() {
       window.removeEventListener('dragleave', onLeave);
       window.removeEventListener('drop', onDrop);
     };
-  }, [controller]);
+  }, [controller, store]);
 
-  if (!dragging) return null;
+  if (!dragging || !takesImages) return null;
   return (
     <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
       <div className="drop-overlay__panel">

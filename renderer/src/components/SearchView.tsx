@@ -8,7 +8,6 @@ import type { ModelStatus } from '../../../electron/contract/common/entities.ts'
 import { formatPercent } from '../lib/format.ts';
 import { modelsInUse, taskRunning } from '../state/models.ts';
 import { EmptyState } from './EmptyState.tsx';
-import { ImageDropZone } from './ImageDropZone.tsx';
 import { NoResults } from './NoResults.tsx';
 import { SearchProgress } from './SearchProgress.tsx';
 import { visibleResults } from '../lib/visible-results.ts';
@@ -187,7 +186,6 @@ export function SearchView() {
 
   return (
     <div className={`search-view${previewOpen && !narrow ? ' search-view--with-preview' : ''}`}>
-      <ImageDropZone />
       {/* Behind the narrow window's preview dialog the results can be neither clicked nor focused. */}
       <div className="search-view__main" inert={previewOpen && narrow}>
         <div className="search-view__header">
