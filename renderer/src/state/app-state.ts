@@ -225,8 +225,10 @@ export type Action =
   | { type: 'welcome/finish' }
   | { type: 'query/patch'; patch: Partial<Query> }
   | { type: 'query/reset' }
-  | { type: 'search/start'; seq: number; limit: number }
-  | { type: 'search/ready'; seq: number; response: SearchResponse }
+  /** `quiet`: the results on screen asked again (new files indexed): they stay as they are, undimmed, until the answer. */
+  | { type: 'search/start'; seq: number; limit: number; quiet?: boolean }
+  /** `quiet`: the selection stays on the same result wherever it moved (none if it is gone), so nothing jumps. */
+  | { type: 'search/ready'; seq: number; response: SearchResponse; quiet?: boolean }
   | { type: 'search/error'; seq: number; message: string }
   | { type: 'search/clear' }
   | { type: 'select'; index: number }
@@ -296,14 +298,17 @@ export function reduce(state: AppState, action: Action): AppState {
         preview: { itemId: null, quickLook: false, detail: { phase: 'idle' } },
       };
     case 'search/start':
-      return { ...state, search: { seq: action.seq, limit: action.limit, result: loading(state.search.result) } };
-    case 'search/ready':
+      return { ...state, search: { seq: action.seq, limit: action.limit, result: action.quiet ? state.search.result : loading(state.search.result) } };
+    case 'search/ready': {
       if (action.seq !== state.search.seq) return state;
+      const { results } = action.response;
+      const selectedId = action.quiet ? current(state.search.result)?.results[state.selectedIndex]?.itemId : undefined;
       return {
         ...state,
         search: { ...state.search, result: { phase: 'ready', value: action.response } },
-        selectedIndex: clampIndex(state.selectedIndex, action.response.results.length),
+        selectedIndex: action.quiet ? (selectedId === undefined ? -1 : results.findIndex((r) => r.itemId === selectedId)) : clampIndex(state.selectedIndex, results.length),
       };
+    }
     case 'search/error':
       if (action.seq !== state.search.seq) return state;
       return { ...state, search: { ...state.search, result: { phase: 'error', message: action.message, previous: current(state.search.result) } } };

@@ -3,13 +3,18 @@
 import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
 import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
 import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, welcomeStage, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
 import { formatCount } from '../lib/format.ts';
 import { createOpenActions, DESKTOP_SHELL, type OpenShell } from './open-actions.ts';
 import { toSearchRequest } from './search-request.ts';
 import type { Store } from './store.ts';
 
 const SEARCH_DEBOUNCE_MS = 250;
+/**
+ * Results on screen are asked again as files are indexed, at most this often: each search embeds
+ * the query, which competes with indexing for the model (seconds on a CPU).
+ */
+const RESULTS_REFRESH_MS = 5000;
 const TOAST_MS = 3500;
 const THEME_KEY = 'trove.theme';
 /** Failures read at a time (files.failures pages). */
@@ -149,6 +154,12 @@ export function createController(
   /** The last install asked for in this session, so Retry repeats it exactly (folders included). */
   let lastInstall: ApiParams<'models.install'> | null = null;
 
+  /** The indexed-files count when the results on screen were asked for (null: not known then). */
+  let indexedAtSearch: number | null = null;
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastRefreshAt = 0;
+  const indexedNow = (): number | null => store.getState().progress?.files.indexed ?? null;
+
   async function runSearch(limit = DEFAULT_PAGE_SIZE) {
     clearTimeout(searchTimer);
     const { query, search } = store.getState();
@@ -157,6 +168,7 @@ export function createController(
       return;
     }
     const seq = search.seq + 1;
+    indexedAtSearch = indexedNow();
     dispatch({ type: 'search/start', seq, limit });
     try {
       const response = await api.call('search.run', toSearchRequest(query, limit));
@@ -164,6 +176,49 @@ export function createController(
     } catch (e) {
       dispatch({ type: 'search/error', seq, message: messageOf(e) });
     }
+    // Files indexed while it ran are asked for next.
+    refreshResultsSoon();
+  }
+
+  /** Results a person is looking at: the search page (past the welcome), answered, in a visible window. */
+  function resultsOnScreen(): boolean {
+    const state = store.getState();
+    const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
+    return visible && state.view === 'search' && welcomeStage(state) === null && hasQuery(state.query) && state.search.result.phase === 'ready';
+  }
+
+  /**
+   * "New files show up as they are done": when files were indexed (or removed) since the results on
+   * screen were asked for, the same search runs again, quietly (no dimming, no skeleton; the
+   * selection, the open preview, focus and scroll stay), at most every RESULTS_REFRESH_MS, and
+   * only while the results are on screen; going back to them catches up.
+   */
+  function refreshResultsSoon() {
+    if (refreshTimer !== undefined || !resultsOnScreen()) return;
+    const indexed = indexedNow();
+    if (indexed === null || indexed === indexedAtSearch) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      void refreshResults();
+    }, Math.max(0, lastRefreshAt + RESULTS_REFRESH_MS - Date.now()));
+  }
+
+  async function refreshResults() {
+    const indexed = indexedNow();
+    if (!resultsOnScreen() || indexed === indexedAtSearch) return;
+    const { query, search } = store.getState();
+    const seq = search.seq + 1;
+    indexedAtSearch = indexed;
+    dispatch({ type: 'search/start', seq, limit: search.limit, quiet: true });
+    try {
+      const response = await api.call('search.run', toSearchRequest(query, search.limit));
+      dispatch({ type: 'search/ready', seq, response, quiet: true });
+    } catch {
+      // The results on screen stay as they are; the next change asks again.
+    }
+    // Counted from the answer, so a slow search (a model on a CPU) is not asked back to back.
+    lastRefreshAt = Date.now();
+    refreshResultsSoon();
   }
 
   /** Typing searches as you go, but only once the keys settle. */
@@ -200,6 +255,7 @@ export function createController(
 
   function setView(view: View) {
     dispatch({ type: 'view', view });
+    if (view === 'search') refreshResultsSoon();
     if (view === 'indexing') void refreshFailures();
     if (view === 'settings') {
       void refreshStatus();
@@ -331,7 +387,10 @@ export function createController(
           }
           if (connected) wasConnected = true;
         }),
-        api.on('indexing.progress', (progress) => dispatch({ type: 'progress', progress })),
+        api.on('indexing.progress', (progress) => {
+          dispatch({ type: 'progress', progress });
+          refreshResultsSoon();
+        }),
         api.on('roots.changed', (roots) => dispatch({ type: 'roots/ready', roots })),
         api.on('library.changed', () => void refreshStatus()),
         api.on('model.changed', () => void refreshStatus()),
@@ -339,6 +398,12 @@ export function createController(
         // Pushed by the desktop shell only: why the engine process is away, for the banner.
         api.on('engine.status', (status) => dispatch({ type: 'engine/status', message: status.state === 'ready' ? null : status.message })),
       ];
+      // A window brought back to the front catches up with what was indexed meanwhile.
+      if (typeof document !== 'undefined') {
+        document.addEventListener('visibilitychange', refreshResultsSoon);
+        offs.push(() => document.removeEventListener('visibilitychange', refreshResultsSoon));
+      }
+      offs.push(() => clearTimeout(refreshTimer));
       void refreshStatus();
       void refreshRoots();
       void refreshModels();
