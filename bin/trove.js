@@ -7,6 +7,12 @@ if (problem) {
   console.error(problem);
   process.exit(1);
 }
+// A reader that stops early (`trove status --failed | head`) closes the pipe: stop quietly, as other
+// command-line tools do, instead of a stack trace about EPIPE.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../electron/cli/main.ts');
