@@ -11,10 +11,12 @@ import type { Store } from './store.ts';
 
 const SEARCH_DEBOUNCE_MS = 250;
 /**
- * Results on screen are asked again as files are indexed, at most this often: each search embeds
- * the query, which competes with indexing for the model (seconds on a CPU).
+ * Results on screen are asked again as files are indexed, at most this often, and never more than
+ * a fifth of the time (a search that took 3 s waits 15 s): each search embeds the query, which
+ * competes with indexing for the model (an image query can take seconds on a CPU).
  */
 const RESULTS_REFRESH_MS = 5000;
+const RESULTS_REFRESH_COST_FACTOR = 5;
 const TOAST_MS = 3500;
 const THEME_KEY = 'trove.theme';
 /** Failures read at a time (files.failures pages). */
@@ -157,7 +159,9 @@ export function createController(
   /** The indexed-files count when the results on screen were asked for (null: not known then). */
   let indexedAtSearch: number | null = null;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastRefreshAt = 0;
+  /** When the last search answered, and what it cost the engine: the next refresh waits for both. */
+  let lastAnswerAt = 0;
+  let lastSearchMs = 0;
   const indexedNow = (): number | null => store.getState().progress?.files.indexed ?? null;
 
   async function runSearch(limit = DEFAULT_PAGE_SIZE) {
@@ -172,6 +176,7 @@ export function createController(
     dispatch({ type: 'search/start', seq, limit });
     try {
       const response = await api.call('search.run', toSearchRequest(query, limit));
+      noteAnswer(response.tookMs);
       dispatch({ type: 'search/ready', seq, response });
     } catch (e) {
       dispatch({ type: 'search/error', seq, message: messageOf(e) });
@@ -197,10 +202,16 @@ export function createController(
     if (refreshTimer !== undefined || !resultsOnScreen()) return;
     const indexed = indexedNow();
     if (indexed === null || indexed === indexedAtSearch) return;
+    const interval = Math.max(RESULTS_REFRESH_MS, RESULTS_REFRESH_COST_FACTOR * lastSearchMs);
     refreshTimer = setTimeout(() => {
       refreshTimer = undefined;
       void refreshResults();
-    }, Math.max(0, lastRefreshAt + RESULTS_REFRESH_MS - Date.now()));
+    }, Math.max(0, lastAnswerAt + interval - Date.now()));
+  }
+
+  function noteAnswer(tookMs: number) {
+    lastAnswerAt = Date.now();
+    lastSearchMs = tookMs;
   }
 
   async function refreshResults() {
@@ -212,12 +223,12 @@ export function createController(
     dispatch({ type: 'search/start', seq, limit: search.limit, quiet: true });
     try {
       const response = await api.call('search.run', toSearchRequest(query, search.limit));
+      noteAnswer(response.tookMs);
       dispatch({ type: 'search/ready', seq, response, quiet: true });
     } catch {
-      // The results on screen stay as they are; the next change asks again.
+      // The results on screen stay as they are; the next change asks again (counted from now).
+      noteAnswer(lastSearchMs);
     }
-    // Counted from the answer, so a slow search (a model on a CPU) is not asked back to back.
-    lastRefreshAt = Date.now();
     refreshResultsSoon();
   }
 
