@@ -2,7 +2,7 @@ import tseslint from 'typescript-eslint';
 import architecture from './eslint-rules/architecture.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'artifacts/**', 'dist/**', '.cache/**', 'renderer/dist/**'] },
+  { ignores: ['node_modules/**', 'artifacts/**', 'dist/**', '.cache/**', 'renderer/dist/**', '.device/**', '.gl/**', 'device-run-out/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js'],
