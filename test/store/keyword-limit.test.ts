@@ -47,6 +47,9 @@ describe('keyword search limit', () => {
       assert.equal(rare.length, Math.ceil(n / 50));
       assert.deepEqual(new Set(rare.map((h) => h.itemId)), new Set(full));
       assert.equal(store.items.bestKeywordBm25('harbour'), rare[0]!.bm25);
+      // A word still being typed matches as a prefix (the words as typed match nothing here).
+      assert.equal(store.items.searchKeywords('harb', { limit: 500 }).length, Math.ceil(n / 50));
+      assert.match(store.items.searchKeywords('harb', { limit: 1 })[0]!.snippet, /\[harbour\]/);
       // Filters apply before the limit: the window is the newest matches that pass.
       const early = store.items.searchKeywords('library', { limit: 5000, filters: { to: 100 } });
       assert.equal(early.length, 101);

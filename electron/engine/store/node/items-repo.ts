@@ -52,9 +52,10 @@ export interface KeywordSearchOptions {
 /**
  * At most this many keyword matches are ranked by bm25 (the newest, by item id). A word in every
  * path of a 1M-item library took 462 ms to rank whole; a word that common says almost nothing
- * about relevance (its bm25 weight is near 0), and anything rarer is ranked in full.
+ * about relevance (its bm25 weight is near 0), and anything rarer is ranked in full. bm25 reads
+ * each row's column sizes: 5,000 rows cost a few ms.
  */
-export const KEYWORD_RANK_LIMIT = 10_000;
+export const KEYWORD_RANK_LIMIT = 5_000;
 
 /** bm25 weights for (name, path, text): a word in the file name says more than one in a long text. */
 const BM25_WEIGHTS = '10.0, 2.0, 1.0';
@@ -206,7 +207,7 @@ export class ItemsRepo {
    * for the rows returned only (docs/store.md, "Keyword search at a million items").
    */
   searchKeywords(text: string, opts: KeywordSearchOptions = {}): KeywordHit[] {
-    const query = toFtsQuery(text);
+    const query = this.rankingQuery(text);
     if (query === null) return [];
     const f = filterSql(opts.filters);
     const open = opts.highlight?.open ?? '[';
@@ -223,9 +224,8 @@ export class ItemsRepo {
          ORDER BY rank LIMIT ?`,
       )
       .all(query, ...f.params, KEYWORD_RANK_LIMIT, opts.limit ?? 100);
-    // A prefix query ("word"*) merges the doclists of every term with that prefix each time it
-    // runs (a million entries for a word in every path), so a snippet per row asks for the words
-    // as typed first, and the prefix only for a row that matched through a longer word.
+    // A snippet per row asks for the words as typed first (see rankingQuery), and the prefix query
+    // only for a row that matched through a longer word.
     const snippet = this.db.prepare(`SELECT snippet(items_fts, -1, ?, ?, '…', 16) FROM items_fts WHERE items_fts MATCH ? AND rowid = ?`).pluck();
     const exact = toFtsQuery(text, { prefix: false })!;
     return ranked.map((r) => ({
@@ -236,13 +236,29 @@ export class ItemsRepo {
   }
 
   /**
+   * The FTS query to rank with. A prefix query ("word"*) makes FTS5 merge the doclists of every
+   * term with that prefix before it returns its first row: a million entries, ~0.5 s, for a word in
+   * every path. The words as typed ("word") stream instead. So when the words as typed already fill
+   * the ranking window, they are what is ranked: words that common leave nothing for longer words
+   * sharing their start to add. Otherwise (rarer words, or a word still being typed) the prefix
+   * query runs, as before.
+   */
+  private rankingQuery(text: string): string | null {
+    const prefixed = toFtsQuery(text);
+    if (prefixed === null) return null;
+    const exact = toFtsQuery(text, { prefix: false })!;
+    const window = this.db.prepare(`SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`).pluck().get(exact, KEYWORD_RANK_LIMIT) as number;
+    return window >= KEYWORD_RANK_LIMIT ? exact : prefixed;
+  }
+
+  /**
    * The strongest keyword match of `text` in the whole library (the lowest bm25), ignoring filters:
    * the yardstick keyword scores are measured against, so a filter never changes a score. Null when
    * nothing matches. Over the same window as searchKeywords without filters (the newest
    * KEYWORD_RANK_LIMIT matches), so a very common word costs the same bounded work.
    */
   bestKeywordBm25(text: string): number | null {
-    const query = toFtsQuery(text);
+    const query = this.rankingQuery(text);
     if (query === null) return null;
     const best = this.db
       .prepare(`SELECT min(rank) FROM (SELECT bm25(items_fts, ${BM25_WEIGHTS}) AS rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`)
