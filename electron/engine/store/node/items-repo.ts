@@ -50,12 +50,19 @@ export interface KeywordSearchOptions {
 }
 
 /**
- * At most this many keyword matches are ranked by bm25 (the newest, by item id). A word in every
- * path of a 1M-item library took 462 ms to rank whole; a word that common says almost nothing
- * about relevance (its bm25 weight is near 0), and anything rarer is ranked in full. bm25 reads
- * each row's column sizes: 5,000 rows cost a few ms.
+ * Words with more matches than this are "very common": their newest matches are returned as a tie
+ * instead of ranked. Up to it, every match is ranked by bm25. A word in every path of a 1M-item
+ * library took 462 ms to rank whole (bm25 reads each match's column sizes, and its IDF counts every
+ * match, per query).
  */
 export const KEYWORD_RANK_LIMIT = 5_000;
+
+/**
+ * The bm25 a very common word's matches get: a tie, near 0. FTS5's own bm25 clamps the IDF of a
+ * word found in over half of the rows to 1e-6, so its scores are this small anyway; below that
+ * share the order it would give (name before path before text) is lost — the newest come first.
+ */
+export const COMMON_WORD_BM25 = -1e-6;
 
 /** bm25 weights for (name, path, text): a word in the file name says more than one in a long text. */
 const BM25_WEIGHTS = '10.0, 2.0, 1.0';
@@ -207,25 +214,39 @@ export class ItemsRepo {
    * for the rows returned only (docs/store.md, "Keyword search at a million items").
    */
   searchKeywords(text: string, opts: KeywordSearchOptions = {}): KeywordHit[] {
-    const query = this.rankingQuery(text);
-    if (query === null) return [];
+    const ranking = this.rankingQuery(text);
+    if (ranking === null) return [];
+    const { query, common } = ranking;
     const f = filterSql(opts.filters);
     const open = opts.highlight?.open ?? '[';
     const close = opts.highlight?.close ?? ']';
-    const filtered = f.sql !== '1';
+    const passes = f.sql !== '1' ? ` AND EXISTS (SELECT 1 FROM items i JOIN files f ON f.id = i.file_id WHERE i.id = items_fts.rowid AND ${f.sql})` : '';
+    const limit = opts.limit ?? 100;
     // bm25() is computed for the rows the inner query emits only; ORDER BY rowid DESC walks the
-    // doclist backwards and stops at the limit (FTS5 serves rowid order natively).
+    // doclist backwards and stops at the limit (FTS5 serves rowid order natively). A very common
+    // word is not ranked at all (see COMMON_WORD_BM25): its newest matches come back as a tie.
+    if (common) {
+      // Not ranked: the newest matches that pass, with their snippets, in one walk of the doclist
+      // (a second query per row would merge a prefix's doclist again each time).
+      return this.db
+        .prepare<{ item_id: number; snippet: string }>(
+          `SELECT rowid AS item_id, snippet(items_fts, -1, ?, ?, '…', 16) AS snippet FROM items_fts
+           WHERE items_fts MATCH ?${passes} ORDER BY rowid DESC LIMIT ?`,
+        )
+        .all(open, close, query, ...f.params, limit)
+        .map((r) => ({ itemId: r.item_id, bm25: COMMON_WORD_BM25, snippet: r.snippet }));
+    }
     const ranked = this.db
       .prepare<{ item_id: number; rank: number }>(
         `SELECT item_id, rank FROM (
            SELECT rowid AS item_id, bm25(items_fts, ${BM25_WEIGHTS}) AS rank FROM items_fts
-           WHERE items_fts MATCH ?${filtered ? ` AND EXISTS (SELECT 1 FROM items i JOIN files f ON f.id = i.file_id WHERE i.id = items_fts.rowid AND ${f.sql})` : ''}
+           WHERE items_fts MATCH ?${passes}
            ORDER BY rowid DESC LIMIT ?)
          ORDER BY rank LIMIT ?`,
       )
-      .all(query, ...f.params, KEYWORD_RANK_LIMIT, opts.limit ?? 100);
-    // A snippet per row asks for the words as typed first (see rankingQuery), and the prefix query
-    // only for a row that matched through a longer word.
+      .all(query, ...f.params, KEYWORD_RANK_LIMIT, limit);
+    // A snippet per row asks for the words as typed first, and the prefix query only for a row
+    // that matched through a longer word (cheap here: the prefix has fewer matches than the window).
     const snippet = this.db.prepare(`SELECT snippet(items_fts, -1, ?, ?, '…', 16) FROM items_fts WHERE items_fts MATCH ? AND rowid = ?`).pluck();
     const exact = toFtsQuery(text, { prefix: false })!;
     return ranked.map((r) => ({
@@ -236,34 +257,52 @@ export class ItemsRepo {
   }
 
   /**
-   * The FTS query to rank with. A prefix query ("word"*) makes FTS5 merge the doclists of every
-   * term with that prefix before it returns its first row: a million entries, ~0.5 s, for a word in
-   * every path. The words as typed ("word") stream instead. So when the words as typed already fill
-   * the ranking window, they are what is ranked: words that common leave nothing for longer words
-   * sharing their start to add. Otherwise (rarer words, or a word still being typed) the prefix
-   * query runs, as before.
+   * What to search with. A prefix query ("word"*) makes FTS5 merge the doclists of every term with
+   * that prefix before it returns its first row: a million entries, ~0.5 s, for a word in every
+   * path. The words as typed ("word") stream instead. When the words as typed alone fill the
+   * ranking window, the words are `common`: what is searched is the words as typed (longer words
+   * sharing their start add nothing to a word that common), and nothing is ranked by bm25, whose
+   * IDF reads every match (37 ms for a word in 1M items, per query). Otherwise (rarer words, or a
+   * word still being typed) the prefix query is ranked by bm25, as before.
    */
-  private rankingQuery(text: string): string | null {
+  private rankingQuery(text: string): { query: string; common: boolean } | null {
+    if (this.lastRanking?.text === text) return this.lastRanking.result;
     const prefixed = toFtsQuery(text);
-    if (prefixed === null) return null;
-    const exact = toFtsQuery(text, { prefix: false })!;
-    const window = this.db.prepare(`SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`).pluck().get(exact, KEYWORD_RANK_LIMIT) as number;
-    return window >= KEYWORD_RANK_LIMIT ? exact : prefixed;
+    let result: { query: string; common: boolean } | null = null;
+    if (prefixed !== null) {
+      const exact = toFtsQuery(text, { prefix: false })!;
+      const window = this.db.prepare(`SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`).pluck();
+      if ((window.get(exact, KEYWORD_RANK_LIMIT) as number) >= KEYWORD_RANK_LIMIT) {
+        result = { query: exact, common: true };
+      } else {
+        // A word still being typed can be the start of a very common one ("libr"): then its
+        // prefix is common too, and is not ranked either.
+        result = { query: prefixed, common: (window.get(prefixed, KEYWORD_RANK_LIMIT) as number) >= KEYWORD_RANK_LIMIT };
+      }
+    }
+    // searchKeywords and bestKeywordBm25 of one search run in one turn of the event loop: they
+    // share this answer, which is dropped before anything else can change the table.
+    this.lastRanking = { text, result };
+    setImmediate(() => (this.lastRanking = null));
+    return result;
   }
+
+  private lastRanking: { text: string; result: { query: string; common: boolean } | null } | null = null;
 
   /**
    * The strongest keyword match of `text` in the whole library (the lowest bm25), ignoring filters:
    * the yardstick keyword scores are measured against, so a filter never changes a score. Null when
-   * nothing matches. Over the same window as searchKeywords without filters (the newest
-   * KEYWORD_RANK_LIMIT matches), so a very common word costs the same bounded work.
+   * nothing matches. Bounded like searchKeywords: a very common word's matches all tie at
+   * COMMON_WORD_BM25.
    */
   bestKeywordBm25(text: string): number | null {
-    const query = this.rankingQuery(text);
-    if (query === null) return null;
+    const ranking = this.rankingQuery(text);
+    if (ranking === null) return null;
+    if (ranking.common) return COMMON_WORD_BM25;
     const best = this.db
       .prepare(`SELECT min(rank) FROM (SELECT bm25(items_fts, ${BM25_WEIGHTS}) AS rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`)
       .pluck()
-      .get(query, KEYWORD_RANK_LIMIT) as number | null;
+      .get(ranking.query, KEYWORD_RANK_LIMIT) as number | null;
     return best ?? null;
   }
 
