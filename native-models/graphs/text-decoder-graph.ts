@@ -15,7 +15,8 @@ import type { Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
 import { int64s, rmsNorm } from './text-decoder-blocks.ts';
 import { fusedRmsNorm } from './fused-ops.ts';
-import { addDecoderLayer, readChecked, TEXT_PREFIX } from './text-decoder-layer.ts';
+import { addDecoderLayer, readChecked, TEXT_PREFIX, type LayerAttention } from './text-decoder-layer.ts';
+import { DECODER_ATTENTION_BLOCK_BYTES, decoderAttentionPlan, MASKED_ATTENTION_BIAS } from './decoder-attention.ts';
 import { rotaryTables } from './text-decoder-rotary.ts';
 import { PrecisionWriter, resolveNBits, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type Precision } from './graph-precision.ts';
 
@@ -25,6 +26,12 @@ export interface TextDecoderBuildOptions extends GraphPrecisionOptions {
   readonly head: TextDecoderHead;
   /** Called after the embedding table, after each layer and after saving: done of total steps. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The bound on one block of attention scores (bytes, default 64 MiB; decoder-attention.ts), or
+   * 'unblocked' for the single [batch, heads, seq, seq] product of graph revisions 1–2 (kept as
+   * the benchmark's baseline). Tests use small bounds so that short prompts run in several blocks.
+   */
+  readonly attentionBlockBytes?: number | 'unblocked';
 }
 
 export interface TextDecoderBuildResult extends SaveResult {
@@ -39,8 +46,6 @@ export interface TextDecoderBuildResult extends SaveResult {
 /** Token ids of "yes" and "no" whose lm_head rows form the reranker's score direction (docs/qwen3-vl-model.md#reranker-score). */
 export const RERANK_YES_TOKEN_ID = 9693;
 export const RERANK_NO_TOKEN_ID = 2152;
-/** HF eager's finfo(float32).min: finite, so fully masked (left-pad) query rows stay finite, never NaN. */
-export const MASKED_ATTENTION_BIAS = -3.4028234663852886e38;
 /** Number of DeepStack taps the contract's `deepstack_embeds [3, num_visual, hidden]` carries. */
 export const DEEPSTACK_TAPS = 3;
 
@@ -109,8 +114,9 @@ function deepstackAdds(g: GraphBuilder, visualGather: string, hidden: number): s
 }
 
 /**
- * Additive mask [batch, 1, 1, seq, seq] (or [batch, 1, seq, seq] for MultiHeadAttention when
- * `forFusedAttention`): 0 where key ≤ query and attention_mask[key] = 1, else the finite minimum.
+ * The unblocked graphs' additive mask [batch, 1, 1, seq, seq] (or [batch, 1, seq, seq] for
+ * MultiHeadAttention when `forFusedAttention`): 0 where key ≤ query and attention_mask[key] = 1,
+ * else the finite minimum. The blocked attention makes the same mask per block instead.
  */
 function attentionBias(g: GraphBuilder, forFusedAttention: boolean): string {
   const seq = g.node('Shape', ['input_ids'], { start: 1, end: 2 });
@@ -157,9 +163,13 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     const tokens = writer.embedding(embedName, await readChecked(checkpoint, embedName, [text.vocabSize, hidden]), text.vocabSize, hidden, 'input_ids');
     const fused = fuseEmbeddings(g, tokens, hidden);
     const deepstack = deepstackAdds(g, fused.visualGather, hidden);
+    const blockBytes = options.attentionBlockBytes ?? DECODER_ATTENTION_BLOCK_BYTES;
+    const attention: LayerAttention = blockBytes === 'unblocked'
+      ? { bias: attentionBias(g, variant === 'fused') }
+      : { blocked: decoderAttentionPlan(g, { heads: text.heads, kvHeads: text.kvHeads, headDim: text.headDim, blockBytes, inputIds: 'input_ids', attentionMask: 'attention_mask' }) };
     const context = {
       rotary: rotaryTables(g, 'position_ids', text.ropeTheta, text.headDim, text.mropeSection),
-      attentionBias: attentionBias(g, variant === 'fused'),
+      attention,
       writer,
       variant,
     };

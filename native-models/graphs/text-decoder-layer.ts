@@ -8,16 +8,24 @@ import type { Qwen3VLTextConfig } from '../checkpoint/qwen3vl-config.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { int64s, rmsNorm } from './text-decoder-blocks.ts';
 import { fusedAttention, fusedRmsNorm, fusedSilu, fusedSkipRmsNorm } from './fused-ops.ts';
+import { blockedDecoderAttention, type DecoderAttentionPlan } from './decoder-attention.ts';
 import type { GraphVariant, PrecisionWriter } from './graph-precision.ts';
 import { applyRotary, type RotaryTables } from './text-decoder-rotary.ts';
 
 export const TEXT_PREFIX = 'model.language_model.';
 
-/** Values every layer reads: the rotary tables, the additive mask, the precision writer and the variant. */
+/**
+ * How the layers' attention is masked: in blocks of query rows with the mask made per block
+ * (decoder-attention.ts, every package since graph revision 3), or the single product with the
+ * whole additive bias — [batch, 1, 1, seq, seq] for the plain variant, [batch, 1, seq, seq]
+ * (MultiHeadAttention's attention_bias) for the fused one — kept as the benchmark's baseline.
+ */
+export type LayerAttention = { readonly blocked: DecoderAttentionPlan } | { readonly bias: string };
+
+/** Values every layer reads: the rotary tables, the attention's mask or block plan, the precision writer and the variant. */
 export interface LayerContext {
   readonly rotary: RotaryTables;
-  /** [batch, 1, 1, seq, seq] for the plain variant, [batch, 1, seq, seq] (MultiHeadAttention's attention_bias) for the fused one. */
-  readonly attentionBias: string;
+  readonly attention: LayerAttention;
   readonly writer: PrecisionWriter;
   readonly variant: GraphVariant;
 }
@@ -62,8 +70,10 @@ export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, t
   const v = await project('v_proj', kvHeads * headDim, kvHeads);
 
   let merged: string;
-  if (fused) {
-    merged = fusedAttention(g, { q, k, v, heads, kvHeads, headDim, bias: context.attentionBias });
+  if ('blocked' in context.attention) {
+    merged = blockedDecoderAttention(g, context.attention.blocked, { q, k, v, fused });
+  } else if (fused) {
+    merged = fusedAttention(g, { q, k, v, heads, kvHeads, headDim, bias: context.attention.bias });
   } else {
     // GQA without copying k/v: query head h = kv·groups + g reads kv head kv (repeat_kv order), so q
     // becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
@@ -71,7 +81,7 @@ export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, t
     const kT5 = g.node('Unsqueeze', [g.node('Transpose', [k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
     const v5 = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
     const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
-    const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attentionBias])], { axis: -1 });
+    const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attention.bias])], { axis: -1 });
     const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
     merged = g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
   }

@@ -9,8 +9,10 @@ import { readFile } from 'node:fs/promises';
  *   1  the first graphs
  *   2  plain vision attention in blocks of query rows (bounded memory, docs/model-packages.md#vision-attention-memory);
  *      int8/int4 MatMulNBits at the accuracy level of NBITS_ACCURACY_LEVEL (docs/model-precision.md#int8-and-int4-on-cpu)
+ *  3  decoder attention in blocks of query rows, the causal + padding mask made per block
+ *      (bounded memory up to 8,192 tokens, docs/model-packages.md#decoder-attention-memory)
  */
-export const GRAPH_REVISION = 2;
+export const GRAPH_REVISION = 3;
 
 export interface BuilderIdentity {
   name: string;

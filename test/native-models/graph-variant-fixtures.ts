@@ -144,12 +144,17 @@ export function compareRowSets(actual: Float32Array, expected: Float32Array, wid
 }
 
 /** op_type → count (with domain prefix for contrib ops) of a saved graph. */
-export async function opCounts(onnxFile: string): Promise<Map<string, number>> {
+/** Node counts by op type ("domain.op" for contrib ops); `nested` also counts the nodes of Loop/If bodies. */
+export async function opCounts(onnxFile: string, options: { nested?: boolean } = {}): Promise<Map<string, number>> {
   const model = onnxProto.onnx.ModelProto.decode(await readFile(onnxFile));
   const counts = new Map<string, number>();
-  for (const node of model.graph?.node ?? []) {
-    const key = node.domain ? `${node.domain}.${node.opType}` : String(node.opType);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  const visit = (graph: onnxProto.onnx.IGraphProto | null | undefined) => {
+    for (const node of graph?.node ?? []) {
+      const key = node.domain ? `${node.domain}.${node.opType}` : String(node.opType);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (options.nested) for (const attribute of node.attribute ?? []) visit(attribute.g);
+    }
+  };
+  visit(model.graph);
   return counts;
 }

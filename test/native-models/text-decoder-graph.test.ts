@@ -1,7 +1,8 @@
 // The TypeScript-written text decoder graphs (text_decoder.onnx / rerank_decoder.onnx) run with
 // onnxruntime-node CPU against the naive float64 reference on the tiny checkpoints: text-only
 // right-padded batches, an image row with DeepStack, zeroed DeepStack, left-padded reranker
-// batches (untied and tied lm_head), and one session across batch sizes and sequence lengths.
+// batches (untied and tied lm_head), and one session across batch sizes and sequence lengths;
+// then attention in several blocks of query rows on a sharpened checkpoint, plain and fused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,11 +20,11 @@ import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-c
 import { openCheckpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
 import { buildTextDecoder, type TextDecoderBuildResult } from '../../native-models/graphs/text-decoder-graph.ts';
 import { interleavedMropeAxes, ropeInverseFrequencies } from '../../native-models/graphs/text-decoder-rotary.ts';
-import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
+import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
 import { naiveVision, type NaiveVisionOutput } from '../../native-models/reference/naive-vision.ts';
 import { mropeAxisOfSlot, textInverseFrequencies } from '../../native-models/reference/naive-decoder.ts';
 import { naiveEmbed, naiveRerank, sigmoid } from '../../native-models/reference/naive-forward.ts';
-import { cosine, maxAbsDiff, seededImage } from './graph-variant-fixtures.ts';
+import { cosine, isSharpened, maxAbsDiff, opCounts, seededImage, SHARP_SCALE, sharpCheckpoint } from './graph-variant-fixtures.ts';
 
 const HIDDEN = 32;
 const ATOL = 1e-4;
@@ -250,6 +251,133 @@ describe('text decoder graph vs the naive reference (tiny checkpoints, ORT CPU)'
       out.forEach((row, b) => {
         const m = assertMatches(row, expected[b], `batch ${rows.length} row ${b}`);
         t.diagnostic(`batch ${rows.length} × seq ${batch.inputIds[0].length}, row ${b}: max |Δ| ${m.diff.toExponential(2)}, cosine ${m.cos.toFixed(9)}`);
+      });
+    }
+  });
+});
+
+/** The reference's weights with the graphs' sharpened q/k norms (sharpCheckpoint's ×SHARP_SCALE). */
+function sharpWeights(base: NaiveWeights): NaiveWeights {
+  const tensors = new Map([...base.tensors].map(([name, t]) => [name, isSharpened(name) ? { shape: t.shape, data: t.data.map((x) => x * SHARP_SCALE) } : t]));
+  return naiveWeightsFromTensors(base.config, tensors);
+}
+
+// The decoder's attention runs in blocks of query rows (a Loop per layer, the mask made per block,
+// keys cut at the block's causal limit) so that an 8,192-token row never holds its
+// [heads, S, S] scores. The tiny model has 4 heads: a bound of 4·4·5·(B·S) bytes gives blocks of 5
+// rows, so these prompts (S 34–62) run in 7–13 blocks with a ragged last one. On a sharpened
+// checkpoint (q/k norms ×4, attention far from uniform) the blocked plain and fused graphs match the
+// float64 reference on a right-padded embedder batch and a left-padded reranker batch (whose pad
+// rows have every key masked), and the single-product graph to float32 noise.
+describe('decoder attention in blocks of query rows (sharpened tiny checkpoints, ORT CPU)', () => {
+  let dir = '';
+  let tokenizer: QwenTokenizer;
+  let embedWeights: NaiveWeights;
+  let rerankWeights: NaiveWeights;
+  const sessions = new Map<string, ort.InferenceSession>();
+  const files = new Map<string, string>();
+  const rowsPerBlock = 5;
+  const heads = 4;
+  const blockBytesFor = (batch: SequenceBatch) => 4 * heads * rowsPerBlock * batch.inputIds.length * batch.inputIds[0].length;
+
+  const embedBatch = () => buildEmbedderBatch([
+    'A cat sitting on a warm windowsill.',
+    'Quarterly revenue grew by twelve percent, driven by strong demand in the northern region, while costs fell sharply.',
+    'x',
+  ].map((text) => ({ ids: tokenizer.encode(embedderPrompt(TEXT_ONLY([text]))) })));
+  const rerankBatch = () => buildRerankerBatch([
+    { ids: tokenizer.encode(rerankerPrompt({ query: TEXT_ONLY(['what do cats eat']), document: TEXT_ONLY(['Cats are obligate carnivores and eat mostly meat, fish and some insects.']) })) },
+    { ids: tokenizer.encode(rerankerPrompt({ instruction: 'Judge relevance.', query: TEXT_ONLY(['capital of France']), document: TEXT_ONLY(['Paris']) })) },
+  ]);
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'text-decoder-blocks-'));
+    const embedDir = await generateTinyCheckpoint({ out: path.join(dir, 'embedding'), kind: 'embedding' });
+    const rerankDir = await generateTinyCheckpoint({ out: path.join(dir, 'reranker'), kind: 'reranker' });
+    tokenizer = await loadQwenTokenizer(embedDir);
+    embedWeights = sharpWeights(await loadNaiveWeights(embedDir));
+    rerankWeights = sharpWeights(await loadNaiveWeights(rerankDir));
+    const embedBytes = blockBytesFor(embedBatch());
+    const rerankBytes = blockBytesFor(rerankBatch());
+    for (const [kind, checkpointDir, head, blockBytes] of [['embed', embedDir, 'embedding', embedBytes], ['rerank', rerankDir, 'rerank', rerankBytes]] as const) {
+      const checkpoint = sharpCheckpoint(await openCheckpoint(checkpointDir));
+      try {
+        for (const [graph, options] of [
+          ['plain', { variant: 'plain', attentionBlockBytes: blockBytes }],
+          ['fused', { variant: 'fused', attentionBlockBytes: blockBytes }],
+          ['unblocked', { variant: 'plain', attentionBlockBytes: 'unblocked' }],
+          ['default', { variant: 'plain' }],
+        ] as const) {
+          const built = await buildTextDecoder(checkpoint, path.join(dir, `${kind}-${graph}.onnx`), { head, ...options });
+          files.set(`${kind}-${graph}`, built.onnxFile);
+          if (graph !== 'default') sessions.set(`${kind}-${graph}`, await ort.InferenceSession.create(built.onnxFile));
+        }
+      } finally {
+        await checkpoint.close();
+      }
+    }
+  });
+  after(async () => {
+    await Promise.all([...sessions.values()].map((s) => s.release()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('every layer attends in a Loop over query blocks; no [S, S] mask or full softmax is left', async () => {
+    const layers = embedWeights.config.text.numLayers;
+    assert.equal(embedWeights.config.text.numHeads, heads);
+    for (const kind of ['embed', 'rerank']) {
+      for (const graph of ['default', 'plain', 'fused']) {
+        const top = await opCounts(files.get(`${kind}-${graph}`)!);
+        const nested = await opCounts(files.get(`${kind}-${graph}`)!, { nested: true });
+        assert.equal(top.get('Loop'), layers, `${kind} ${graph}: one Loop per layer`);
+        assert.equal(top.get('Softmax'), undefined, `${kind} ${graph}: no softmax over whole rows outside the loops`);
+        assert.equal(top.get('Trilu'), undefined, `${kind} ${graph}: no [S, S] causal mask`);
+        if (graph === 'fused') assert.equal(nested.get('com.microsoft.MultiHeadAttention'), layers);
+        else assert.equal(nested.get('Softmax'), layers);
+      }
+    }
+    const unblocked = await opCounts(files.get('embed-unblocked')!);
+    assert.equal(unblocked.get('Loop'), undefined);
+    assert.equal(unblocked.get('Trilu'), 1);
+  });
+
+  test('right-padded embedder batch in blocks of 5 rows: plain and fused match the float64 reference and the single product', async (t) => {
+    const batch = embedBatch();
+    const S = batch.inputIds[0].length;
+    assert.ok(S > 6 * rowsPerBlock && S % rowsPerBlock !== 0, `S = ${S}: several blocks, the last one ragged`);
+    assert.ok(batch.attentionMask[0].includes(0) && batch.attentionMask[2].includes(0), 'rows 0 and 2 are padded');
+    const expected = naiveEmbed(embedWeights, batch).pooled;
+    const single = rowsOf((await sessions.get('embed-unblocked')!.run(feeds(batch))).pooled_hidden);
+    for (const graph of ['plain', 'fused']) {
+      const out = rowsOf((await sessions.get(`embed-${graph}`)!.run(feeds(batch))).pooled_hidden);
+      out.forEach((row, b) => {
+        const m = assertMatches(row, expected[b], `${graph} row ${b}`);
+        const vsSingle = maxAbsDiff(row, single[b]);
+        assert.ok(vsSingle <= 1e-6, `${graph} row ${b}: blocked vs single product differ by ${vsSingle}`);
+        t.diagnostic(`${graph} row ${b} (len ${batch.lastIndex[b] + 1} of ${S}, ${Math.ceil(S / rowsPerBlock)} blocks): vs reference max |Δ| ${m.diff.toExponential(2)}, cosine ${m.cos.toFixed(9)}; vs single product ${vsSingle.toExponential(2)}`);
+      });
+    }
+    // Sharpened attention is far from uniform: the reference differs from the tiny model's.
+    const plainRow = rowsOf((await sessions.get('embed-plain')!.run(feeds(batch))).pooled_hidden)[1];
+    assert.ok(maxAbsDiff(plainRow, naiveEmbed(await loadNaiveWeights(path.join(dir, 'embedding')), batch).pooled[1]) > 1e-3, 'the sharpened checkpoint changes the output');
+  });
+
+  test('left-padded reranker batch in blocks of 5 rows: logits match the reference and the single product', async (t) => {
+    const batch = rerankBatch();
+    const S = batch.inputIds[0].length;
+    const pads = batch.attentionMask[1].indexOf(1);
+    assert.ok(pads > rowsPerBlock, `row 1 has ${pads} pad positions: at least one whole block of fully masked query rows`);
+    const expected = naiveRerank(rerankWeights, batch);
+    const single = (await sessions.get('rerank-unblocked')!.run(feeds(batch))).yes_no_logit.data as Float32Array;
+    for (const graph of ['plain', 'fused']) {
+      const out = await sessions.get(`rerank-${graph}`)!.run(feeds(batch));
+      const logits = out.yes_no_logit.data as Float32Array;
+      rowsOf(out.pooled_hidden).forEach((row, b) => {
+        const m = assertMatches(row, expected.decoder.lastHidden[b][S - 1], `${graph} pooled row ${b}`);
+        const delta = Math.abs(logits[b] - expected.logit[b]);
+        assert.ok(delta <= REGRESSION_ATOL, `${graph} logit row ${b}: |Δ| = ${delta}`);
+        assert.ok(Math.abs(logits[b] - single[b]) <= 1e-6, `${graph} logit row ${b}: blocked ${logits[b]} vs single product ${single[b]}`);
+        t.diagnostic(`${graph} row ${b}: logit ${logits[b].toFixed(6)} vs ${expected.logit[b].toFixed(6)} (|Δ| ${delta.toExponential(2)}), pooled max |Δ| ${m.diff.toExponential(2)}`);
       });
     }
   });
