@@ -133,7 +133,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
   const stability = new WriteStability({
     stableMs: writeStableMs,
     pollMs: options.writePollMs ?? 100,
-    stat: lstat,
+    stat: lstat, // never through a link: a file swapped for one is seen as what it is now
     isActive: watching,
     onWritten: (filePath, firstSeenAs, info) => record(firstSeenAs, filePath, info),
     onNoLongerAFile: (filePath) => {
