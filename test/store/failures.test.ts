@@ -53,7 +53,7 @@ describe('failures and retries in the store', () => {
     assert.deepEqual(
       page.failures.map((f) => [path.basename(f.path), f.attempts, f.nextTry, f.reason]),
       [
-        ['slow.jpg', 1, 'next-start', `reading it took longer than 120 s. Trove tries it again at its next start (tried 1 of ${MAX_INDEX_ATTEMPTS} times).`],
+        ['slow.jpg', 1, 'next-start', `Reading it took longer than 120 s. Trove tries it again at its next start (tried 1 of ${MAX_INDEX_ATTEMPTS} times).`],
         ['corrupt.jpg', 1, 'on-change', 'Cannot decode image: premature end.'],
       ],
     );
@@ -69,10 +69,10 @@ describe('failures and retries in the store', () => {
     // A cause without a full stop still reads as two sentences.
     const unfinished = add('unfinished.jpg');
     store.files.markFailed(unfinished.id, 'reading it took longer than 120 s; check the disk', { retryAtStart: true });
-    assert.equal(store.files.failures().failures.find((f) => f.fileId === unfinished.id)!.reason, 'reading it took longer than 120 s; check the disk. Trove tries it again at its next start.');
+    assert.equal(store.files.failures().failures.find((f) => f.fileId === unfinished.id)!.reason, 'Reading it took longer than 120 s; check the disk. Trove tries it again at its next start.');
     const slow = store.files.failures().failures.find((f) => f.fileId === timedOut.id)!;
     assert.equal(slow.nextTry, 'on-change');
-    assert.equal(slow.reason, `reading it took longer than 120 s. Tried ${MAX_INDEX_ATTEMPTS} times; Trove tries again when the file changes, or when you retry it.`);
+    assert.equal(slow.reason, `Reading it took longer than 120 s. Tried ${MAX_INDEX_ATTEMPTS} times; Trove tries again when the file changes, or when you retry it.`);
 
     // A change starts the count over.
     store.files.upsertScanned({ rootId, path: timedOut.path, size: 11, mtimeMs: 6, kind: 'image' });

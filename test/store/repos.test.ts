@@ -75,7 +75,7 @@ describe('store repositories', () => {
     store.files.markStatus(f.id, 'failed', 'truncated JPEG: the file ends inside the image data', 99);
     assert.deepEqual(store.files.failures(), {
       total: 1,
-      failures: [{ fileId: f.id, what: 'file', path: f.path, kind: 'image', reason: 'truncated JPEG: the file ends inside the image data', at: 99, attempts: 0, files: 1, nextTry: 'on-change' }],
+      failures: [{ fileId: f.id, what: 'file', path: f.path, kind: 'image', reason: 'Truncated JPEG: the file ends inside the image data', at: 99, attempts: 0, files: 1, nextTry: 'on-change' }],
     });
   });
 
