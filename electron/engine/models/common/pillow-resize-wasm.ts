@@ -1,11 +1,10 @@
-// Driver for the WebAssembly SIMD resize kernel (pillow-resize-wasm-kernel.ts): lays out the
-// coefficient tables and pixel buffers in the kernel's memory and runs the passes. Same output
-// bytes as the scalar passes in pillow-resize.ts (the kernel file explains why); tests compare
-// the two on random images.
+// Driver for the WebAssembly SIMD resize kernel (text: pillow-resize-wasm.wat; binary, assembled
+// by scripts/build-resize-kernel.ts: pillow-resize-wasm-bytes.ts): lays out the coefficient tables
+// and pixel buffers in the kernel's memory and runs the passes. Same output bytes as the scalar
+// passes in pillow-resize.ts (the .wat file explains why); tests compare the two on random images.
 import type { AxisCoefficients } from './pillow-resize.ts';
 import type { RgbImage } from './vision-types.ts';
-import { assembleWat } from './pillow-resize-wasm-assembler.ts';
-import { PILLOW_RESIZE_WAT } from './pillow-resize-wasm-kernel.ts';
+import { PILLOW_RESIZE_WASM_BASE64 } from './pillow-resize-wasm-bytes.ts';
 
 // The project's TypeScript libs (ES2023 + node) do not declare the WebAssembly global that every
 // JavaScript runtime we target provides; this is the part used here.
@@ -48,13 +47,18 @@ export interface SimdResizeKernel {
 
 let cached: SimdResizeKernel | null | undefined;
 
+/** The kernel's WebAssembly binary (atob: every JavaScript runtime we target has it, as it has WebAssembly). */
+export function resizeKernelBytes(): Uint8Array {
+  return Uint8Array.from(atob(PILLOW_RESIZE_WASM_BASE64), (c) => c.charCodeAt(0));
+}
+
 /** The kernel, or null where WebAssembly or its SIMD instructions are unavailable (callers then use the scalar path). */
 export function loadSimdResizeKernel(): SimdResizeKernel | null {
   if (cached !== undefined) return cached;
   cached = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = assembleWat(PILLOW_RESIZE_WAT);
+      const bytes = resizeKernelBytes();
       if (WebAssembly.validate(bytes)) {
         const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
         cached = createKernel(instance.exports as unknown as KernelExports);

@@ -1,20 +1,20 @@
-// WebAssembly SIMD kernel for the two passes of the Pillow-exact bicubic resize
-// (pillow-resize.ts), as WebAssembly text; pillow-resize-wasm-assembler.ts turns it into bytes
-// at load time. Driver and memory layout: pillow-resize-wasm.ts.
-//
-// Exactness. Pillow's accumulator is acc = 2^21 + Σ pixel·w with 22-bit fixed-point weights w,
-// result clip8(acc >> 22). Weights do not fit the 16-bit lanes of i32x4.dot_i16x8_s, so each one
-// is split as w = hi·2^15 + lo with hi = w >> 15 (in [−128, 128]) and lo = w & 0x7fff (in
-// [0, 32767]); the kernel sums pixel·hi and pixel·lo separately and forms (Σhi << 15) + Σlo.
-// Every step is exact modulo 2^32, and the scalar path's `acc >> 22` also reduces its (exact,
-// double) sum modulo 2^32, so both give the same bits even where a sum would overflow int32.
-// Clipping: i16x8.narrow_i32x4_s then i8x16.narrow_i16x8_u saturate to [−32768, 32767] and then
-// [0, 255], which is clip8.
-//
-// Taps are processed in pairs (odd counts padded with a zero weight); the loads that padding and
-// 16-byte chunks cause past the end of a row land in slack the driver reserves, and are
-// multiplied by zero or written to bytes that are overwritten later.
-export const PILLOW_RESIZE_WAT = String.raw`
+;; WebAssembly SIMD kernel for the two passes of the Pillow-exact bicubic resize
+;; (pillow-resize.ts). scripts/build-resize-kernel.ts assembles this file with wabt into
+;; pillow-resize-wasm-bytes.ts (committed; a test rebuilds it and compares byte for byte).
+;; Driver and memory layout: pillow-resize-wasm.ts.
+;;
+;; Exactness. Pillow's accumulator is acc = 2^21 + Σ pixel·w with 22-bit fixed-point weights w,
+;; result clip8(acc >> 22). Weights do not fit the 16-bit lanes of i32x4.dot_i16x8_s, so each one
+;; is split as w = hi·2^15 + lo with hi = w >> 15 (in [−128, 128]) and lo = w & 0x7fff (in
+;; [0, 32767]); the kernel sums pixel·hi and pixel·lo separately and forms (Σhi << 15) + Σlo.
+;; Every step is exact modulo 2^32, and the scalar path's `acc >> 22` also reduces its (exact,
+;; double) sum modulo 2^32, so both give the same bits even where a sum would overflow int32.
+;; Clipping: i16x8.narrow_i32x4_s then i8x16.narrow_i16x8_u saturate to [−32768, 32767] and then
+;; [0, 255], which is clip8.
+;;
+;; Taps are processed in pairs (odd counts padded with a zero weight); the loads that padding and
+;; 16-byte chunks cause past the end of a row land in slack the driver reserves, and are
+;; multiplied by zero or written to bytes that are overwritten later.
 (module
   (memory (export "memory") 1)
 
@@ -445,4 +445,3 @@ export const PILLOW_RESIZE_WAT = String.raw`
     end
   )
 )
-`;
