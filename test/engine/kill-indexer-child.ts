@@ -1,7 +1,8 @@
 // Child process for kill-safety.test.ts: opens the engine on a data folder (tiny embedding model,
 // no watcher), adds the library root if it is not there yet and indexes it. `until-killed` waits
 // for the parent's SIGKILL (also after finishing, so a kill may land at any moment); `complete`
-// closes cleanly once idle and exits. Every embed call is reported on stdout before it starts
+// closes cleanly once idle and exits; `retry:<id>,<id>…` also retries those failed files
+// (`files.retry`, as the app's Retry does) once idle, indexes them, and exits. Every embed call is reported on stdout before it starts
 // (written synchronously, so the parent sees every call that could have done work before a kill).
 import { writeSync } from 'node:fs';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
@@ -9,8 +10,8 @@ import type { Root } from '../../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
 
 const [dataDir, library, embeddingPackage, mode] = process.argv.slice(2);
-if (!dataDir || !library || !embeddingPackage || (mode !== 'until-killed' && mode !== 'complete')) {
-  throw new Error('usage: kill-indexer-child.ts <data-dir> <library> <embedding-package> until-killed|complete');
+if (!dataDir || !library || !embeddingPackage || (mode !== 'until-killed' && mode !== 'complete' && !mode?.startsWith('retry:'))) {
+  throw new Error('usage: kill-indexer-child.ts <data-dir> <library> <embedding-package> until-killed|complete|retry:<file ids>');
 }
 process.env.TROVE_EP = 'cpu';
 const report = (line: string): void => void writeSync(1, `${line}\n`);
@@ -24,7 +25,14 @@ if (!roots.some((r) => r.path === library)) await dispatchApiCall(engine.handler
 report('ready');
 await engine.idle();
 report('idle');
-if (mode === 'complete') {
+if (mode.startsWith('retry:')) {
+  const fileIds = mode.slice('retry:'.length).split(',').map(Number);
+  const { queued } = (await dispatchApiCall(engine.handlers, 'files.retry', { fileIds })) as { queued: number };
+  report(`retried ${queued}`);
+  await engine.idle();
+  await engine.close();
+  report('closed');
+} else if (mode === 'complete') {
   await engine.close();
   report('closed');
 } else {

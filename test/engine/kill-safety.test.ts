@@ -1,9 +1,13 @@
 // The indexer survives SIGKILL at any moment: a child process (kill-indexer-child.ts) indexes a
 // mixed library with the tiny embedding model and is killed at a seeded random moment, again and
 // again over one data folder. After every kill the store must be consistent (integrity, no
-// orphans, a file's items all-or-nothing, the ANN index equal to the vector rows); a final run to
-// completion must equal a clean run in a fresh folder; and, thanks to the job journal, the killed
-// runs together embed no more than a clean run plus the one embed call each kill interrupted.
+// orphans, a file's items all-or-nothing, the ANN index equal to the vector rows). Kills that land
+// on the same file three times make it fail on purpose (MAX_INDEX_ATTEMPTS: a file that crashed
+// Trove three times is left alone until it changes or is retried, docs/store.md "Failures and
+// retries"): a final run to completion must equal a clean run in a fresh folder except for exactly
+// those files, failed with that reason, and after `files.retry` of them it must equal the clean run.
+// Thanks to the job journal, the runs together embed no more than a clean run plus the one embed
+// call each kill interrupted (plus, for a file failed that way, the inputs whose journal it lost).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { EMBED_BATCH_INPUTS } from '../../electron/engine/jobs/node/indexer.ts';
+import { MAX_INDEX_ATTEMPTS } from '../../electron/engine/store/node/files-repo.ts';
 import { Store } from '../../electron/engine/store/node/store.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 import { seededRandom } from '../store/store-fixtures.ts';
@@ -76,11 +81,12 @@ function describe(killAt: KillAt): string {
   return `${when}at the latest ${killAt.afterReadyMs} ms after ready`;
 }
 
-/** Runs the child over `dataDir` and kills it as `killAt` says. */
-function runChild(dataDir: string, killAt: KillAt): Promise<ChildRun> {
+/** Runs the child over `dataDir` and kills it as `killAt` says; `retry`: file ids it retries once idle (then completes). */
+function runChild(dataDir: string, killAt: KillAt, retry: readonly number[] = []): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, library, embeddingPackage, killAt === null ? 'complete' : 'until-killed'], {
+    const mode = killAt !== null ? 'until-killed' : retry.length ? `retry:${retry.join(',')}` : 'complete';
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, library, embeddingPackage, mode], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const embedCalls: number[] = [];
@@ -98,7 +104,7 @@ function runChild(dataDir: string, killAt: KillAt): Promise<ChildRun> {
           embedCalls.push(Number(line.slice(6)));
           if (killAt?.afterFullBatch && embedCalls.at(-2) === EMBED_BATCH_INPUTS) child.kill('SIGKILL');
           if (killAt?.atEmbedCall !== undefined && embedCalls.length >= killAt.atEmbedCall) child.kill('SIGKILL');
-        } else if (line === 'idle') {
+        } else if (line === 'idle' && !finished) {
           finished = true;
           if (killAt) child.kill('SIGKILL'); // nothing left to interrupt
         } else if (line === 'ready') {
@@ -125,7 +131,15 @@ interface FileState {
 }
 
 /** Per library path: status, item count, vector count (the comparable state of a data folder). */
-function fileStates(db: ReturnType<typeof Store.openReadOnly>): Map<string, FileState> {
+function fileStates(db: ReturnType<typeof Store.openReadOnly>, close = false): Map<string, FileState> {
+  try {
+    return fileStatesOf(db);
+  } finally {
+    if (close) db.close();
+  }
+}
+
+function fileStatesOf(db: ReturnType<typeof Store.openReadOnly>): Map<string, FileState> {
   const rows = db
     .prepare<{ path: string; status: string; items: number; vectors: number }>(
       `SELECT f.path, f.status,
@@ -196,7 +210,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('SIGKILL at random moments: consistent after every kill, the final state equals a clean run, nothing embedded twice', { timeout: 420_000 }, async () => {
+test('SIGKILL at random moments: consistent after every kill; the final state equals a clean run but for the files stopped 3 times, failed with that reason until a retry; nothing embedded twice', { timeout: 420_000 }, async () => {
   const cleanDir = path.join(dir, 'data-clean');
   const cleanStarted = Date.now();
   const cleanRun = await runChild(cleanDir, null);
@@ -240,21 +254,63 @@ test('SIGKILL at random moments: consistent after every kill, the final state eq
   assert.ok(killsMidWork >= KILLS / 2, `${killsMidWork} of ${KILLS} kills landed while work was left`);
   assert.ok(stagedVectorsSeen > 0, 'some kill left journaled vectors for the next run to resume from');
 
+  // The files the kills stopped MAX_INDEX_ATTEMPTS times: started that often without finishing
+  // (the final run's first round fails them), or already failed so by a killed run.
+  const beforeFinal = attemptsOf(killedDir);
+  const stoppedOften = [...beforeFinal]
+    .filter(([, f]) => (f.status !== 'indexed' && f.status !== 'failed' && f.attempts >= MAX_INDEX_ATTEMPTS) || (f.status === 'failed' && STOPPED_REASON.test(f.error ?? '')))
+    .map(([p]) => p)
+    .sort();
+
   const finalRun = await runChild(killedDir, null);
   embeddedAcrossRuns += finalRun.embedCalls.reduce((a, b) => a + b, 0);
   const finalSummary = (await checkAfterKill(killedDir, clean)).summary;
+  console.log(`final run: ${finalSummary}; stopped ${MAX_INDEX_ATTEMPTS} times by the kills: ${stoppedOften.map((p) => path.relative(library, p)).join(', ') || 'none'}`);
+  const afterFinal = attemptsOf(killedDir);
+  const stoppedNow = [...afterFinal].filter(([, f]) => f.status === 'failed' && STOPPED_REASON.test(f.error ?? '')).map(([p]) => p);
+  assert.deepEqual(stoppedNow.sort(), stoppedOften, `the files the kills stopped ${MAX_INDEX_ATTEMPTS} times are failed, saying so`);
+  for (const p of stoppedOften) assert.ok(afterFinal.get(p)!.attempts >= MAX_INDEX_ATTEMPTS, `${p} was started ${afterFinal.get(p)!.attempts} times`);
+  const final1 = fileStates(Store.openReadOnly(killedDir), true);
+  for (const [p, state] of final1) {
+    if (!stoppedOften.includes(p)) assert.deepEqual(state, clean.get(p), `${p}: the kills lost nothing (as in a clean run)`);
+  }
+
+  // The user's Retry (files.retry) of those files: then the index equals a clean run.
+  let retriedInputs = 0;
+  if (stoppedOften.length > 0) {
+    const retryRun = await runChild(killedDir, null, stoppedOften.map((p) => afterFinal.get(p)!.id));
+    embeddedAcrossRuns += retryRun.embedCalls.reduce((a, b) => a + b, 0);
+    // Failing a file clears its journal, so what the killed runs embedded for it is embedded again.
+    retriedInputs = stoppedOften.reduce((n, p) => n + clean.get(p)!.vectors, 0);
+    console.log(`retry run: ${(await checkAfterKill(killedDir, clean)).summary}`);
+  }
   const db = Store.openReadOnly(killedDir);
   const final = fileStates(db);
   const stagedLeft = db.prepare('SELECT count(*) FROM staged_items').pluck().get() as number;
   db.close();
-  console.log(`final run: ${finalSummary}`);
-  assert.deepEqual(final, clean, 'after the kills the index equals a clean run: files, statuses, items and vectors per file');
+  assert.deepEqual(final, clean, 'after the kills (and a retry of the files they stopped) the index equals a clean run: files, statuses, items and vectors per file');
   assert.equal(stagedLeft, 0, 'no staging is left once everything is committed');
 
-  console.log(`embedded across ${KILLS} killed runs + the final one: ${embeddedAcrossRuns} inputs; clean run ${cleanEmbedded}; inputs of interrupted calls ${interruptedCallInputs}`);
+  console.log(
+    `embedded across ${KILLS} killed runs + the final one${stoppedOften.length ? ' + the retry' : ''}: ${embeddedAcrossRuns} inputs; clean run ${cleanEmbedded}; inputs of interrupted calls ${interruptedCallInputs}; of retried files ${retriedInputs}`,
+  );
   assert.ok(embeddedAcrossRuns >= cleanEmbedded, 'every input was embedded at least once');
   assert.ok(
-    embeddedAcrossRuns <= cleanEmbedded + interruptedCallInputs,
-    `resumed work re-embedded only the calls cut off by a kill (${embeddedAcrossRuns - cleanEmbedded} extra inputs > ${interruptedCallInputs})`,
+    embeddedAcrossRuns <= cleanEmbedded + interruptedCallInputs + retriedInputs,
+    `resumed work re-embedded only the calls cut off by a kill and the retried files (${embeddedAcrossRuns - cleanEmbedded} extra inputs > ${interruptedCallInputs} + ${retriedInputs})`,
   );
 });
+
+/** The reason a file gets when Trove stopped MAX_INDEX_ATTEMPTS times while indexing it (jobs/node/indexer.ts). */
+const STOPPED_REASON = /^Trove stopped \d+ times while indexing this file \(it crashed or was killed each time\)/;
+
+/** Per library path: id, status, attempts and the stored reason. */
+function attemptsOf(dataDir: string): Map<string, { id: number; status: string; attempts: number; error: string | null }> {
+  const db = Store.openReadOnly(dataDir);
+  try {
+    const rows = db.prepare<{ id: number; path: string; status: string; attempts: number; error: string | null }>('SELECT id, path, status, attempts, error FROM files').all();
+    return new Map(rows.map((r) => [r.path, { id: r.id, status: r.status, attempts: r.attempts, error: r.error }]));
+  } finally {
+    db.close();
+  }
+}
