@@ -34,12 +34,13 @@ export interface EngineHooks {
 const PROGRESS_EVENTS_PER_SECOND = 4;
 
 export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks = {}): Promise<TroveEngine> {
-  const store = Store.open(options.dataDir);
+  // A snapshot writes nothing: no model row for a model the library has never used, no ANN saves.
+  const store = Store.open(options.dataDir, { snapshot: options.snapshot });
   const saved = readModelSettings(options.dataDir);
   let models: EngineModels;
   try {
     const refs = initialModelRefs(saved.settings, { embedding: options.embeddingModel, reranker: options.rerankerModel });
-    models = await EngineModels.open(store, { ...refs, observe: hooks.observeModelCalls });
+    models = await EngineModels.open(store, { ...refs, observe: hooks.observeModelCalls, readOnly: options.snapshot });
   } catch (error) {
     store.close();
     throw error;

@@ -16,6 +16,7 @@ import { ModelClient } from '../../models/node/runtime/model-client.ts';
 import { checkModelPackage, MANIFEST_FILE, type ModelPackage } from '../../models/node/runtime/model-package.ts';
 import type { RequestPriority } from '../../models/node/runtime/model-protocol.ts';
 import type { Store } from '../../store/node/store.ts';
+import { UNREGISTERED_MODEL_ID, type ModelRecord, type NewModel } from '../../store/node/vectors-repo.ts';
 
 /** Called on every model request, with the number of inputs (tests count embeddings with it). */
 export type ModelCallObserver = (call: 'embed' | 'rerank', inputs: number) => void;
@@ -90,8 +91,22 @@ export function describeRef(ref: ModelRef): string {
   return ref.type === 'package' ? ref.dir : `${ref.settings.url} (${ref.settings.embeddingModel})`;
 }
 
-/** Loads an embedder and registers its model row; nothing is made active. */
-export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelCallObserver): Promise<LoadedEmbedder> {
+/**
+ * The store's model row for an embedder: registered (created on first use), or in a read-only
+ * look (`readOnly`) only looked up — a model the library has never used then gets
+ * UNREGISTERED_MODEL_ID (no vectors) and nothing is written.
+ */
+function modelRow(store: Store, model: NewModel, readOnly: boolean): ModelRecord {
+  if (!readOnly) return store.vectors.ensureModel(model);
+  return store.vectors.findModel(model) ?? { id: UNREGISTERED_MODEL_ID, name: model.name, packagePath: model.packagePath, manifestSha: model.manifestSha, dims: model.dims };
+}
+
+/**
+ * Loads an embedder and registers its model row (only looks it up when `readOnly`: a read-only
+ * command writes nothing); nothing is made active.
+ */
+export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelCallObserver, opts: { readOnly?: boolean } = {}): Promise<LoadedEmbedder> {
+  const readOnly = opts.readOnly ?? false;
   if (ref.type === 'remote') {
     const client = await RemoteModelClient.connect(remoteConfig(ref.settings, 'embedding'));
     const dims = client.dims;
@@ -101,7 +116,7 @@ export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelC
     }
     const name = remoteName(ref.settings, ref.settings.embeddingModel);
     const identity = `remote\n${ref.settings.url}\n${ref.settings.embeddingModel}\n${dims}`;
-    const record = store.vectors.ensureModel({ name, packagePath: ref.settings.url, manifestSha: createHash('sha256').update(identity).digest('hex'), dims });
+    const record = modelRow(store, { name, packagePath: ref.settings.url, manifestSha: createHash('sha256').update(identity).digest('hex'), dims }, readOnly);
     return {
       modelId: record.id,
       name,
@@ -120,7 +135,7 @@ export async function loadEmbedder(store: Store, ref: ModelRef, observe?: ModelC
   try {
     const manifestBytes = await readFile(path.join(pkg.dir, MANIFEST_FILE));
     const dims = pkg.manifest.text.hidden;
-    const record = store.vectors.ensureModel({ name: packageName(pkg), packagePath: pkg.dir, manifestSha: createHash('sha256').update(manifestBytes).digest('hex'), dims });
+    const record = modelRow(store, { name: packageName(pkg), packagePath: pkg.dir, manifestSha: createHash('sha256').update(manifestBytes).digest('hex'), dims }, readOnly);
     const choice = client.providers.embedding;
     return {
       modelId: record.id,
@@ -189,12 +204,15 @@ export class EngineModels {
 
   constructor(private readonly observe?: ModelCallObserver) {}
 
-  /** Loads what it can of the two refs; a failure is kept as a note in the statement, not thrown. */
-  static async open(store: Store, refs: { embedding?: ModelRef | null; reranker?: ModelRef | null; observe?: ModelCallObserver }): Promise<EngineModels> {
+  /**
+   * Loads what it can of the two refs; a failure is kept as a note in the statement, not thrown.
+   * `readOnly`: a read-only look at the library (the embedder's model row is looked up, never added).
+   */
+  static async open(store: Store, refs: { embedding?: ModelRef | null; reranker?: ModelRef | null; observe?: ModelCallObserver; readOnly?: boolean }): Promise<EngineModels> {
     const models = new EngineModels(refs.observe);
     if (refs.embedding) {
       try {
-        models.active = await loadEmbedder(store, refs.embedding, refs.observe);
+        models.active = await loadEmbedder(store, refs.embedding, refs.observe, { readOnly: refs.readOnly });
       } catch (error) {
         models.problems.push(`the embedding model could not be loaded: ${reasonOf(error)}`);
       }

@@ -22,6 +22,8 @@ export interface AnnHandleOptions {
   readonly compactAt?: number;
   readonly seed?: number;
   readonly rebuildStep?: number;
+  /** Never write the index files (a read-only look at the library). */
+  readonly readOnly?: boolean;
   /** Where the workers' notes go (saves, failures); default stderr for failures only. */
   readonly log?: (message: string) => void;
 }
@@ -47,8 +49,16 @@ export class AnnHandle {
   private nextId = 1;
   private closed = false;
 
+  /**
+   * The index of a model that has no row in the store (a read-only look with a model the library
+   * has never used): no vectors, so no workers; it is ready and finds nothing.
+   */
+  static empty(modelId: number, dims: number): AnnHandle {
+    return new AnnHandle({ database: '', annDir: '', modelId, dims, shards: 0 });
+  }
+
   constructor(private readonly opts: AnnHandleOptions) {
-    const count = Math.max(1, opts.shards ?? DEFAULT_ANN_SHARDS);
+    const count = opts.shards === 0 ? 0 : Math.max(1, opts.shards ?? DEFAULT_ANN_SHARDS);
     this.shards = Array.from({ length: count }, (_, shard) => {
       const workerData: AnnWorkerData = {
         database: opts.database,
@@ -61,6 +71,7 @@ export class AnnHandle {
         compactAt: opts.compactAt,
         seed: opts.seed,
         rebuildStep: opts.rebuildStep,
+        readOnly: opts.readOnly,
       };
       const worker = startWorkerBeside(import.meta.url, 'ann-worker', { workerData });
       // The engine's open handles (a server, a window) keep it alive; the index alone must not.
@@ -131,7 +142,7 @@ export class AnnHandle {
 
   /** Vectors SQLite just committed (labels from VectorsRepo.put), in commit order. */
   add(entries: ReadonlyArray<{ readonly label: number; readonly values: Int8Array }>): void {
-    if (entries.length === 0 || this.closed) return;
+    if (entries.length === 0 || this.closed || this.shards.length === 0) return;
     const dims = this.opts.dims;
     const n = this.shards.length;
     const groups = Array.from({ length: n }, () => [] as Array<{ label: number; values: Int8Array }>);
@@ -147,7 +158,7 @@ export class AnnHandle {
 
   /** Labels SQLite just deleted. */
   markDelete(labels: Iterable<number>): void {
-    if (this.closed) return;
+    if (this.closed || this.shards.length === 0) return;
     const n = this.shards.length;
     const groups = Array.from({ length: n }, () => [] as number[]);
     for (const label of labels) groups[label % n]!.push(label);

@@ -13,6 +13,8 @@ export interface AnnWorkerData {
   readonly seed?: number;
   /** Vectors per rebuild step (tests make steps small so a kill can land inside a rebuild). */
   readonly rebuildStep?: number;
+  /** Never write the index files (a read-only look at the library): load, catch up, build in memory only. */
+  readonly readOnly?: boolean;
 }
 
 /**

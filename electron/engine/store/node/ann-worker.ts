@@ -7,12 +7,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AnnIndex, type AnnOpenReport, type AnnParams, type AnnRebuild } from './ann-index.ts';
 import { AnnShardSource } from './ann-shard-source.ts';
-import { openReader } from './database.ts';
+import { openQueryOnly } from './database.ts';
 import type { AnnFromWorker, AnnToWorker, AnnWorkerData, AnnWorkerState } from './ann-protocol.ts';
 
 const data = workerData as AnnWorkerData;
 const port = parentPort!;
-const db = openReader(data.database);
+const db = openQueryOnly(data.database);
 const source = new AnnShardSource(db, data.shard, data.shards);
 const opts = {
   dir: data.annDir,
@@ -173,7 +173,9 @@ async function save(force: boolean, why = 'saved'): Promise<boolean> {
 
 async function saveOnce(force: boolean, why: string): Promise<boolean> {
   const ann = serving;
-  if (!ann || building || closing || failure !== null) return false;
+  // A read-only look (`trove status`, `trove search`) writes nothing: what it caught up or built
+  // lives in memory only.
+  if (!ann || building || closing || failure !== null || data.readOnly) return false;
   if (!force && !ann.dirty) return false;
   if (!force && Date.now() - lastSave.endedAt < lastSave.ms * 10) return false;
   if (ann.needsCompaction) {
@@ -220,7 +222,7 @@ function handle(message: AnnToWorker): void {
         void save(message.force).then((saved) => send({ type: 'reply', id: message.id, saved }));
         break;
       case 'compact':
-        if (serving && !building) startRebuild(serving, 'asked to compact');
+        if (serving && !building && !data.readOnly) startRebuild(serving, 'asked to compact');
         send({ type: 'reply', id: message.id });
         break;
       case 'ping':
@@ -241,7 +243,7 @@ function handle(message: AnnToWorker): void {
 async function closeWorker(id: number, withSave: boolean): Promise<void> {
   // A save in flight finishes first (its file is complete or never named by a meta).
   while (saveInFlight) await saveInFlight;
-  if (withSave && serving && !building && serving.dirty && failure === null) await save(true, 'saved at close');
+  if (withSave && serving && !building && serving.dirty && failure === null && !data.readOnly) await save(true, 'saved at close');
   closing = true;
   building = null;
   db.close();

@@ -40,9 +40,24 @@ export function openWriter(file: string): Db {
   }
 }
 
-/** A read-only connection to a database the writer has already created and migrated. */
+/**
+ * A read-only connection to a database the writer has already created and migrated (another
+ * process's library: `trove status` while the app holds it).
+ */
 export function openReader(file: string): Db {
   const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS, nativeBinding });
+  db.pragma('query_only = ON');
+  return db;
+}
+
+/**
+ * A connection that only reads (`query_only`), for threads beside this process's writer (the ANN
+ * workers). Opened read-write all the same: the last connection to close a WAL database
+ * checkpoints it and removes its -wal and -shm files, which a read-only one cannot do, so a
+ * worker that happens to close after the writer would leave both behind.
+ */
+export function openQueryOnly(file: string): Db {
+  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS, nativeBinding });
   db.pragma('query_only = ON');
   return db;
 }

@@ -28,6 +28,8 @@ export class Store {
     readonly dataDir: string,
     readonly db: Db,
     private readonly lock: DataDirLock,
+    /** A read-only look (`trove status`, `trove search`): the ANN index files are never written. */
+    readonly snapshot: boolean,
   ) {
     this.roots = new RootsRepo(db);
     this.files = new FilesRepo(db);
@@ -36,13 +38,18 @@ export class Store {
     this.staging = new StagingRepo(db);
   }
 
-  /** Locks `dataDir` (creating it), opens and migrates the database. Throws if another engine holds it. */
-  static open(dataDir: string): Store {
+  /**
+   * Locks `dataDir` (creating it), opens and migrates the database. Throws if another engine holds
+   * it. `snapshot`: a read-only look at the library (the caller writes nothing either): the ANN
+   * indexes load, catch up or build in memory and are never saved, and a model without a row gets
+   * an empty index instead of an error (see `ann`).
+   */
+  static open(dataDir: string, opts: { snapshot?: boolean } = {}): Store {
     const lock = lockDataDir(dataDir);
     try {
       const layout = dataDirLayout(dataDir);
-      mkdirSync(layout.annDir, { recursive: true });
-      return new Store(dataDir, openWriter(layout.database), lock);
+      if (!opts.snapshot) mkdirSync(layout.annDir, { recursive: true });
+      return new Store(dataDir, openWriter(layout.database), lock, opts.snapshot ?? false);
     } catch (e) {
       lock.release();
       throw e;
@@ -58,15 +65,22 @@ export class Store {
    * The model's ANN index. The first call starts its workers, which load (verify, catch up or
    * rebuild) it in the background: `status.state` says where that stands, `search` answers null
    * until it can search. `params` and `tuning` apply to that first call (tests use small ones).
+   * In a snapshot, a model the store has no row for (never registered: it has no vectors) gets an
+   * empty index that is ready at once.
    */
   ann(modelId: number, params?: Partial<AnnParams>, tuning: { shards?: number; rebuildStep?: number } = {}): AnnHandle {
     let ann = this.anns.get(modelId);
     if (!ann) {
       const model = this.vectors.model(modelId);
+      if (!model && this.snapshot) {
+        ann = AnnHandle.empty(modelId, 0);
+        this.anns.set(modelId, ann);
+        return ann;
+      }
       if (!model) throw new Error(`there is no model ${modelId}; register it with vectors.ensureModel first`);
       const layout = dataDirLayout(this.dataDir);
-      removeUnshardedAnnFiles(layout.annDir, modelId);
-      ann = new AnnHandle({ database: layout.database, annDir: layout.annDir, modelId, dims: model.dims, params, ...tuning });
+      if (!this.snapshot) removeUnshardedAnnFiles(layout.annDir, modelId);
+      ann = new AnnHandle({ database: layout.database, annDir: layout.annDir, modelId, dims: model.dims, params, readOnly: this.snapshot, ...tuning });
       this.anns.set(modelId, ann);
     }
     return ann;

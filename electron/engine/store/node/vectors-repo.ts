@@ -71,8 +71,25 @@ export function annLabelsWhere(db: Db, where: string, ...params: unknown[]): Ann
   return out;
 }
 
+/**
+ * The model id of an embedder a read-only look loaded without registering it (the library has
+ * never used it): no row has it (ids start at 1), so it has no vectors and an empty ANN index.
+ */
+export const UNREGISTERED_MODEL_ID = 0;
+
 export class VectorsRepo implements AnnVectorSource {
   constructor(private readonly db: Db) {}
+
+  /**
+   * The model row for this package (matched by manifest hash) as stored, writing nothing (a
+   * read-only look); null when the library has never used it. Throws if the dimensions disagree.
+   */
+  findModel(model: Pick<NewModel, 'name' | 'manifestSha' | 'dims'>): ModelRecord | null {
+    const existing = this.db.prepare<ModelRow>('SELECT * FROM models WHERE manifest_sha = ?').get(model.manifestSha);
+    if (!existing) return null;
+    if (existing.dims !== model.dims) throw new Error(`model ${model.name} (${model.manifestSha}) was recorded with ${existing.dims} dimensions, now ${model.dims}; the package is inconsistent — rebuild it`);
+    return toModel(existing);
+  }
 
   /** The model row for this package (matched by manifest hash), created on first use. */
   ensureModel(model: NewModel, now = Date.now()): ModelRecord {
@@ -86,6 +103,24 @@ export class VectorsRepo implements AnnVectorSource {
       .prepare<ModelRow>('INSERT INTO models (name, package_path, manifest_sha, dims, added_at) VALUES (?, ?, ?, ?, ?) RETURNING *')
       .get(model.name, model.packagePath, model.manifestSha, model.dims, now)!;
     return toModel(row);
+  }
+
+  /**
+   * Gives model `modelId` the identity of a rebuilt package that computes the same vectors (a
+   * package update that changes only how the graphs are laid out, docs/model-setup.md#package-updates),
+   * so its vectors and ANN index stay its own. A row already holding `manifestSha` with no
+   * vectors (a failed earlier attempt loaded the package) is removed first.
+   */
+  adoptManifest(modelId: number, manifestSha: string, packagePath: string): void {
+    this.db.transaction(() => {
+      const other = this.db.prepare<{ id: number }>('SELECT id FROM models WHERE manifest_sha = ? AND id != ?').get(manifestSha, modelId);
+      if (other) {
+        if (this.count(other.id) > 0) throw new Error(`model ${other.id} already has the manifest ${manifestSha} and vectors of its own; the update cannot adopt it`);
+        this.db.prepare('DELETE FROM models WHERE id = ?').run(other.id);
+      }
+      const changed = this.db.prepare('UPDATE models SET manifest_sha = ?, package_path = ? WHERE id = ?').run(manifestSha, packagePath, modelId).changes;
+      if (changed !== 1) throw new Error(`there is no model ${modelId} to give the rebuilt package's identity`);
+    })();
   }
 
   models(): ModelRecord[] {
