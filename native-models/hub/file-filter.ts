@@ -1,6 +1,9 @@
-// Which repo files a pull fetches: an allow-list of glob patterns matched against whole repo
-// paths. `*` and `?` stay inside one folder level, `**` crosses levels, so `*.safetensors` takes
-// the top-level weights and not, say, an `onnx/` or `1_Pooling/` subfolder's files.
+// Which repo files a pull fetches: an allow-list of repo paths or glob patterns, in Trove's one
+// glob rule set (engine/base/common/glob-pattern.ts, docs/cli.md#include-and-exclude-patterns).
+// Each entry is a path from the repo's root, read as if it started with `/`: an exact path such as
+// `config.json` is that file and not `1_Pooling/config.json`, and `*.safetensors` takes the
+// top-level weights, not an `onnx/` subfolder's; `**/` reaches into folders.
+import { compileGlob } from '../../electron/engine/base/common/glob-pattern.ts';
 
 /**
  * What the package builder reads from a Qwen3-VL-Embedding / -Reranker checkpoint: config,
@@ -24,28 +27,8 @@ export const QWEN3VL_CHECKPOINT_FILES: readonly string[] = [
   'generation_config.json',
 ];
 
-function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
-      // `**/` matches zero or more folders; a bare `**` anything at all.
-      if (glob[i + 2] === '/') {
-        out += '(?:.*/)?';
-        i += 2;
-      } else {
-        out += '.*';
-        i += 1;
-      }
-    } else if (c === '*') out += '[^/]*';
-    else if (c === '?') out += '[^/]';
-    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
-}
-
 /** A predicate for repo paths from allow-list patterns. */
 export function fileMatcher(patterns: readonly string[]): (file: string) => boolean {
-  const regexps = patterns.map(globToRegExp);
+  const regexps = patterns.map((pattern) => compileGlob(pattern.startsWith('/') ? pattern : `/${pattern}`));
   return (file) => regexps.some((r) => r.test(file));
 }

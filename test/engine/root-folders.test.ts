@@ -20,7 +20,7 @@ const savedCwd = process.cwd();
 
 const call = <T>(method: string, params: unknown) => dispatchApiCall(engine.handlers, method, params) as Promise<T>;
 
-async function refused(params: { path: string }, code: string, message: RegExp): Promise<void> {
+async function refused(params: { path: string; include?: string[]; exclude?: string[] }, code: string, message: RegExp): Promise<void> {
   await assert.rejects(call('roots.add', params), (error: unknown) => {
     assert.ok(error instanceof ApiError, `roots.add ${JSON.stringify(params)} should fail with an ApiError, not ${String(error)}`);
     assert.equal(error.code, code, error.message);
@@ -90,4 +90,13 @@ test('missing folders, files and system folders are refused, saying what to do',
     await refused({ path: system }, 'invalid-params', /system folder.*Trove does not index the operating system's own files/);
   }
   assert.equal((await call<Root[]>('roots.list', {})).length, 3, 'nothing more was added');
+});
+
+test('malformed include and exclude patterns are refused when the folder is added, saying how to fix them', async () => {
+  const before = (await call<Root[]>('roots.list', {})).length;
+  const folder = path.join(dir, 'patterned');
+  await mkdir(folder);
+  await refused({ path: folder, exclude: ['*.{tmp,bak'] }, 'invalid-params', /^Pattern '\*\.\{tmp,bak' has a '\{' without a matching '\}'; close the group or write '\\\{'\.$/);
+  await refused({ path: folder, include: ['img[0-9.png'] }, 'invalid-params', /has a '\[' without a matching '\]'/);
+  assert.equal((await call<Root[]>('roots.list', {})).length, before, 'nothing was added');
 });

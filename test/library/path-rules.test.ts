@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGlob, GlobPatternError } from '../../electron/engine/library/common/glob-pattern.ts';
+import { compileGlob, GlobPatternError } from '../../electron/engine/base/common/glob-pattern.ts';
 import { compilePathRules, relativeToRoot } from '../../electron/engine/library/common/path-rules.ts';
 import { extensionOf, fileKindOf } from '../../electron/engine/library/common/file-kinds.ts';
 

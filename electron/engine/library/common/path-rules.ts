@@ -7,7 +7,7 @@
 // such files are indexed unless another rule skips them.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import { fileKindOf } from './file-kinds.ts';
-import { compileGlob } from './glob-pattern.ts';
+import { compileGlob } from '../../base/common/glob-pattern.ts';
 
 export interface PathRulesConfig {
   /** Globs a file must match (any of) to be indexed; empty or absent means every file. Files only. */
