@@ -68,6 +68,35 @@ export const COMMON_WORD_BM25 = -1e-6;
 const BM25_WEIGHTS = '10.0, 2.0, 1.0';
 
 /**
+ * A word being typed is expanded into at most this many terms of the index that start with it
+ * (one b-tree seek each, ≈ 0.05 ms), searched as their OR, which streams, instead of a prefix
+ * query, which merges every such term's doclist before its first row (docs/store.md, "Keyword
+ * search at a million items").
+ */
+export const PREFIX_TERMS_LIMIT = 64;
+
+/**
+ * Up to this many items, a prefix with more than PREFIX_TERMS_LIMIT terms is left to FTS5's prefix
+ * query: its merge reads at most every posting of this many items (≈ 15 ms at 100,000). Above it,
+ * such a prefix (one or two letters, typically) is searched as its first PREFIX_TERMS_LIMIT terms
+ * in index order, not ranked (bm25 over that many phrases costs more than the merge it avoids):
+ * every result matches it, some matches are left out until the next letter.
+ */
+export const PREFIX_MERGE_ITEMS = 100_000;
+
+/**
+ * The word as the index's tokenizer (unicode61, remove_diacritics 2) stores it, when that is plain
+ * ASCII: case folded, accents removed. Null for anything else (left to FTS5's own prefix query),
+ * so a term is never looked up under a spelling the tokenizer would not produce.
+ */
+function asciiTerm(word: string): string | null {
+  const folded = word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return /^[a-z0-9]+$/.test(folded) ? folded : null;
+}
+
+const quoted = (word: string): string => `"${word.replaceAll('"', '""')}"`;
+
+/**
  * Turns what the user typed into a safe FTS5 query: every word quoted (so `AND`, `-`, `:`, `"`
  * are plain text) and prefix-matched, all words required. Returns null when nothing is left.
  */
@@ -130,7 +159,15 @@ export function filterSql(filters: SearchFilters | undefined): { sql: string; pa
 }
 
 export class ItemsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly prefixMergeItems: number;
+
+  /** `prefixMergeItems`: see PREFIX_MERGE_ITEMS (tests lower it). */
+  constructor(
+    private readonly db: Db,
+    opts: { prefixMergeItems?: number } = {},
+  ) {
+    this.prefixMergeItems = opts.prefixMergeItems ?? PREFIX_MERGE_ITEMS;
+  }
 
   /**
    * Replaces all items of a file (their thumbnails and vectors go with them by cascade) and returns
@@ -214,7 +251,7 @@ export class ItemsRepo {
    * for the rows returned only (docs/store.md, "Keyword search at a million items").
    */
   searchKeywords(text: string, opts: KeywordSearchOptions = {}): KeywordHit[] {
-    const ranking = this.rankingQuery(text);
+    const ranking = this.keywordPlan(text);
     if (ranking === null) return [];
     const { query, common } = ranking;
     const f = filterSql(opts.filters);
@@ -262,22 +299,30 @@ export class ItemsRepo {
    * path. The words as typed ("word") stream instead. When the words as typed alone fill the
    * ranking window, the words are `common`: what is searched is the words as typed (longer words
    * sharing their start add nothing to a word that common), and nothing is ranked by bm25, whose
-   * IDF reads every match (37 ms for a word in 1M items, per query). Otherwise (rarer words, or a
-   * word still being typed) the prefix query is ranked by bm25, as before.
+   * IDF reads every match (37 ms for a word in 1M items, per query). Otherwise each word is
+   * matched as a prefix (see `prefixOf`), and the words are common when together they fill the
+   * window (a word still being typed that starts a very common one, "libr"): then they are not
+   * ranked either; else they are ranked by bm25, as before. Exposed for tests.
    */
-  private rankingQuery(text: string): { query: string; common: boolean } | null {
+  keywordPlan(text: string): { query: string; common: boolean } | null {
     if (this.lastRanking?.text === text) return this.lastRanking.result;
-    const prefixed = toFtsQuery(text);
+    const words = text.normalize('NFC').match(/[\p{L}\p{N}]+/gu);
     let result: { query: string; common: boolean } | null = null;
-    if (prefixed !== null) {
+    if (words?.length) {
       const exact = toFtsQuery(text, { prefix: false })!;
+      const fills = new Map<string, boolean>();
       const window = this.db.prepare(`SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`).pluck();
-      if ((window.get(exact, KEYWORD_RANK_LIMIT) as number) >= KEYWORD_RANK_LIMIT) {
+      const fillsWindow = (query: string): boolean => {
+        let full = fills.get(query);
+        if (full === undefined) fills.set(query, (full = (window.get(query, KEYWORD_RANK_LIMIT) as number) >= KEYWORD_RANK_LIMIT));
+        return full;
+      };
+      if (fillsWindow(exact)) {
         result = { query: exact, common: true };
       } else {
-        // A word still being typed can be the start of a very common one ("libr"): then its
-        // prefix is common too, and is not ranked either.
-        result = { query: prefixed, common: (window.get(prefixed, KEYWORD_RANK_LIMIT) as number) >= KEYWORD_RANK_LIMIT };
+        const prefixes = words.map((w) => this.prefixOf(w, fillsWindow));
+        const query = prefixes.map((p) => p.query).join(' ');
+        result = { query, common: prefixes.some((p) => p.cut) || fillsWindow(query) };
       }
     }
     // searchKeywords and bestKeywordBm25 of one search run in one turn of the event loop: they
@@ -290,13 +335,49 @@ export class ItemsRepo {
   private lastRanking: { text: string; result: { query: string; common: boolean } | null } | null = null;
 
   /**
+   * One word matched as a prefix, without making FTS5 merge a huge doclist. Its terms in the
+   * index are looked up (PREFIX_TERMS_LIMIT at most, one seek each on items_fts_terms). Few terms
+   * with few matches between them (their OR does not fill the window): the prefix query, whose
+   * merge is then cheap and whose bm25 is the one the word always had. Few terms but many matches:
+   * their OR, which streams — the same matches as the prefix. Many terms: the prefix query in a
+   * library of up to prefixMergeItems items, else the first PREFIX_TERMS_LIMIT terms (`cut`: some
+   * matches are left out, and the search is not ranked).
+   */
+  private prefixOf(word: string, fillsWindow: (query: string) => boolean): { query: string; cut: boolean } {
+    const prefix = { query: `${quoted(word)}*`, cut: false };
+    const start = asciiTerm(word);
+    if (start === null) return prefix;
+    const terms = this.termsStartingWith(start, PREFIX_TERMS_LIMIT + 1);
+    if (terms.length === 0) return prefix; // matches nothing: nothing to merge
+    const any = (list: readonly string[]): string => (list.length === 1 ? quoted(list[0]!) : `(${list.map(quoted).join(' OR ')})`);
+    if (terms.length <= PREFIX_TERMS_LIMIT) return fillsWindow(any(terms)) ? { query: any(terms), cut: false } : prefix;
+    return this.count() <= this.prefixMergeItems ? prefix : { query: any(terms.slice(0, PREFIX_TERMS_LIMIT)), cut: true };
+  }
+
+  /** Terms of the keyword index that start with `start` (folded), in index order, at most `limit`. */
+  private termsStartingWith(start: string, limit: number): string[] {
+    // One seek per term: the next term at or after `from` ('\u0001' sorts before any character a
+    // term can hold, so term + '\u0001' skips exactly that term and not its longer relatives).
+    const next = this.db.prepare('SELECT term FROM items_fts_terms WHERE term >= ? LIMIT 1').pluck();
+    const terms: string[] = [];
+    let from = start;
+    while (terms.length < limit) {
+      const term = next.get(from) as string | undefined;
+      if (term === undefined || !term.startsWith(start)) break;
+      terms.push(term);
+      from = `${term}\u0001`;
+    }
+    return terms;
+  }
+
+  /**
    * The strongest keyword match of `text` in the whole library (the lowest bm25), ignoring filters:
    * the yardstick keyword scores are measured against, so a filter never changes a score. Null when
    * nothing matches. Bounded like searchKeywords: a very common word's matches all tie at
    * COMMON_WORD_BM25.
    */
   bestKeywordBm25(text: string): number | null {
-    const ranking = this.rankingQuery(text);
+    const ranking = this.keywordPlan(text);
     if (ranking === null) return null;
     if (ranking.common) return COMMON_WORD_BM25;
     const best = this.db

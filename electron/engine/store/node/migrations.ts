@@ -252,6 +252,17 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'the keyword index terms, for prefix expansion',
+    // docs/store.md, "Keyword search at a million items". A prefix query ("libr"*) makes FTS5 merge
+    // the doclist of every term with that prefix before its first row (a million entries for a word
+    // in every path); the words as typed stream instead. This view of the index's terms (nothing is
+    // stored: it reads the FTS5 b-tree) lets a prefix be expanded into the terms it stands for, one
+    // seek per term, so the search can name them. The 'instance' form, because a seek on it never
+    // walks a term's doclist (the 'row' form counts every document of each term it passes).
+    sql: `CREATE VIRTUAL TABLE items_fts_terms USING fts5vocab(items_fts, instance);`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
