@@ -10,8 +10,9 @@
 // A transaction is all-or-nothing, so a kill mid-storm loses at most the batch in flight, and the
 // reconciling scan at the next start puts the files table right (docs/store.md, "Watcher storms").
 import { lstatSync } from 'node:fs';
+import pLimit from 'p-limit';
 import type { Root } from '../../../contract/common/entities.ts';
-import { mapBounded, reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
+import { reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
 import { sizeRefusal } from '../../library/common/file-refusals.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
@@ -430,7 +431,7 @@ export class LibrarySync {
     const adopting = this.heldRemovals.size > 0 || this.changesInFlight(state);
     const fresh = adopting ? changes.filter((c) => (c.type === 'added' || c.type === 'changed') && !store.files.byPath(c.path)) : [];
     const prints = new Map<string, string | null>();
-    await mapBounded(fresh, FINGERPRINT_CONCURRENCY, async (c) => void prints.set(c.path, await fingerprintFile(c.path).catch(() => null)));
+    await pLimit(FINGERPRINT_CONCURRENCY).map(fresh, async (c) => void prints.set(c.path, await fingerprintFile(c.path).catch(() => null)));
     if (state.removed || this.closed) return;
     let pending = 0;
     let tookHeld = false;

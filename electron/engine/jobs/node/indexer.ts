@@ -14,6 +14,7 @@
 // `pagesPerRound` of a file per round: a 2,000-page PDF stays `extracted` across rounds, sharing
 // each with other files, and is committed (from its staging) once every page is settled.
 import { existsSync } from 'node:fs';
+import pLimit from 'p-limit';
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
@@ -130,19 +131,6 @@ function reasonOf(error: unknown): string {
 
 const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
-async function mapBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, run));
-  return out;
-}
-
 /** Oldest first, kinds interleaved: a folder of 10,000 photos does not hold back the notes. */
 export function fairRound(candidates: readonly FileRecord[], size: number): FileRecord[] {
   const byKind = new Map<FileKind, FileRecord[]>();
@@ -188,7 +176,7 @@ export class Indexer {
 
   constructor(private readonly options: IndexerOptions) {
     this.extractor = options.extractor ?? sharedExtractionPool();
-    this.concurrency = options.concurrency ?? 4;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.roundSize = options.roundSize ?? DEFAULT_ROUND_SIZE;
     this.fileTimeoutMs = options.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
     this.pagesPerRound = Math.max(1, options.pagesPerRound ?? DEFAULT_PAGES_PER_ROUND);
@@ -382,7 +370,7 @@ export class Indexer {
     const tokenizer: ChunkTokenizerRef = models.embedder?.tokenizer ?? { kind: 'estimate' };
 
     const prepared = (
-      await mapBounded(live, this.concurrency, async (file): Promise<Prepared | null> => {
+      await pLimit(this.concurrency).map(live, async (file): Promise<Prepared | null> => {
         if (this.closed) return null;
         this.current = file.path;
         this.options.onActivity();

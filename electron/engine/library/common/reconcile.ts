@@ -6,6 +6,7 @@
 // - an existing path whose new size equals a displaced file's: was that file moved over it (or were
 //   two names swapped)?
 // A size change alone proves a content change, so such files are not fingerprinted here.
+import pLimit from 'p-limit';
 import type { FileKind } from '../../../contract/common/entities.ts';
 
 export interface StoredFile {
@@ -76,21 +77,6 @@ function baseName(p: string): string {
   return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
 }
 
-/** `work` over `items`, at most `concurrency` at a time; results in input order. */
-export async function mapBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
-
 export async function reconcile(
   stored: readonly StoredFile[],
   scanned: readonly ScannedEntry[],
@@ -129,7 +115,7 @@ export async function reconcile(
   };
   const needsFingerprint = ({ entry, previous }: Candidate): boolean =>
     !entry.refusal && (sourceSizes.has(entry.size) || (previous !== undefined && previous.size === entry.size && previous.fingerprint !== null));
-  const fingerprints = await mapBounded(candidates, concurrency, (candidate) => (needsFingerprint(candidate) ? fingerprintOrNull(candidate.entry.path) : Promise.resolve(null)));
+  const fingerprints = await pLimit(concurrency).map(candidates, (candidate) => (needsFingerprint(candidate) ? fingerprintOrNull(candidate.entry.path) : Promise.resolve(null)));
 
   const touched: PlannedTouch[] = [];
   const touchedIds = new Set<number>();

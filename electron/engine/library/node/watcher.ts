@@ -31,8 +31,8 @@ import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
+import pLimit from 'p-limit';
 import { compilePathRules, relativeToRoot, type PathRules } from '../common/path-rules.ts';
-import { mapBounded } from '../common/reconcile.ts';
 import { batchesOf, FlushSchedule, PendingChanges } from '../common/watch-batches.ts';
 import { EventDelivery } from '../common/watch-delivery.ts';
 import type { FileFacts, KnownFile, WatchChange, WatcherEvent } from '../common/watch-events.ts';
@@ -263,7 +263,7 @@ export function watchRoot(options: WatchRootOptions): RootWatcher {
 
     // Pair additions with held removals of the same size and fingerprint (fingerprints read a few
     // at a time; only additions whose size some held removal has are read at all).
-    const facts = await mapBounded(present, FINGERPRINT_CONCURRENCY, async ([, p]) => {
+    const facts = await pLimit(FINGERPRINT_CONCURRENCY).map(present, async ([, p]) => {
       const refreshed = await refreshStats(p.facts);
       if (refreshed === null || p.firstEvent !== 'add' || !held.hasSize(refreshed.size)) return { facts: refreshed, print: null };
       // Unreadable now: report it as added and let extraction record why.
