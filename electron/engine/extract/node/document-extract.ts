@@ -8,6 +8,7 @@
 // the same container as legacy .doc/.ppt files; the stream name tells the two apart.
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { errorMessage } from '../../base/common/error-message.ts';
 import type { ChunkTokenizer } from '../common/text-chunker.ts';
 import { textChunkFile, type TextChunkLimits } from './text-items.ts';
 import { openDocumentText, relationshipTargets, slideOrder, slideText, TextBuilder, TextCapReached, wordText } from '../common/office-text.ts';
@@ -69,10 +70,6 @@ async function readHead(filePath: string, length: number): Promise<{ head: Buffe
   } finally {
     await handle.close();
   }
-}
-
-function reasonOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0].replace(/\.$/, '');
 }
 
 function corrupt(what: string, reason: string): DocumentExtractError {
@@ -168,8 +165,8 @@ async function zipDocument(filePath: string, what: string, maxChars: number): Pr
   try {
     zip = await openZip(filePath);
   } catch (error) {
-    if (error instanceof ZipFormatError) throw corrupt(what, `the ZIP container is damaged (${reasonOf(error)})`);
-    throw new DocumentExtractError('unreadable', `Cannot read document ${what}: ${reasonOf(error)}. Check that it exists and is readable.`);
+    if (error instanceof ZipFormatError) throw corrupt(what, `the ZIP container is damaged (${errorMessage(error, { clause: true })})`);
+    throw new DocumentExtractError('unreadable', `Cannot read document ${what}: ${errorMessage(error, { clause: true })}. Check that it exists and is readable.`);
   }
   try {
     let format: DocumentFormat;
@@ -194,12 +191,12 @@ async function zipDocument(filePath: string, what: string, maxChars: number): Pr
   } catch (error) {
     if (error instanceof DocumentExtractError) throw error;
     if (error instanceof ZipFormatError) {
-      const reason = reasonOf(error);
+      const reason = errorMessage(error, { clause: true });
       if (/is encrypted$/.test(reason)) throw passwordProtected(what);
       if (/above the limit|past the limit/.test(reason)) throw new DocumentExtractError('too-large', `${what} is too large to index: ${reason} (zip-bomb guard). Split the document.`);
       throw corrupt(what, reason);
     }
-    throw corrupt(what, reasonOf(error));
+    throw corrupt(what, errorMessage(error, { clause: true }));
   } finally {
     await zip.close();
   }
@@ -214,7 +211,7 @@ export async function extractDocumentText(filePath: string, options: ExtractDocu
   try {
     ({ head, size } = await readHead(filePath, 8));
   } catch (error) {
-    throw new DocumentExtractError('unreadable', `Cannot read document ${what}: ${reasonOf(error)}. Check that it exists and is readable.`);
+    throw new DocumentExtractError('unreadable', `Cannot read document ${what}: ${errorMessage(error, { clause: true })}. Check that it exists and is readable.`);
   }
   if (size === 0) throw new DocumentExtractError('empty', `Document ${what} is empty (0 bytes); it was not saved completely. Copy it again from its source.`);
   if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || head.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1'))) {

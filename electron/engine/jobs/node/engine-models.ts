@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../../base/common/error-message.ts';
 import type { RemoteBackendSettings } from '../../../contract/common/model-setup.ts';
 import type { ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
 import type { EmbedInput } from '../../models/node/embed-inputs.ts';
@@ -68,10 +69,6 @@ export interface LoadedReranker {
 
 function packageName(pkg: Pick<ModelPackage, 'dir' | 'manifest'>): string {
   return pkg.manifest.source.repo ?? path.basename(pkg.dir);
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The remote client's settings for one of the two models (unset fields are left out, not null). */
@@ -214,14 +211,14 @@ export class EngineModels {
       try {
         models.active = await loadEmbedder(store, refs.embedding, refs.observe, { readOnly: refs.readOnly });
       } catch (error) {
-        models.problems.push(`the embedding model could not be loaded: ${reasonOf(error)}`);
+        models.problems.push(`the embedding model could not be loaded: ${errorMessage(error)}`);
       }
     }
     if (refs.reranker) {
       try {
         models.rerankerModel = await loadReranker(refs.reranker, refs.observe);
       } catch (error) {
-        models.problems.push(`the reranker could not be loaded: ${reasonOf(error)}`);
+        models.problems.push(`the reranker could not be loaded: ${errorMessage(error)}`);
       }
     }
     return models;

@@ -15,6 +15,7 @@
 // each with other files, and is committed (from its staging) once every page is settled.
 import { existsSync } from 'node:fs';
 import pLimit from 'p-limit';
+import { errorMessage } from '../../base/common/error-message.ts';
 import type { FileKind, IndexingProgress } from '../../../contract/common/entities.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
@@ -124,10 +125,8 @@ function refusalOf(file: FileRecord): string | null {
   return sizeRefusal(file.kind, file.size);
 }
 
-function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message || 'indexing failed without a message; try again or report the file';
-}
+/** A failure's reason when the error had no message (a file's row must still say something). */
+const NO_MESSAGE = 'indexing failed without a message; try again or report the file';
 
 const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
@@ -210,7 +209,7 @@ export class Indexer {
     }
     this.wakeAgain = false;
     this.running = this.loop()
-      .catch((error: unknown) => console.error(`trove: the indexer stopped on an unexpected error: ${reasonOf(error)}`))
+      .catch((error: unknown) => console.error(`trove: the indexer stopped on an unexpected error: ${errorMessage(error, { ifEmpty: NO_MESSAGE })}`))
       .finally(() => {
         this.running = null;
         this.current = null;
@@ -379,7 +378,7 @@ export class Indexer {
           return await this.withFileTimeout(`reading ${file.path}`, (signal, clock) => this.prepareJournaled(file, tokenizer, (workSignal = signal), clock));
         } catch (error) {
           if (this.closed) return null; // stopped, not failed: it resumes at the next start
-          this.markFailed(file, reasonOf(error), mayPass(error, workSignal));
+          this.markFailed(file, errorMessage(error, { ifEmpty: NO_MESSAGE }), mayPass(error, workSignal));
           failed += 1;
           this.rate.record();
           return null;
@@ -423,7 +422,7 @@ export class Indexer {
       } catch (error) {
         // Changed while indexed: it is pending again with its new facts and comes back in a later round.
         if (!(error instanceof StaleFileError)) {
-          this.markFailed(p.file, `saving the index failed: ${reasonOf(error)}`, true);
+          this.markFailed(p.file, `saving the index failed: ${errorMessage(error, { ifEmpty: NO_MESSAGE })}`, true);
           failed += 1;
         }
       }
@@ -559,7 +558,7 @@ export class Indexer {
       } catch (error) {
         if (this.closed) return [];
         p.vectors = undefined;
-        this.markFailed(p.file, reasonOf(error), mayPass(error, workSignal));
+        this.markFailed(p.file, errorMessage(error, { ifEmpty: NO_MESSAGE }), mayPass(error, workSignal));
         this.rate.record();
         continue;
       }
@@ -656,7 +655,7 @@ export class Indexer {
           if (this.closed) return;
           p.vectors = undefined;
           // The model (or its worker) may have failed, not the file: worth another try at the next start.
-          this.markFailed(p.file, `the embedding model could not read it: ${reasonOf(error)}`, true);
+          this.markFailed(p.file, `the embedding model could not read it: ${errorMessage(error, { ifEmpty: NO_MESSAGE })}`, true);
           this.rate.record();
         }
       }

@@ -5,6 +5,7 @@
 // a kill loses at most the batch in flight and a restart carries on from the vectors already
 // stored. A file that changed meanwhile is left to the indexer (its commit replaces every vector
 // of the file) and picked up again afterwards.
+import { errorMessage } from '../../base/common/error-message.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
 import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
@@ -49,10 +50,6 @@ export interface VectorBackfillOptions {
   readonly beforeFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export class VectorBackfill {
   private running: Promise<void> | null = null;
   private closed = false;
@@ -73,7 +70,7 @@ export class VectorBackfill {
       return;
     }
     this.running = this.loop()
-      .catch((error: unknown) => console.error(`trove: re-embedding for the model switch stopped: ${reasonOf(error)}`))
+      .catch((error: unknown) => console.error(`trove: re-embedding for the model switch stopped: ${errorMessage(error)}`))
       .finally(() => {
         this.running = null;
         if (this.wakeRequested && !this.closed) {
@@ -164,7 +161,7 @@ export class VectorBackfill {
           this.filesDone += 1;
         } catch (error) {
           if (this.closed || models.target !== target) return;
-          this.skipped.set(file.id, reasonOf(error));
+          this.skipped.set(file.id, errorMessage(error));
         }
         this.options.onProgress(this.progress() ?? { done: 0, total: 0 });
       }
