@@ -12,7 +12,7 @@
 //   more alternatives), `\` escapes the next character; every other character is literal,
 //   `( ) ! + @ |` included (no extglobs, no leading-`!` negation); names starting with `.` match
 //   like any other.
-import picomatch from 'picomatch/posix';
+import picomatch from 'picomatch';
 
 export class GlobPatternError extends Error {
   override readonly name = 'GlobPatternError';
@@ -24,6 +24,8 @@ export interface GlobOptions {
 }
 
 const PICOMATCH_OPTIONS: picomatch.PicomatchOptions = {
+  // Paths are `/`-separated on every OS and `\` escapes (picomatch would guess from the platform).
+  windows: false,
   dot: true,
   // `[!…]` negates a set only with POSIX bracket support on.
   posix: true,
