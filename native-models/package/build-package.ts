@@ -24,7 +24,7 @@ import { NO_TOKEN_ID, PAD_TOKEN_ID, YES_TOKEN_ID } from '../../electron/engine/m
 import { parseQwen3VLConfig, type Qwen3VLConfig } from '../checkpoint/qwen3vl-config.ts';
 import { openCheckpoint, SHARD_INDEX, type Checkpoint } from '../checkpoint/safetensors-reader.ts';
 import { buildTextDecoder } from '../graphs/text-decoder-graph.ts';
-import type { NBitsSettings } from '../graphs/graph-precision.ts';
+import { resolveNBits, type NBitsSettings } from '../graphs/graph-precision.ts';
 import { buildVisionEncoder, VISION_ENCODER_FILE } from '../graphs/vision-encoder-graph.ts';
 import { builderIdentity, type BuilderIdentity } from './builder-version.ts';
 import { checkCheckpointTensors } from './checkpoint-check.ts';
@@ -59,6 +59,11 @@ export interface BuildModelPackageOptions {
   variant?: GraphVariant;
   /** MatMulNBits settings of int8/int4 packages; default NBITS_DEFAULTS (for measuring others: bench/model-quantized.ts). */
   nbits?: Partial<NBitsSettings>;
+  /**
+   * Bounds on one block of attention scores, vision tower and decoder (bytes; default 64 MiB each),
+   * or 'unblocked' for the single products of graph revision 1 (tests of the package update).
+   */
+  attentionBlockBytes?: { vision?: number | 'unblocked'; decoder?: number | 'unblocked' };
   /** Hub repo id and commit recorded in the manifest, when the caller knows them. */
   repo?: string | null;
   revision?: string | null;
@@ -150,6 +155,7 @@ function manifestFor(options: {
   precision: Precision;
   variant: GraphVariant;
   builder: BuilderIdentity;
+  nbits: NBitsSettings | null;
   repo: string | null;
   revision: string | null;
   sources: PackageFile[];
@@ -164,6 +170,7 @@ function manifestFor(options: {
     kind: options.kind,
     precision: options.precision,
     variant: options.variant,
+    ...(options.nbits ? { nbits: { accuracyLevel: options.nbits.accuracyLevel, blockSize: options.nbits.blockSize } } : {}),
     source: { repo: options.repo, revision: options.revision, files: options.sources },
     text: { hidden: text.hidden, layers: text.layers, vocabSize: text.vocabSize, heads: text.heads, kvHeads: text.kvHeads, headDim: text.headDim },
     vision: {
@@ -266,13 +273,14 @@ export async function buildModelPackage(options: BuildModelPackageOptions): Prom
     partial = `${target}${PARTIAL_SUFFIX}${randomBytes(6).toString('hex')}`;
     await mkdir(partial);
 
-    await buildVisionEncoder(checkpoint, partial, { precision, variant, onProgress: (done, total) => report('vision', done, total, 'tensors') });
+    await buildVisionEncoder(checkpoint, partial, { precision, variant, attentionBlockBytes: options.attentionBlockBytes?.vision, onProgress: (done, total) => report('vision', done, total, 'tensors') });
     const decoderFile = path.join(partial, DECODER_FILE[kind]);
     await buildTextDecoder(checkpoint, decoderFile, {
       head: kind === 'reranker' ? 'rerank' : 'embedding',
       precision,
       variant,
       nbits: options.nbits,
+      attentionBlockBytes: options.attentionBlockBytes?.decoder,
       onProgress: (done, total) => report('decoder', done, total, 'steps'),
     });
 
@@ -290,7 +298,7 @@ export async function buildModelPackage(options: BuildModelPackageOptions): Prom
     report('finish', 0, 1, 'steps');
     // Parsed with the runtime's own schema before writing: a package the runtime would refuse is never written.
     const manifest = parseModelManifest(
-      manifestFor({ config, kind, precision, variant, builder, repo: options.repo ?? null, revision: options.revision ?? null, sources, files }),
+      manifestFor({ config, kind, precision, variant, builder, nbits: precision === 'int8' || precision === 'int4' ? resolveNBits({ nbits: options.nbits }) : null, repo: options.repo ?? null, revision: options.revision ?? null, sources, files }),
       `manifest for ${target}`,
     );
     await writeSynced(path.join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

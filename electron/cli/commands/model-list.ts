@@ -82,11 +82,18 @@ function printModels(state: ModelsState): void {
   if (state.installed.length === 0) console.log('Installed: none yet.');
   else {
     console.log('Installed:');
-    printTable(state.installed.map((p) => [p.active ? '*' : ' ', p.id, p.name, p.precision, formatBytes(p.sizeBytes)]));
+    const updating = state.task?.purpose === 'update' && !['done', 'failed', 'cancelled'].includes(state.task.phase) ? state.task.models : [];
+    printTable(
+      state.installed.map((p) => {
+        const update = !p.outdated ? '' : p.catalogId !== null && updating.includes(p.catalogId) ? 'updating now' : p.outdated.checkpointOnDisk ? 'update pending' : 'update needs a download';
+        return [p.active ? '*' : ' ', p.id, p.name, p.precision, formatBytes(p.sizeBytes), update];
+      }),
+    );
+    for (const p of state.installed) if (p.outdated) console.log(`\n${p.id}: ${p.outdated.note}`);
   }
   if (state.backend.type === 'remote') console.log(`\nUsing the inference server ${state.backend.url}: file contents are sent there.`);
   if (state.switching) console.log(`\nSwitching from ${state.switching.from} to ${state.switching.to}: ${state.switching.done} of ${state.switching.total} items re-embedded.`);
-  if (state.task && state.task.phase !== 'done') console.log(`\nSetup: ${state.task.phase} — ${state.task.step}${state.task.error ? `: ${state.task.error}` : ''}`);
+  if (state.task && state.task.phase !== 'done') console.log(`\n${state.task.purpose === 'update' ? 'Update' : 'Setup'}: ${state.task.phase} — ${state.task.step}${state.task.error ? `: ${state.task.error}` : ''}`);
   if (state.offline) console.log('\nOffline mode is on: nothing is downloaded.');
   const unfinished = state.downloads.filter((d) => !d.inUse);
   if (unfinished.length > 0) {

@@ -71,6 +71,21 @@ export const installedPackage = z.object({
   sizeBytes: z.number().nonnegative(),
   /** In use for search (embedding) or reranking now (`inUse` names it by this id). */
   active: z.boolean(),
+  /**
+   * Built by an earlier Trove whose graphs need far more memory on long inputs; null (or absent)
+   * when current. Trove rebuilds a package in use by itself when its checkpoint is on this machine
+   * (a `task` with purpose `update`); otherwise installing the model again downloads it and updates
+   * the package, keeping the library's vectors.
+   */
+  outdated: z
+    .object({
+      /** The checkpoint it was built from is on this machine (a folder it was built from, the Hugging Face cache). */
+      checkpointOnDisk: z.boolean(),
+      /** What this means and what to do, in a sentence or two. */
+      note: z.string(),
+    })
+    .nullable()
+    .optional(),
 });
 export type InstalledPackage = z.infer<typeof installedPackage>;
 
@@ -112,12 +127,14 @@ export type InstallRequest = z.infer<typeof installRequest>;
 
 export const SETUP_PHASES = ['queued', 'downloading', 'building', 'activating', 'done', 'failed', 'cancelled'] as const;
 
-/** The download → build → activate task; it survives a restart and resumes where it stopped. */
+/** The download → build → activate task; an install survives a restart and resumes where it stopped (an update starts again). */
 export const setupTask = z.object({
   /** Catalog ids, in the order they are worked on. */
   models: z.array(z.string()),
   /** The request that started it: a Retry sends it again (the source included). */
   request: installRequest,
+  /** `install` (also when absent): models the user chose; `update`: Trove rebuilding packages in use that an earlier Trove built (search keeps using them meanwhile). */
+  purpose: z.enum(['install', 'update']).optional(),
   phase: z.enum(SETUP_PHASES),
   /** What is being done now, in words ("Downloading model-00001-of-00002.safetensors"). */
   step: z.string(),

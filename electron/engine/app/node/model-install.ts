@@ -3,11 +3,19 @@
 // package for this machine's precision. The package is built beside its final place and renamed
 // in whole (build-package.ts), so a package under its name is always complete; the download is
 // removed after a successful build (a re-install fetches it again, resuming nothing).
+//
+// A package built by an earlier Trove (an older graph revision) is rebuilt from the same
+// checkpoint commit with the same settings into `<package>.next`, and the caller puts it in place
+// (model-package-update.ts, docs/model-setup.md#package-updates).
 import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogModel } from '../../../contract/common/model-setup.ts';
-import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
-import { downloadSnapshot, checkLocalCheckpointFolder, type DownloadOptions, type DownloadProgress } from '../../../../native-models/hub/snapshot-download.ts';
+import { packageGraphRevision, packageNBits, parseModelManifest, type ModelManifest, type Precision } from '../../models/common/model-manifest.ts';
+import { downloadSnapshot, checkLocalCheckpointFolder, findInHfCache, type DownloadOptions, type DownloadProgress } from '../../../../native-models/hub/snapshot-download.ts';
+import { fileMatcher } from '../../../../native-models/hub/file-filter.ts';
+import { hfCacheDir } from '../../../../native-models/hub/hf-cache.ts';
+import { finishedDownload } from '../../../../native-models/hub/offline-snapshot.ts';
+import { GRAPH_REVISION } from '../../../../native-models/package/builder-version.ts';
 import type { PackageBuildProgress, PackageBuildStage } from '../../../../native-models/package/build-package.ts';
 import { buildModelPackageInWorker } from '../../../../native-models/package/build-in-worker.ts';
 import { MANIFEST_FILE, PARTIAL_SUFFIX } from '../../../../native-models/package/package-layout.ts';
@@ -25,9 +33,21 @@ export interface InstallModelOptions {
   readonly folder?: string | null;
   /** Hub options (endpoint, token, offline, free-space probe) for tests and mirrors. */
   readonly hub?: Partial<DownloadOptions>;
+  /** Never download: the checkpoint must be in `folder`, a finished download or the Hugging Face cache (package updates Trove starts by itself). */
+  readonly localOnly?: boolean;
   readonly signal: AbortSignal;
   readonly onProgress: (progress: InstallProgress) => void;
 }
+
+export interface InstalledModel {
+  /** The package folder. */
+  readonly dir: string;
+  /** A rebuilt package that is to replace `dir` (model-package-update.ts), or null when `dir` is the package. */
+  readonly next: string | null;
+}
+
+/** Where a package's rebuild waits until it replaces the package. */
+export const UPDATE_SUFFIX = '.next';
 
 const BUILD_STAGES: readonly PackageBuildStage[] = ['check', 'hash-checkpoint', 'vision', 'decoder', 'tokenizer', 'hash-package', 'finish'];
 const STAGE_WORDS: Record<PackageBuildStage, string> = {
@@ -42,8 +62,10 @@ const STAGE_WORDS: Record<PackageBuildStage, string> = {
 
 /**
  * Removes what interrupted builds left in the packages folder: a build's `.partial-` folder (the
- * process was killed mid-build) and a replaced package's `.old-` copy. Several GB each for an 8B
- * model. Call only while no build runs (the engine holds the data folder's lock at start).
+ * process was killed mid-build), a replaced package's `.old-` copy and an update's rebuilt package
+ * that was never put in place (`.next`; the update starts again). Several GB each for an 8B
+ * model. Call only while no build runs (the engine holds the data folder's lock at start), after
+ * an interrupted update was finished or undone (model-package-update.ts).
  */
 export async function removeInterruptedBuilds(packagesDir: string): Promise<string[]> {
   let names: string[];
@@ -53,7 +75,7 @@ export async function removeInterruptedBuilds(packagesDir: string): Promise<stri
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const leftovers = names.filter((name) => name.includes(PARTIAL_SUFFIX) || /\.old-[0-9a-f]+$/.test(name));
+  const leftovers = names.filter((name) => name.includes(PARTIAL_SUFFIX) || /\.old-[0-9a-f]+$/.test(name) || name.endsWith(UPDATE_SUFFIX));
   for (const name of leftovers) await rm(path.join(packagesDir, name), { recursive: true, force: true });
   return leftovers;
 }
@@ -82,11 +104,42 @@ export function packageDirName(model: CatalogModel, precision: Precision): strin
   return `${model.id}-${precision}`;
 }
 
-/** A package already built from this model at this precision (an interrupted install that got that far). */
-async function existingPackage(dir: string, model: CatalogModel, precision: Precision): Promise<boolean> {
+/** The manifest of the package in `dir` when it was built from this model at this precision (an interrupted install that got that far), else null. */
+async function existingPackage(dir: string, model: CatalogModel, precision: Precision): Promise<ModelManifest | null> {
   try {
     const manifest = parseModelManifest(JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), 'utf8')), dir);
-    return manifest.kind === model.kind && manifest.precision === precision && manifest.source.repo === model.repo;
+    return manifest.kind === model.kind && manifest.precision === precision && manifest.source.repo === model.repo ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Built by an earlier Trove: a rebuild gives it the graphs of this one (docs/model-packages.md#graph-revisions). */
+export function isOutdated(manifest: Pick<ModelManifest, 'builder'>): boolean {
+  return packageGraphRevision(manifest) < GRAPH_REVISION;
+}
+
+/** The download folder of `repo` at `revision` under the downloads folder. */
+function downloadDestination(downloadsDir: string, repo: string, revision: string): string {
+  return path.join(downloadsDir, downloadFolderName(repo), revision);
+}
+
+/**
+ * Whether the checkpoint `manifest` was built from is on this machine without downloading: in the
+ * folder it was built from, a finished download, or the Hugging Face cache (at the commit it
+ * records). Cheap checks only (file presence); the rebuild verifies what it reads.
+ */
+export async function checkpointOnDisk(model: CatalogModel, manifest: ModelManifest, options: { downloadsDir: string; folder?: string | null; hub?: Partial<DownloadOptions> }): Promise<boolean> {
+  if (options.folder && (await stat(path.join(options.folder, 'config.json')).then(() => true, () => false))) return true;
+  const revision = manifest.source.revision ?? model.revision;
+  const wanted = model.files.map((f) => f.path);
+  const match = fileMatcher(wanted);
+  if (await finishedDownload(downloadDestination(options.downloadsDir, model.repo, revision), model.repo, revision, match)) return true;
+  const cacheDir = options.hub?.hfCache === false ? null : (options.hub?.hfCache ?? hfCacheDir(options.hub?.env));
+  if (cacheDir === null) return false;
+  try {
+    const snapshot = await findInHfCache({ repo: model.repo, revision }, { cacheDir });
+    return snapshot !== null && wanted.every((file) => snapshot.files.some((f) => f.path === file));
   } catch {
     return false;
   }
@@ -98,11 +151,17 @@ function buildFraction(event: PackageBuildProgress): number {
   return Math.min(1, (index + within) / BUILD_STAGES.length);
 }
 
-/** Returns the package folder. */
-export async function installModel(options: InstallModelOptions): Promise<string> {
+/** Builds the package (or the rebuild of an outdated one); returns where it is. */
+export async function installModel(options: InstallModelOptions): Promise<InstalledModel> {
   const { model, precision, signal } = options;
   const outDir = path.join(options.packagesDir, packageDirName(model, precision));
-  if (await existingPackage(outDir, model, precision)) return outDir;
+  const existing = await existingPackage(outDir, model, precision);
+  if (existing && !isOutdated(existing)) return { dir: outDir, next: null };
+  // An outdated package is rebuilt from the very checkpoint commit and with the settings it was
+  // built with, so the rebuild computes the same embeddings (its vectors stay valid).
+  const update = existing;
+  const target = update ? `${outDir}${UPDATE_SUFFIX}` : outDir;
+  const revision = update?.source.revision ?? model.revision;
 
   let checkpointDir: string;
   let commit: string | null = null;
@@ -111,9 +170,10 @@ export async function installModel(options: InstallModelOptions): Promise<string
     // Checked to be this model (kind, size, weight files, hashes) before anything is built from it.
     checkpointDir = (await checkLocalCheckpointFolder(options.folder, { model, signal })).dir;
   } else {
-    const dest = path.join(options.downloadsDir, downloadFolderName(model.repo), model.revision);
-    const result = await downloadSnapshot({ repo: model.repo, revision: model.revision, allow: model.files.map((f) => f.path) }, dest, {
+    const dest = downloadDestination(options.downloadsDir, model.repo, revision);
+    const result = await downloadSnapshot({ repo: model.repo, revision, allow: model.files.map((f) => f.path) }, dest, {
       ...options.hub,
+      ...(options.localOnly ? { offline: true } : {}),
       signal,
       onProgress: (download) => options.onProgress({ phase: 'downloading', download }),
     });
@@ -126,11 +186,13 @@ export async function installModel(options: InstallModelOptions): Promise<string
   // On a worker thread: converting tensors would otherwise stall the engine for seconds at a time.
   await buildModelPackageInWorker({
     checkpointDir,
-    outDir,
+    outDir: target,
     kind: model.kind,
     precision,
+    variant: update?.variant,
+    nbits: update ? (packageNBits(update) ?? undefined) : undefined,
     repo: model.repo,
-    revision: commit ?? model.revision,
+    revision: commit ?? revision,
     overwrite: true,
     signal,
     onProgress: (event) => options.onProgress({ phase: 'building', fraction: buildFraction(event), step: STAGE_WORDS[event.stage] }),
@@ -139,5 +201,5 @@ export async function installModel(options: InstallModelOptions): Promise<string
     await rm(downloaded, { recursive: true, force: true }).catch(() => undefined);
     await rmdir(path.dirname(downloaded)).catch(() => undefined); // the repo's folder, once no revision is left in it
   }
-  return outDir;
+  return { dir: outDir, next: update ? target : null };
 }

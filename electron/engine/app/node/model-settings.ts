@@ -32,6 +32,28 @@ const settingsSchema = z.object({
       error: z.string().nullable(),
     })
     .nullable(),
+  /**
+   * Checkpoint folders packages were built from (package folder name → folder), so a package can
+   * be rebuilt from them when a newer Trove writes better graphs (docs/model-setup.md#package-updates).
+   */
+  checkpoints: z.record(z.string(), z.string()).default({}),
+  /**
+   * A package update between its first rename and its last step (model-package-update.ts): if
+   * Trove stopped in between, the next start finishes or undoes it before loading the models.
+   */
+  packageUpdate: z
+    .object({
+      /** The package folder; `next` the rebuilt one, `aside` where the old one is moved. */
+      dir: z.string(),
+      next: z.string(),
+      aside: z.string(),
+      /** The store's model row (embedding packages) and its identity before and after. */
+      modelId: z.number().int().nullable(),
+      fromSha: z.string(),
+      toSha: z.string(),
+    })
+    .nullable()
+    .default(null),
 });
 export type ModelSettings = z.infer<typeof settingsSchema>;
 
@@ -44,6 +66,8 @@ export const DEFAULT_MODEL_SETTINGS: ModelSettings = {
   remote: null,
   declined: false,
   task: null,
+  checkpoints: {},
+  packageUpdate: null,
 };
 
 export function modelsLayout(dataDir: string) {

@@ -2,6 +2,8 @@
 // (download or folders → build → activate, resumed after a restart), activation (a first model at
 // once; another embedding model through a background re-embed, search staying on the old vectors
 // until the new ones are complete), the inference-server backend, and the state the UI shows.
+// Packages in use that an earlier Trove built are rebuilt in the background from the checkpoint
+// on this machine and swapped in, keeping the library's vectors (docs/model-setup.md#package-updates).
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../../contract/common/trove-api.ts';
@@ -16,9 +18,10 @@ import type {
   SetupTask,
   UnfinishedDownload,
 } from '../../../contract/common/model-setup.ts';
-import { parseModelManifest, type Precision } from '../../models/common/model-manifest.ts';
+import { parseModelManifest, type ModelManifest, type Precision } from '../../models/common/model-manifest.ts';
 import { probeHardware } from '../../models/node/hardware-probe.ts';
 import { describeRef, loadEmbedder, loadReranker, type EngineModels, type LoadedEmbedder, type ModelRef } from '../../jobs/node/engine-models.ts';
+import { formatBytes } from '../../../contract/common/display-units.ts';
 import { requeueFilesWithoutVectors } from '../../jobs/node/indexer.ts';
 import { Coalescer } from '../../jobs/node/progress-meter.ts';
 import { VectorBackfill } from '../../jobs/node/vector-backfill.ts';
@@ -28,7 +31,8 @@ import { fitsOn, recommendModels } from '../../../../native-models/catalog/recom
 import { isOfflineEnv } from '../../../../native-models/hub/hub-endpoint.ts';
 import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
 import { MANIFEST_FILE } from '../../../../native-models/package/package-layout.ts';
-import { downloadFolderName, folderBytes, installModel, removeInterruptedBuilds, repoOfDownloadFolder, type InstallProgress } from './model-install.ts';
+import { checkpointOnDisk, downloadFolderName, folderBytes, installModel, isOutdated, removeInterruptedBuilds, repoOfDownloadFolder, UPDATE_SUFFIX, type InstallProgress } from './model-install.ts';
+import { asideFolder, differenceOfRebuild, isBusyError, readPackage, swapFolders, unswapFolders, type PackageUpdateJournal } from './model-package-update.ts';
 import { modelsLayout, writeModelSettings, type ModelSettings } from './model-settings.ts';
 import { modelsInUse } from './models-in-use.ts';
 
@@ -36,6 +40,13 @@ import { modelsInUse } from './models-in-use.ts';
 const HARDWARE_TTL_MS = 30_000;
 /** At most this many `models.changed` events a second. */
 const EVENTS_PER_SECOND = 4;
+/** How long the answer to "is this outdated package's checkpoint on this machine" is reused. */
+const OUTDATED_TTL_MS = 30_000;
+
+type TaskPurpose = NonNullable<SetupTask['purpose']>;
+
+/** What an outdated installed package needs, as models.state tells it. */
+type PackageOutdated = NonNullable<InstalledPackage['outdated']>;
 
 export interface ModelSetupOptions {
   readonly store: Store;
@@ -53,6 +64,13 @@ export interface ModelSetupOptions {
   readonly hub?: Partial<DownloadOptions>;
   /** Tests: see VectorBackfillOptions.beforeFile. */
   readonly beforeBackfillFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Rebuild packages in use that an earlier Trove built, by themselves (engines that stay open:
+   * the app, `trove serve`, a watching `trove index`; one-shot commands would cut the rebuild short).
+   */
+  readonly updatePackages?: boolean;
+  /** Tests: awaited after a package's rebuild, before it replaces the package in use. */
+  readonly beforePackageSwap?: (dir: string) => Promise<void>;
 }
 
 function reasonOf(error: unknown): string {
@@ -66,9 +84,21 @@ function sameRef(a: ModelRef | null | undefined, b: ModelRef | null | undefined)
   return false;
 }
 
-function emptyTask(request: InstallRequest): SetupTask {
+function emptyTask(request: InstallRequest, purpose: TaskPurpose = 'install'): SetupTask {
   const models = [request.embedding, request.reranker].filter((m): m is string => m !== null);
-  return { models, request, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+  return { models, request, purpose, phase: 'queued', step: 'Waiting to start', bytes: { done: 0, total: 0 }, bytesPerSecond: 0, etaSeconds: null, fraction: 0, error: null };
+}
+
+/** "Updating the search model for lower memory use" (the task's step words while it rebuilds). */
+function updateWords(kind: CatalogModel['kind']): string {
+  return `Updating ${kind === 'embedding' ? 'the search model' : 'the reranker'} for lower memory use`;
+}
+
+/** One model of a task: what to build, at which precision, from where. */
+interface TaskItem {
+  readonly model: CatalogModel;
+  readonly precision: Precision;
+  readonly folder: string | null;
 }
 
 export class ModelSetup {
@@ -81,6 +111,7 @@ export class ModelSetup {
   private task: SetupTask | null = null;
   private taskAbort: AbortController | null = null;
   private taskRun: Promise<void> | null = null;
+  private outdatedCache = new Map<string, { at: number; value: PackageOutdated }>();
   private closed = false;
   /** Serialises activations and the switch's completion (each swaps models and rewrites settings). */
   private activation: Promise<unknown> = Promise.resolve();
@@ -127,6 +158,59 @@ export class ModelSetup {
     }
     const saved = settings.task;
     if (saved && saved.phase !== 'failed' && saved.phase !== 'done' && saved.phase !== 'cancelled') this.startTask(saved.request);
+    await this.updateOutdatedPackages();
+  }
+
+  /**
+   * Starts the rebuild of the packages in use that an earlier Trove built, when their checkpoints
+   * are on this machine and nothing else is being set up or switched; otherwise models.state says
+   * what is needed (`installed[].outdated`).
+   */
+  private async updateOutdatedPackages(): Promise<void> {
+    if (!this.options.updatePackages || this.taskRun || this.closed || this.options.models.target) return;
+    try {
+      const items = await this.outdatedInUse();
+      if (items.length === 0) return;
+      for (const item of items) {
+        const manifest = (await readPackage(item.dir)).manifest;
+        if (!(await checkpointOnDisk(item.model, manifest, { downloadsDir: this.layout.downloads, folder: item.folder, hub: { env: this.env, ...this.options.hub } }))) return;
+      }
+      if (this.taskRun || this.closed) return;
+      const precisions = new Set(items.map((i) => i.precision));
+      const folders = Object.fromEntries(items.filter((i) => i.folder !== null).map((i) => [i.model.id, i.folder!]));
+      this.startTask(
+        {
+          embedding: items.find((i) => i.model.kind === 'embedding')?.model.id ?? null,
+          reranker: items.find((i) => i.model.kind === 'reranker')?.model.id ?? null,
+          precision: precisions.size === 1 ? [...precisions][0]! : null,
+          source: Object.keys(folders).length === items.length ? { type: 'folders', folders } : { type: 'hub' },
+        },
+        'update',
+      );
+    } catch (error) {
+      console.error(`trove: could not check whether the models in use need an update: ${reasonOf(error)}`);
+    }
+  }
+
+  /** The packages in use (in the packages folder, from a catalog model) that an earlier Trove built. */
+  private async outdatedInUse(): Promise<(TaskItem & { dir: string })[]> {
+    const { models } = this.options;
+    const out: (TaskItem & { dir: string })[] = [];
+    for (const ref of [models.embedder?.ref, models.reranker?.ref]) {
+      if (ref?.type !== 'package') continue;
+      const dir = path.resolve(ref.dir);
+      if (path.dirname(dir) !== path.resolve(this.layout.packages)) continue;
+      let manifest;
+      try {
+        manifest = (await readPackage(dir)).manifest;
+      } catch {
+        continue;
+      }
+      const model = this.catalog.find((m) => m.repo === manifest.source.repo && m.kind === manifest.kind);
+      if (!model || !isOutdated(manifest)) continue;
+      out.push({ model, precision: manifest.precision, folder: this.settings.checkpoints[path.basename(dir)] ?? null, dir });
+    }
+    return out;
   }
 
   /** The indexer went idle or committed files: a switch may be able to move on. */
@@ -201,7 +285,9 @@ export class ModelSetup {
   }
 
   install(request: InstallRequest): void {
-    if (this.taskRun) throw new ApiError('unavailable', 'a model is already being set up; wait for it to finish or cancel it first');
+    if (this.taskRun) {
+      throw new ApiError('unavailable', this.task?.purpose === 'update' ? 'Trove is updating a model in use; wait for it to finish or cancel it first' : 'a model is already being set up; wait for it to finish or cancel it first');
+    }
     for (const id of [request.embedding, request.reranker]) {
       if (id === null) continue;
       const model = this.catalog.find((m) => m.id === id);
@@ -236,6 +322,7 @@ export class ModelSetup {
       if (manifest.kind === 'embedding') await this.activateEmbedding({ type: 'package', dir });
       else await this.activateReranker({ type: 'package', dir });
     });
+    await this.updateOutdatedPackages();
   }
 
   async remove(id: string): Promise<void> {
@@ -297,14 +384,17 @@ export class ModelSetup {
 
   // —— the install task ——
 
-  private startTask(request: InstallRequest): void {
+  private startTask(request: InstallRequest, purpose: TaskPurpose = 'install'): void {
     const abort = new AbortController();
     this.taskAbort = abort;
-    this.task = emptyTask(request);
-    this.settings.task = { request, phase: 'queued', error: null };
-    this.save();
+    this.task = emptyTask(request, purpose);
+    // An update is not resumed from the settings: the next start finds the outdated package again.
+    if (purpose === 'install') {
+      this.settings.task = { request, phase: 'queued', error: null };
+      this.save();
+    }
     this.events.request();
-    this.taskRun = this.runTask(request, abort.signal)
+    this.taskRun = this.runTask(request, purpose, abort.signal)
       .then(
         () => this.finishTask('done', null),
         (error: unknown) => {
@@ -321,10 +411,16 @@ export class ModelSetup {
 
   private finishTask(phase: 'done' | 'failed' | 'cancelled', error: string | null): void {
     if (!this.task) return;
-    const words = { done: 'Ready', failed: 'Stopped', cancelled: 'Cancelled; downloaded files are kept for the next try' }[phase];
+    const update = this.task.purpose === 'update';
+    const words = update
+      ? { done: 'Updated', failed: 'Stopped; the model in use is unchanged', cancelled: 'Cancelled; the model in use is unchanged, and the update starts again next time' }[phase]
+      : { done: 'Ready', failed: 'Stopped', cancelled: 'Cancelled; downloaded files are kept for the next try' }[phase];
     this.task = { ...this.task, phase, error, step: words, bytesPerSecond: 0, etaSeconds: phase === 'done' ? 0 : null, fraction: phase === 'done' ? 1 : this.task.fraction };
-    this.settings.task = phase === 'failed' && this.settings.task ? { ...this.settings.task, phase, error } : null;
-    this.save();
+    if (!update) {
+      this.settings.task = phase === 'failed' && this.settings.task ? { ...this.settings.task, phase, error } : null;
+      this.save();
+    }
+    this.outdatedCache.clear();
     this.events.request();
   }
 
@@ -332,46 +428,156 @@ export class ModelSetup {
     if (!this.task) return;
     const phaseChanged = patch.phase !== undefined && patch.phase !== this.task.phase;
     this.task = { ...this.task, ...patch };
-    if (phaseChanged && this.settings.task) {
+    if (phaseChanged && this.settings.task && this.task.purpose === 'install') {
       this.settings.task = { ...this.settings.task, phase: this.task.phase };
       this.save();
     }
     this.events.request();
   }
 
-  private async runTask(request: InstallRequest, signal: AbortSignal): Promise<void> {
+  private async runTask(request: InstallRequest, purpose: TaskPurpose, signal: AbortSignal): Promise<void> {
+    const items = purpose === 'update' ? await this.outdatedInUse() : await this.installItems(request);
+    const built: { model: CatalogModel; dir: string; next: string | null }[] = [];
+    for (const [index, { model, precision, folder }] of items.entries()) {
+      const prefix = purpose === 'update' ? `${updateWords(model.kind)} (${model.title}): ` : items.length > 1 ? `${model.title} (${index + 1} of ${items.length}): ` : '';
+      const { dir, next } = await installModel({
+        model,
+        precision,
+        packagesDir: this.layout.packages,
+        downloadsDir: this.layout.downloads,
+        folder,
+        hub: { env: this.env, ...this.options.hub },
+        localOnly: purpose === 'update',
+        signal,
+        onProgress: (p) => this.onInstallProgress(p, prefix),
+      });
+      if (folder) {
+        // Kept so that a newer Trove can rebuild the package from it (docs/model-setup.md#package-updates).
+        this.settings.checkpoints[path.basename(dir)] = path.resolve(folder);
+        this.save();
+      }
+      built.push({ model, dir, next });
+    }
+    signal.throwIfAborted();
+    this.setTask({ phase: 'activating', step: purpose === 'update' ? 'Putting the updated model in place' : 'Starting the model', fraction: 1, bytesPerSecond: 0, etaSeconds: null });
+    await this.serialise(async () => {
+      for (const { model, dir, next } of built) {
+        if (next) await this.replacePackage(model.kind, dir, next);
+        if (purpose === 'update') continue;
+        if (model.kind === 'embedding') await this.activateEmbedding({ type: 'package', dir });
+        else await this.activateReranker({ type: 'package', dir });
+      }
+    });
+  }
+
+  private async installItems(request: InstallRequest): Promise<TaskItem[]> {
     const hardware = await this.hardware();
     const ids = [request.embedding, request.reranker].filter((m): m is string => m !== null);
     // The recommended pair, installed together, is built at the recommendation's precision (it may
     // be stepped down so both fit); any other choice at the machine's precision for each model.
     const recommended = recommendModels(this.catalog, hardware);
     const pairPrecision = request.embedding === recommended.embedding && request.reranker === recommended.reranker ? recommended.precision : null;
-    const built: { model: CatalogModel; dir: string }[] = [];
-    for (const [index, id] of ids.entries()) {
+    return ids.map((id) => {
       const model = this.catalog.find((m) => m.id === id);
       if (!model) throw new Error(`there is no model '${id}' in the catalog`);
       const precision: Precision = request.precision ?? (pairPrecision ?? this.precisionFor(model, hardware));
-      const prefix = ids.length > 1 ? `${model.title} (${index + 1} of ${ids.length}): ` : '';
-      const dir = await installModel({
-        model,
-        precision,
-        packagesDir: this.layout.packages,
-        downloadsDir: this.layout.downloads,
-        folder: request.source.type === 'folders' ? request.source.folders[id] : null,
-        hub: { env: this.env, ...this.options.hub },
-        signal,
-        onProgress: (p) => this.onInstallProgress(p, prefix),
-      });
-      built.push({ model, dir });
-    }
-    signal.throwIfAborted();
-    this.setTask({ phase: 'activating', step: 'Starting the model', fraction: 1, bytesPerSecond: 0, etaSeconds: null });
-    await this.serialise(async () => {
-      for (const { model, dir } of built) {
-        if (model.kind === 'embedding') await this.activateEmbedding({ type: 'package', dir });
-        else await this.activateReranker({ type: 'package', dir });
-      }
+      return { model, precision, folder: request.source.type === 'folders' ? (request.source.folders[id] ?? null) : null };
     });
+  }
+
+  // —— package updates ——
+
+  /**
+   * Puts the rebuilt package `next` in place of `dir` (model-package-update.ts). A package in use
+   * keeps answering until the rebuilt one is loaded and has embedded a test sentence; the embedding
+   * model keeps its store row, so the library keeps its vectors and ANN index.
+   */
+  private async replacePackage(kind: CatalogModel['kind'], dir: string, next: string): Promise<void> {
+    const { models, store } = this.options;
+    const old = await readPackage(dir);
+    const rebuilt = await readPackage(next);
+    const difference = differenceOfRebuild(old.manifest, rebuilt.manifest);
+    if (difference) throw new Error(`the rebuilt package differs from ${path.basename(dir)} (${difference}), so it was not put in place; install the model again to replace it`);
+    await this.options.beforePackageSwap?.(dir);
+    const journal: PackageUpdateJournal = { dir, next, aside: asideFolder(dir), modelId: null, fromSha: old.sha, toSha: rebuilt.sha };
+    const active = kind === 'embedding' ? models.embedder : models.reranker;
+    const inUse = active?.ref.type === 'package' && path.resolve(active.ref.dir) === path.resolve(dir);
+    const journalled = async (work: () => Promise<void>) => {
+      this.settings.packageUpdate = journal;
+      this.save();
+      try {
+        await work();
+      } finally {
+        this.settings.packageUpdate = null;
+        this.save();
+      }
+    };
+
+    if (kind === 'reranker') {
+      await journalled(async () => {
+        const released = await this.swapOpenPackage(journal, inUse ? () => models.setReranker(null) : null);
+        if (!inUse) return;
+        try {
+          await models.setReranker(await loadReranker({ type: 'package', dir }));
+        } catch (error) {
+          await unswapFolders(journal);
+          if (released) await models.setReranker(await loadReranker({ type: 'package', dir }).catch(() => null));
+          throw error;
+        }
+      });
+    } else {
+      // A package not in use may still own vectors from earlier use: they stay its own as well.
+      const owner = inUse ? models.embedder! : null;
+      const row = owner ? store.vectors.model(owner.modelId) : (store.vectors.models().find((m) => m.manifestSha === old.sha) ?? null);
+      journal.modelId = row?.id ?? null;
+      // A row with the rebuilt identity and no vectors is left from an earlier attempt that loaded the package.
+      const stray = store.vectors.models().find((m) => m.manifestSha === rebuilt.sha && m.id !== row?.id);
+      if (stray) {
+        if (store.vectors.count(stray.id) > 0) throw new Error(`the rebuilt package of ${path.basename(dir)} is already in use as another model; remove that model first`);
+        store.dropModel(stray.id);
+      }
+      await this.options.withIndexerPaused(() =>
+        journalled(async () => {
+          const released = await this.swapOpenPackage(journal, owner ? () => models.setEmbedder(null) : null);
+          if (row) store.vectors.adoptManifest(row.id, rebuilt.sha, dir);
+          if (!owner) return;
+          try {
+            const loaded = await this.loadWorking({ type: 'package', dir });
+            if (loaded.modelId !== owner.modelId) {
+              await loaded.backend.close().catch(() => undefined);
+              throw new Error(`the rebuilt package of ${path.basename(dir)} was registered as model ${loaded.modelId}, not ${owner.modelId}`);
+            }
+            await models.setEmbedder(loaded); // the old one answers the calls already made, then closes
+          } catch (error) {
+            if (row) store.vectors.adoptManifest(row.id, old.sha, dir);
+            await unswapFolders(journal);
+            if (released) await models.setEmbedder(await loadEmbedder(store, { type: 'package', dir }).catch(() => null));
+            throw error;
+          }
+        }),
+      );
+    }
+    await rm(journal.aside, { recursive: true, force: true }).catch(() => undefined);
+    this.outdatedCache.clear();
+    if (inUse) this.modelChanged();
+  }
+
+  /**
+   * Swaps the folders. A package whose files are open can be renamed on Linux and macOS (the old
+   * model keeps answering from what it mapped); Windows refuses, so there the old model is
+   * released first (`release`) and search is keyword-only for the seconds the new one takes to
+   * load. Returns whether it had to release the model.
+   */
+  private async swapOpenPackage(journal: PackageUpdateJournal, release: (() => Promise<void>) | null): Promise<boolean> {
+    try {
+      await swapFolders(journal);
+      return false;
+    } catch (error) {
+      if (!release || !isBusyError(error)) throw error;
+    }
+    await release();
+    await swapFolders(journal);
+    return true;
   }
 
   /** The precision Trove builds this model at on its own, for this machine's execution provider. */
@@ -575,10 +781,34 @@ export class ModelSetup {
     return out;
   }
 
+  /** What an outdated package needs, in words (its checkpoint looked up at most every OUTDATED_TTL_MS). */
+  private async outdatedNote(id: string, manifest: ModelManifest, model: CatalogModel | null): Promise<PackageOutdated> {
+    const cached = this.outdatedCache.get(id);
+    if (cached && Date.now() - cached.at < OUTDATED_TTL_MS) return cached.value;
+    const why = 'Built by an earlier Trove, whose graphs take far more memory on long inputs.';
+    let value: PackageOutdated;
+    if (!model) {
+      value = { checkpointOnDisk: false, note: `${why} Rebuild it from its checkpoint with 'trove model build <checkpoint> --out <folder> --overwrite'.` };
+    } else {
+      const onDisk = await checkpointOnDisk(model, manifest, { downloadsDir: this.layout.downloads, folder: this.settings.checkpoints[id] ?? null, hub: { env: this.env, ...this.options.hub } });
+      value = onDisk
+        ? { checkpointOnDisk: true, note: `${why} Trove rebuilds it from the checkpoint on this machine while the app or 'trove serve' runs; search keeps using it meanwhile, and the library keeps its vectors.` }
+        : {
+            checkpointOnDisk: false,
+            note: `${why} Its checkpoint is no longer on this machine: install ${model.title} again (a ${formatBytes(model.downloadBytes)} download, in Settings → Models or with 'trove model pull ${model.id}') to update it. Search keeps using it until then, and the library keeps its vectors.`,
+          };
+    }
+    this.outdatedCache.set(id, { at: Date.now(), value });
+    return value;
+  }
+
   private async installed(inUse: ModelStatus): Promise<InstalledPackage[]> {
     let names: string[];
     try {
-      names = (await readdir(this.layout.packages, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.includes('.partial-')).map((d) => d.name);
+      // Not offered: a build's partial folder, an update's rebuild and the copy it replaces.
+      names = (await readdir(this.layout.packages, { withFileTypes: true }))
+        .filter((d) => d.isDirectory() && !d.name.includes('.partial-') && !d.name.endsWith(UPDATE_SUFFIX) && !/\.old-[0-9a-f]+$/.test(d.name))
+        .map((d) => d.name);
     } catch {
       return [];
     }
@@ -597,6 +827,7 @@ export class ModelSetup {
           precision: manifest.precision,
           sizeBytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
           active: activeIds.has(name),
+          outdated: isOutdated(manifest) ? await this.outdatedNote(name, manifest, catalogEntry ?? null) : null,
         });
       } catch {
         // Not a package (or a damaged one): not offered.

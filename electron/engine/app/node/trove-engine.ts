@@ -15,7 +15,8 @@ import { Store } from '../../store/node/store.ts';
 import { createApiHandlers } from './api-handlers.ts';
 import { LibrarySync } from './library-sync.ts';
 import { initialModelRefs, ModelSetup } from './model-setup.ts';
-import { readModelSettings } from './model-settings.ts';
+import { readModelSettings, writeModelSettings } from './model-settings.ts';
+import { finishInterruptedPackageUpdate } from './model-package-update.ts';
 import { MediaPreviews } from './media-previews.ts';
 import type { EngineMedia, EngineOptions, TroveEngine } from './trove-engine-types.ts';
 
@@ -28,6 +29,8 @@ export interface EngineHooks {
   readonly env?: NodeJS.ProcessEnv;
   /** Tests: awaited before the model switch re-embeds each file, to stop it at a chosen point. */
   readonly beforeBackfillFile?: (filesDone: number, signal: AbortSignal) => Promise<void>;
+  /** Tests: awaited after a package update's rebuild, before it replaces the package in use. */
+  readonly beforePackageSwap?: (dir: string) => Promise<void>;
 }
 
 /** At most this many progress events a second reach the UI. */
@@ -39,6 +42,12 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
   const saved = readModelSettings(options.dataDir);
   let models: EngineModels;
   try {
+    // A package update cut short by a crash is completed or undone before its package is loaded.
+    if (!options.snapshot && saved.settings.packageUpdate) {
+      const done = await finishInterruptedPackageUpdate(saved.settings, store);
+      writeModelSettings(options.dataDir, saved.settings);
+      if (done) console.error(`trove: ${done}`);
+    }
     const refs = initialModelRefs(saved.settings, { embedding: options.embeddingModel, reranker: options.rerankerModel });
     models = await EngineModels.open(store, { ...refs, observe: hooks.observeModelCalls, readOnly: options.snapshot });
   } catch (error) {
@@ -152,6 +161,9 @@ export async function openTroveEngine(options: EngineOptions, hooks: EngineHooks
     env: hooks.env,
     hub: hooks.hub,
     beforeBackfillFile: hooks.beforeBackfillFile,
+    // Engines that stay open rebuild outdated packages in use; one-shot commands would cut it short.
+    updatePackages: options.watch ?? false,
+    beforePackageSwap: hooks.beforePackageSwap,
   });
   const handlers = createApiHandlers({ store, models, indexer, sync, search, setup, progress, rootsChanged });
 

@@ -22,6 +22,11 @@ export const modelManifestSchema = z.object({
   kind: z.enum(['embedding', 'reranker']),
   precision: z.enum(PRECISIONS),
   variant: z.enum(GRAPH_VARIANTS),
+  /**
+   * int8/int4: the MatMulNBits settings the linears were built with (absent in packages before
+   * graph revision 3: accuracy level 0 up to revision 1, then 4; block 32 throughout).
+   */
+  nbits: z.object({ accuracyLevel: z.number().int().min(0).max(4), blockSize: z.number().int().positive() }).optional(),
   source: z.object({
     /** Hub repo id (e.g. Qwen/Qwen3-VL-Embedding-2B) when known. */
     repo: z.string().nullable(),
@@ -61,6 +66,22 @@ export const modelManifestSchema = z.object({
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** Which graphs the package's builder wrote (native-models/package/builder-version.ts); absent = 1. */
+export function packageGraphRevision(manifest: Pick<ModelManifest, 'builder'>): number {
+  return manifest.builder.graphRevision ?? 1;
+}
+
+/**
+ * The MatMulNBits settings an int8/int4 package computes with (null for fp32/fp16): recorded since
+ * graph revision 3, before that implied by the revision (level 0 until revision 2 made level 4
+ * the default; block 32 throughout). A rebuild with these settings computes the same embeddings.
+ */
+export function packageNBits(manifest: Pick<ModelManifest, 'builder' | 'precision' | 'nbits'>): { accuracyLevel: 0 | 1 | 2 | 3 | 4; blockSize: number } | null {
+  if (manifest.precision !== 'int8' && manifest.precision !== 'int4') return null;
+  if (manifest.nbits) return { accuracyLevel: manifest.nbits.accuracyLevel as 0 | 1 | 2 | 3 | 4, blockSize: manifest.nbits.blockSize };
+  return { accuracyLevel: packageGraphRevision(manifest) >= 2 ? 4 : 0, blockSize: 32 };
+}
 
 /** Parses a manifest and refuses one written for another graph contract, saying what to do. */
 export function parseModelManifest(json: unknown, source: string): ModelManifest {
