@@ -3,6 +3,7 @@
 // and Qwen3-VL-Reranker (POST /v1/rerank). Shapes and the vLLM sources they follow:
 // docs/remote-inference.md. Nothing here runs a model; inputs are turned into content parts
 // (remote-content.ts) and sent over HTTP (vllm-client.ts).
+import pLimit from 'p-limit';
 import { assertMatryoshkaDims, l2Normalize, matryoshka } from '../../common/embedding-codes.ts';
 import { normalizeEmbedInstruction } from '../../common/embedder-prompt.ts';
 import { DEFAULT_RERANK_INSTRUCTION } from '../../common/qwen3vl-constants.ts';
@@ -237,24 +238,17 @@ export class RemoteModelClient {
   /** Runs `task` for every input, at most `concurrency` at once (each is one HTTP request); results in input order. */
   private async eachInput<T>(inputs: readonly EmbedInput[], options: { signal?: AbortSignal }, task: (input: EmbedInput, signal: AbortSignal) => Promise<T>): Promise<T[]> {
     const call = this.callSignal(options.signal);
-    const results = new Array<T>(inputs.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < inputs.length) {
-        const i = next++;
-        call.signal.throwIfAborted();
-        results[i] = await task(inputs[i]!, call.signal);
-      }
-    };
     try {
-      await Promise.all(Array.from({ length: Math.min(this.config.concurrency, inputs.length) }, worker));
+      return await pLimit(this.config.concurrency).map(inputs, (input) => {
+        call.signal.throwIfAborted();
+        return task(input, call.signal);
+      });
     } catch (error) {
       call.abort();
       throw options.signal?.aborted ? abortReason(options.signal) : error;
     } finally {
       call.dispose();
     }
-    return results;
   }
 
   private async send<T>(server: VllmHttpClient, path: string, body: unknown, model: string, setting: string, signal: AbortSignal, priority: RemotePriority | undefined): Promise<T> {
