@@ -6,6 +6,7 @@
 // on this machine and swapped in, keeping the library's vectors (docs/model-setup.md#package-updates).
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../../base/common/error-message.ts';
 import { ApiError } from '../../../contract/common/trove-api.ts';
 import type { ModelStatus } from '../../../contract/common/entities.ts';
 import type {
@@ -71,10 +72,6 @@ export interface ModelSetupOptions {
   readonly updatePackages?: boolean;
   /** Tests: awaited after a package's rebuild, before it replaces the package in use. */
   readonly beforePackageSwap?: (dir: string) => Promise<void>;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function sameRef(a: ModelRef | null | undefined, b: ModelRef | null | undefined): boolean {
@@ -144,14 +141,14 @@ export class ModelSetup {
       const removed = await removeInterruptedBuilds(this.layout.packages);
       if (removed.length > 0) console.error(`trove: removed what interrupted model builds left: ${removed.join(', ')}`);
     } catch (error) {
-      console.error(`trove: could not remove what interrupted model builds left in ${this.layout.packages}: ${reasonOf(error)}`);
+      console.error(`trove: could not remove what interrupted model builds left in ${this.layout.packages}: ${errorMessage(error)}`);
     }
     if (settings.switchingTo && this.options.models.embedder) {
       try {
         await this.options.models.setTarget(await loadEmbedder(this.options.store, settings.switchingTo));
         this.backfill.wake();
       } catch (error) {
-        this.options.models.noteProblem(`the model switch to ${describeRef(settings.switchingTo)} could not resume: ${reasonOf(error)}`);
+        this.options.models.noteProblem(`the model switch to ${describeRef(settings.switchingTo)} could not resume: ${errorMessage(error)}`);
         settings.switchingTo = null;
         this.save();
       }
@@ -188,7 +185,7 @@ export class ModelSetup {
         'update',
       );
     } catch (error) {
-      console.error(`trove: could not check whether the models in use need an update: ${reasonOf(error)}`);
+      console.error(`trove: could not check whether the models in use need an update: ${errorMessage(error)}`);
     }
   }
 
@@ -400,7 +397,7 @@ export class ModelSetup {
         (error: unknown) => {
           if (this.closed) return; // resumed at the next start
           if (abort.signal.aborted) this.finishTask('cancelled', null);
-          else this.finishTask('failed', reasonOf(error));
+          else this.finishTask('failed', errorMessage(error));
         },
       )
       .finally(() => {
@@ -667,7 +664,7 @@ export class ModelSetup {
       if (!vector || vector.length !== loaded.dims || !vector.every(Number.isFinite)) throw new Error(`it returned ${vector ? `${vector.length} values` : 'nothing'} where ${loaded.dims} finite values were expected`);
     } catch (error) {
       await loaded.backend.close().catch(() => undefined);
-      throw new Error(`${loaded.name} loaded but could not embed a test sentence (${reasonOf(error)}); the previous model stays in use`, { cause: error });
+      throw new Error(`${loaded.name} loaded but could not embed a test sentence (${errorMessage(error)}); the previous model stays in use`, { cause: error });
     }
     return loaded;
   }
@@ -727,7 +724,7 @@ export class ModelSetup {
       const state = await this.state();
       if (!this.closed) this.options.onStateChanged(state);
     } catch (error) {
-      console.error(`trove: the model state could not be read: ${reasonOf(error)}`);
+      console.error(`trove: the model state could not be read: ${errorMessage(error)}`);
     }
   }
 
