@@ -9,6 +9,8 @@
 // read a few at a time before it, and held removals are dropped together with one notification.
 // A transaction is all-or-nothing, so a kill mid-storm loses at most the batch in flight, and the
 // reconciling scan at the next start puts the files table right (docs/store.md, "Watcher storms").
+// That scan of a million-file root is paced too: the stored rows are read a page at a time and
+// reconcile hands the event loop back every RECONCILE_SLICE_MS, so the engine keeps answering.
 import { lstatSync } from 'node:fs';
 import pLimit from 'p-limit';
 import type { Root } from '../../../contract/common/entities.ts';
@@ -16,7 +18,7 @@ import { reconcile, type ScannedEntry } from '../../library/common/reconcile.ts'
 import { sizeRefusal } from '../../library/common/file-refusals.ts';
 import { compilePathRules } from '../../library/common/path-rules.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
-import { scanRoot, ScanRootError, type ScanProblem } from '../../library/node/scanner.ts';
+import { scanRoot as walkRoot, ScanRootError, type ScanProblem } from '../../library/node/scanner.ts';
 import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../library/node/watcher.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { AnnLabelsByModel } from '../../store/node/vectors-repo.ts';
@@ -38,6 +40,8 @@ export interface LibrarySyncOptions {
   /** A scan started or ended (progress shows 'scanning'). */
   readonly onScanState: () => void;
   readonly log?: (line: string) => void;
+  /** The directory walk (benchmarks fake one of a million files). */
+  readonly scanRoot?: typeof walkRoot;
 }
 
 interface RootState {
@@ -67,6 +71,15 @@ const MAX_REMOVAL_HOLD_MS = 60_000;
  * second — each move rewrites its keyword rows through the files_fts_move trigger.)
  */
 const WRITE_SLICE_MS = 40;
+/**
+ * Reconciling a scan with the stored rows hands the event loop back after about this much work
+ * (a million-file root: seconds of maps, sets and sorts in all); the rows are read in pages of
+ * STORED_PAGE.
+ */
+const RECONCILE_SLICE_MS = 20;
+const STORED_PAGE = 4000;
+/** A turn of the event loop: timers and I/O (API calls) run before the work goes on. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Held removals dropped per sweep at most (each sweep is one or more write slices). */
 const SWEEP_MAX = 2000;
 /** Fingerprints read at once for new files (cross-root move detection). */
@@ -235,20 +248,35 @@ export class LibrarySync {
    * the event loop between them (and a `stop` check after it). Each item's write
    * re-reads what it depends on, so work done by other roots in between is taken into account.
    */
-  private async writeInSlices<T>(items: readonly T[], apply: (item: T, forget: (labels: AnnLabelsByModel) => void) => void, stop: () => boolean = () => false): Promise<void> {
-    let next = 0;
-    while (next < items.length) {
-      if (next > 0) {
-        await new Promise((resolve) => setImmediate(resolve));
+  private async writeInSlices<T>(items: Iterable<T>, apply: (item: T, forget: (labels: AnnLabelsByModel) => void) => void, stop: () => boolean = () => false): Promise<void> {
+    const iterator = items[Symbol.iterator]();
+    let next = iterator.next();
+    let first = true;
+    while (!next.done) {
+      if (!first) {
+        await nextTurn();
         if (stop()) return;
       }
+      first = false;
       const started = performance.now();
       this.write((forget) => {
         do {
-          apply(items[next]!, forget);
-          next += 1;
-        } while (next < items.length && performance.now() - started < WRITE_SLICE_MS);
+          apply(next.value as T, forget);
+          next = iterator.next();
+        } while (!next.done && performance.now() - started < WRITE_SLICE_MS);
       });
+    }
+  }
+
+  /** A root's stored files, read a page (one short read) per turn of the event loop. */
+  private async storedUnder(rootId: number, stop: () => boolean): Promise<Array<{ id: number; path: string; size: number; mtimeMs: number; fingerprint: string | null }>> {
+    const out: Array<{ id: number; path: string; size: number; mtimeMs: number; fingerprint: string | null }> = [];
+    for (let after = -1; ; ) {
+      const page = this.options.store.files.pageUnderRoot(rootId, after, STORED_PAGE);
+      for (const row of page) out.push(row);
+      if (page.length < STORED_PAGE || stop()) return out;
+      after = page[page.length - 1]!.id;
+      await nextTurn();
     }
   }
 
@@ -314,17 +342,18 @@ export class LibrarySync {
     // Files the scan cannot reach are recorded as failed with its reason, and unreadable folders
     // are listed, so nothing that is not indexed vanishes without a word (docs/store.md, "Failures and retries").
     const folders: ScanProblem[] = [];
+    // Stored mtimes are whole milliseconds; compare like with like so unchanged files stay unchanged.
     try {
-      for await (const f of scanRoot(state.root.path, {
+      for await (const f of (this.options.scanRoot ?? walkRoot)(state.root.path, {
         rules: compilePathRules({ include: state.root.include, exclude: state.root.exclude }),
         onProblem: (p) => {
           this.log(p.message);
           if (p.folder) folders.push(p);
-          else if (p.file) scanned.push({ path: p.path, size: p.file.size, mtimeMs: p.file.mtimeMs, kind: p.file.kind, refusal: p.message });
+          else if (p.file) scanned.push({ path: p.path, size: p.file.size, mtimeMs: Math.round(p.file.mtimeMs), kind: p.file.kind, refusal: p.message });
         },
       })) {
         if (state.removed || this.closed) return;
-        scanned.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, kind: f.kind, refusal: sizeRefusal(f.kind, f.size) });
+        scanned.push({ path: f.path, size: f.size, mtimeMs: Math.round(f.mtimeMs), kind: f.kind, refusal: sizeRefusal(f.kind, f.size) });
       }
     } catch (error) {
       if (error instanceof ScanRootError) {
@@ -337,27 +366,26 @@ export class LibrarySync {
     this.setPresent(state, true);
     // Counted before the plan drops them: the files an unreadable folder held when it was readable.
     const unreadable = folders.map((p) => ({ path: p.path, reason: p.message, files: store.files.countUnder(p.path) || null }));
-    const stored = store.files.listUnderRoot(rootId);
-    // Stored mtimes are whole milliseconds; compare like with like so unchanged files stay unchanged.
-    const plan = await reconcile(
-      stored,
-      scanned.map((s) => ({ ...s, mtimeMs: Math.round(s.mtimeMs) })),
-      fingerprintFile,
-    );
-    if (state.removed || this.closed) return;
+    const stopped = (): boolean => state.removed || this.closed;
+    const stored = await this.storedUnder(rootId, stopped);
+    if (stopped()) return;
+    const plan = await reconcile(stored, scanned, fingerprintFile, { sliceMs: RECONCILE_SLICE_MS, pause: nextTurn });
+    if (stopped()) return;
     // In write slices: one transaction per file made a 10,000-file plan slow, one for all would
     // stall API calls. Removals first, so a moved file never clashes with a path that is going away.
-    const writes: ((forget: (labels: AnnLabelsByModel) => void) => void)[] = [
-      ...plan.removed.map((r) => (forget: (labels: AnnLabelsByModel) => void) => forget(store.files.remove(r.id))),
-      ...plan.moved.map((m) => (forget: (labels: AnnLabelsByModel) => void) => this.moveOrUpsert(rootId, m.id, m.path, m.size, m.mtimeMs, m.kind, m.fingerprint, forget)),
+    type Write = (forget: (labels: AnnLabelsByModel) => void) => void;
+    const writes = function* (self: LibrarySync): Generator<Write> {
+      for (const r of plan.removed) yield (forget) => forget(store.files.remove(r.id));
+      for (const m of plan.moved) yield (forget) => self.moveOrUpsert(rootId, m.id, m.path, m.size, m.mtimeMs, m.kind, m.fingerprint, forget);
       // A failed file touched (same content, new mtime) is tried again.
-      ...plan.touched.map((t) => () => void store.files.touch(t.id, t.path, t.mtimeMs)),
-      ...[...plan.added, ...plan.changed].map(
-        (a) => () =>
-          void store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint, refusal: a.refusal ?? null }),
-      ),
-    ];
-    await this.writeInSlices(writes, (w, forget) => w(forget), () => state.removed || this.closed);
+      for (const t of plan.touched) yield () => void store.files.touch(t.id, t.path, t.mtimeMs);
+      for (const list of [plan.added, plan.changed]) {
+        for (const a of list) {
+          yield () => void store.files.upsertScanned({ rootId, path: a.path, size: a.size, mtimeMs: a.mtimeMs, kind: a.kind, fingerprint: a.fingerprint, refusal: a.refusal ?? null });
+        }
+      }
+    };
+    await this.writeInSlices(writes(this), (w, forget) => w(forget), stopped);
     if (state.removed || this.closed) return;
     store.files.replaceUnreadableFolders(rootId, unreadable);
     const removed = plan.removed.length;

@@ -222,14 +222,17 @@ export class FilesRepo {
     return this.cached<FileRow>('SELECT * FROM files WHERE fingerprint = ? ORDER BY id').all(fingerprint).map(toRecord);
   }
 
-  /** Path, size and mtime of every file under a root, for a scan to diff against the disk. */
-  listUnderRoot(rootId: number): Array<Pick<FileRecord, 'id' | 'path' | 'size' | 'mtimeMs' | 'fingerprint' | 'status'>> {
-    return this.db
-      .prepare<{ id: number; path: string; size: number; mtime_ms: number; fingerprint: string | null; status: FileStatus }>(
-        'SELECT id, path, size, mtime_ms, fingerprint, status FROM files WHERE root_id = ? ORDER BY path',
-      )
-      .all(rootId)
-      .map((r) => ({ id: r.id, path: r.path, size: r.size, mtimeMs: r.mtime_ms, fingerprint: r.fingerprint, status: r.status }));
+  /**
+   * Path, size, mtime and fingerprint of a root's files, for a scan to diff against the disk: one
+   * page in id order after `afterId` (keyset paging: each page is one short read, so a
+   * million-file root is listed without one long stall).
+   */
+  pageUnderRoot(rootId: number, afterId: number, limit: number): Array<Pick<FileRecord, 'id' | 'path' | 'size' | 'mtimeMs' | 'fingerprint'>> {
+    return this.cached<{ id: number; path: string; size: number; mtime_ms: number; fingerprint: string | null }>(
+      'SELECT id, path, size, mtime_ms, fingerprint FROM files WHERE root_id = ? AND id > ? ORDER BY id LIMIT ?',
+    )
+      .all(rootId, afterId, limit)
+      .map((r) => ({ id: r.id, path: r.path, size: r.size, mtimeMs: r.mtime_ms, fingerprint: r.fingerprint }));
   }
 
   /**
