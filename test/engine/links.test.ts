@@ -150,10 +150,12 @@ test('a file or folder swapped for a link between the scan and the read is not r
     assert.equal((await paths(engine, 'keptword')).length, 1);
     const status = await call<Status>(engine, 'status.get', {});
     assert.deepEqual([status.files.indexed, status.files.failed], [1, 3]);
-    const failures = JSON.stringify(await call(engine, 'files.failures', {}));
-    assert.match(failures, /a\.md' is a link; Trove does not follow links, so it is not read/);
-    assert.match(failures, /c\.txt' is a link; Trove does not follow links/);
-    assert.match(failures, /b\.md' leads outside the library's folders \(a folder on its way is a link\)/);
+    // Each failed file is listed beside its own path with a reason that says what it is (and does not repeat the path).
+    const { failures } = await call<{ failures: Array<{ path: string; reason: string }> }>(engine, 'files.failures', {});
+    const reasonOf = (name: string): string => failures.find((f) => f.path === path.join(library, name))?.reason ?? `no failure listed for ${name}`;
+    assert.match(reasonOf('a.md'), /^This file is a link; Trove does not follow links, so it is not read/);
+    assert.match(reasonOf('c.txt'), /^This file is a link; Trove does not follow links/);
+    assert.match(reasonOf(path.join('sub', 'b.md')), /^This file leads outside the library's folders \(a folder on its way is a link\)/);
   } finally {
     await engine.close();
   }

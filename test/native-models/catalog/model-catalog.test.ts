@@ -18,7 +18,9 @@ describe('built-in model catalog', () => {
     for (const m of catalog) {
       const api = toCatalogModel(m);
       assert.deepEqual(catalogModel.parse(api), api);
-      assert.ok(!('packageBytes' in api) && api.files.every((f) => !('sha256' in f)), 'the API view drops the downloader fields');
+      // The API view keeps each file's SHA-256 (pull --from checks a folder against it) and drops the downloader's own fields.
+      assert.ok(!('packageBytes' in api) && api.files.every((f) => !('sizeBasis' in f)), 'the API view drops the downloader fields');
+      assert.deepEqual(api.files.map((f) => f.sha256 ?? null), m.files!.map((f) => f.sha256), 'the API view keeps the published hashes');
       assert.match(m.revision, /^[0-9a-f]{40}$/, `${m.id} is pinned to a commit`);
       for (const ep of ['cpu', 'cuda', 'dml', 'coreml', 'webgpu']) assert.ok(m.precisionByProvider[ep], `${m.id} has a precision for ${ep}`);
     }
