@@ -16,7 +16,7 @@ import pLimit from 'p-limit';
 import type { Root } from '../../../contract/common/entities.ts';
 import { reconcile, type ScannedEntry } from '../../library/common/reconcile.ts';
 import { sizeRefusal } from '../../library/common/file-refusals.ts';
-import { compilePathRules } from '../../library/common/path-rules.ts';
+import { rootPathRules } from '../../library/node/root-path-rules.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { scanRoot as walkRoot, ScanRootError, type ScanProblem } from '../../library/node/scanner.ts';
 import { watchRoot, type KnownFile, type RootWatcher, type WatchChange, type WatcherEvent } from '../../library/node/watcher.ts';
@@ -116,7 +116,7 @@ export class LibrarySync {
       if (this.options.watch) {
         state.watcher = watchRoot({
           root: root.path,
-          rules: compilePathRules({ include: root.include, exclude: root.exclude }),
+          rules: rootPathRules(root),
           onEvent: (event) => this.enqueue(state, () => this.onWatcherEvent(state, event)),
           knownFiles: (paths) => this.knownFiles(paths),
         });
@@ -345,7 +345,7 @@ export class LibrarySync {
     // Stored mtimes are whole milliseconds; compare like with like so unchanged files stay unchanged.
     try {
       for await (const f of (this.options.scanRoot ?? walkRoot)(state.root.path, {
-        rules: compilePathRules({ include: state.root.include, exclude: state.root.exclude }),
+        rules: rootPathRules(state.root),
         onProblem: (p) => {
           this.log(p.message);
           if (p.folder) folders.push(p);
