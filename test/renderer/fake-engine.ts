@@ -22,6 +22,7 @@ import type { ApiMethod, ApiParsedParams, ApiResult } from '../../electron/contr
 import { meetsCutoff } from '../../electron/contract/common/relevance.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import { checkRootFolderPath } from '../../electron/engine/library/common/root-folder-rules.ts';
+import { patternProblem } from '../../electron/engine/library/common/path-rules.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
 
 export interface RecordedCall {
@@ -426,6 +427,8 @@ export function createFakeEngine(libraryDir: string, shownRoot: string, options:
     'roots.list': record('roots.list', () => roots),
     'roots.add': record('roots.add', ({ path: typed, include, exclude }) => {
       // The engine's own path rules (test/engine/root-folders.test.ts checks the real engine, disk included).
+      const problem = patternProblem({ include, exclude });
+      if (problem !== null) throw new ApiError('invalid-params', problem);
       const checked = checkRootFolderPath(typed, { home: FAKE_HOME, platform: 'linux', existing: roots });
       if (!checked.ok) throw new ApiError('invalid-params', checked.message);
       const path = checked.path;

@@ -81,6 +81,14 @@ test('the UI journey: first run, add a folder, progress, search, keyboard, previ
   await page.getByRole('button', { name: 'Add folder' }).click();
   await page.getByRole('alert').filter({ hasText: "'Pictures' is not an absolute path; type the folder's full path, like" }).waitFor();
 
+  // A malformed pattern is refused with what to change (the fake applies the engine's pattern check).
+  await page.getByRole('button', { name: 'Include or exclude patterns' }).click();
+  await page.getByLabel('Only include').fill('[raw');
+  await page.getByTestId('folder-path-input').fill('~/Scans');
+  await page.getByRole('button', { name: 'Add folder' }).click();
+  await page.getByRole('alert').filter({ hasText: "Pattern '[raw' has a '[' without a matching ']'; close the set or write" }).waitFor();
+  await page.getByLabel('Only include').fill('');
+
   await page.getByTestId('folder-path-input').fill('~/Pictures');
   await page.getByRole('button', { name: 'Add folder' }).click();
   await waitForCall('roots.add', (p) => p.path === '~/Pictures', 'path ~/Pictures');

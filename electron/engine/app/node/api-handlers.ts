@@ -4,8 +4,7 @@ import type { IndexingProgress } from '../../../contract/common/entities.ts';
 import { ApiError, type ApiHandlers } from '../../../contract/common/trove-api.ts';
 import type { EngineModels } from '../../jobs/node/engine-models.ts';
 import type { Indexer } from '../../jobs/node/indexer.ts';
-import { GlobPatternError } from '../../base/common/glob-pattern.ts';
-import { compilePathRules } from '../../library/common/path-rules.ts';
+import { patternProblem } from '../../library/common/path-rules.ts';
 import { checkLibraryFile, LibraryFileError } from '../../library/node/library-file.ts';
 import { resolveRootFolder, RootFolderError } from '../../library/node/root-folder.ts';
 import type { SearchService } from '../../search/node/search-service.ts';
@@ -82,12 +81,8 @@ export function createApiHandlers(parts: HandlerParts): ApiHandlers {
       // Absolute (a leading ~ is the home folder), an existing folder, no system folder, not inside
       // or around another root; stored by its real path (docs/api.md, roots.add).
       // Malformed patterns are refused now rather than failing the folder's first sync.
-      try {
-        compilePathRules({ include: p.include, exclude: p.exclude });
-      } catch (error) {
-        if (error instanceof GlobPatternError) throw new ApiError('invalid-params', error.message);
-        throw error;
-      }
+      const problem = patternProblem({ include: p.include, exclude: p.exclude });
+      if (problem !== null) throw new ApiError('invalid-params', problem);
       let folder: string;
       try {
         folder = await resolveRootFolder(p.path, { existing: store.roots.list() });

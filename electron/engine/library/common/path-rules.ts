@@ -7,7 +7,7 @@
 // such files are indexed unless another rule skips them.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import { fileKindOf } from './file-kinds.ts';
-import { compileGlob } from '../../base/common/glob-pattern.ts';
+import { compileGlob, GlobPatternError } from '../../base/common/glob-pattern.ts';
 
 export interface PathRulesConfig {
   /** Globs a file must match (any of) to be indexed; empty or absent means every file. Files only. */
@@ -102,4 +102,18 @@ export function compilePathRules(config: PathRulesConfig = {}): PathRules {
       return { indexed: true, kind };
     },
   };
+}
+
+/**
+ * What is wrong with a folder's include/exclude patterns, in a sentence for the user, or null when
+ * they all compile. roots.add refuses malformed patterns with it, before the folder's first sync.
+ */
+export function patternProblem(config: Pick<PathRulesConfig, 'include' | 'exclude'>): string | null {
+  try {
+    compilePathRules(config);
+    return null;
+  } catch (error) {
+    if (error instanceof GlobPatternError) return error.message;
+    throw error;
+  }
 }
