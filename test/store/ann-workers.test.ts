@@ -143,7 +143,7 @@ describe('ANN workers', () => {
     }
   });
 
-  it('the default search path (prefix 256, K\' = 200 rescored) keeps recall@10 ≥ 0.95 against exact search', async () => {
+  it('the default search path (prefix 256, K\' per shard rescored in the workers) keeps recall@10 ≥ 0.95 against exact search', async () => {
     const { dir, cleanup } = tempDir('ann-recall');
     const store = Store.open(path.join(dir, 'data'));
     try {

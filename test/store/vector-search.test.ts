@@ -68,6 +68,21 @@ describe('nearest items', () => {
     }
   });
 
+  it("each shard rescores its own K' candidates: with K' at a shard's size the result is exact search's", async () => {
+    // Two shards of 300. The top 300 of the merged prefix ranking miss some of the true top 10
+    // (the prefix is half the dimensions); each shard's own top 300 is the whole shard.
+    const shardSize = Math.ceil(store.vectors.count(modelId) / 2);
+    for (let q = 0; q < 8; q++) {
+      const query = dequantise(randomInt8Vector(DIMS, rand));
+      const hits = (await store.nearest(modelId, query, { k: 10, rescore: shardSize }))!;
+      assert.deepEqual(
+        hits.map((h) => h.itemId),
+        bruteForce(query, 10),
+        `query ${q}`,
+      );
+    }
+  });
+
   it('applies filters during the search: exactly over a small set, through the ANN over a large one', async () => {
     const q = queryOf(10);
     const narrow: SearchFilters = { kinds: ['image'], from: 100, to: 200 };

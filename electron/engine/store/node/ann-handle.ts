@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorkerBeside } from '../../base/node/worker-beside.ts';
 import type { AnnHit, AnnOpenReport, AnnParams } from './ann-index.ts';
-import type { AnnFromWorker, AnnToWorker, AnnWorkerData, AnnWorkerState } from './ann-protocol.ts';
+import type { AnnFromWorker, AnnToWorker, AnnWorkerData, AnnWorkerState, RescoredHit } from './ann-protocol.ts';
 
 /** Shards per model: one worker thread each; a rebuild runs on as many cores. */
 export const DEFAULT_ANN_SHARDS = 2;
@@ -180,6 +180,26 @@ export class AnnHandle {
     );
     if (replies.some((r) => !r.hits)) return null;
     const hits = replies.flatMap((r) => r.hits!);
+    hits.sort((a, b) => b.similarity - a.similarity);
+    return hits.slice(0, k);
+  }
+
+  /**
+   * The k items nearest to `query` (a unit vector of the model's full dimension), best first, with
+   * their exact cosine: each shard takes its `candidates` nearest on the prefix and rescores them
+   * against their full int8 vectors, in parallel, off the engine's thread; the shards' best are
+   * merged. Every shard rescoring its own top `candidates` covers the top `candidates` of the whole
+   * index. Null while the index cannot search yet. `allowed`: only these labels (sorted ascending).
+   */
+  async nearest(query: ArrayLike<number>, k: number, opts: { candidates: number; ef?: number; allowed?: Uint32Array }): Promise<RescoredHit[] | null> {
+    if (!this.searchable || this.closed) return null;
+    if (this.shards.length === 0) return [];
+    const candidates = Math.max(k, opts.candidates);
+    const replies = await Promise.all(
+      this.shards.map((_, shard) => this.request(shard, (id) => ({ op: 'nearest', id, query: Float32Array.from(query), k, candidates, ef: opts.ef, allowed: opts.allowed }))),
+    );
+    if (replies.some((r) => !r.nearest)) return null;
+    const hits = replies.flatMap((r) => r.nearest!);
     hits.sort((a, b) => b.similarity - a.similarity);
     return hits.slice(0, k);
   }

@@ -33,12 +33,16 @@ export interface AnnParams {
 /**
  * Chosen by bench/ann.ts, bench/ann-corpus.ts and bench/store-million.ts (numbers in
  * docs/store.md): prefix 256 keeps the index at ~1.2 KB per vector (≤ 1.5 GB at 1M items, RAM and
- * disk), and rescoring K' = 200 candidates against the full int8 vectors recovers what the shorter
- * prefix loses. The prefix is clamped to the model's dimension for smaller models.
+ * disk), and rescoring K' = 200 candidates per shard against the full int8 vectors recovers what
+ * the shorter prefix loses. The prefix is clamped to the model's dimension for smaller models.
  */
 export const DEFAULT_ANN_PARAMS: AnnParams = { prefix: 256, m: 16, efConstruction: 128, ef: 256 };
 
-/** K': how many ANN candidates the search layer rescores exactly against the full int8 vectors. */
+/**
+ * K': how many ANN candidates each shard's worker rescores exactly against the full int8 vectors
+ * (400 in all with two shards; at 1M items ef 256 / K' 200 reaches the recall that more breadth or
+ * more candidates reach, see docs/store.md).
+ */
 export const DEFAULT_RESCORE_CANDIDATES = 200;
 
 /** Rebuild once this share of the nodes are deletion marks (they still cost memory and search time). */

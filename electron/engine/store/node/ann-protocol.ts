@@ -1,6 +1,13 @@
 // The messages between the engine's AnnHandle (ann-handle.ts) and its shard workers (ann-worker.ts).
 import type { AnnHit, AnnOpenReport, AnnParams } from './ann-index.ts';
 
+/** An ANN candidate rescored exactly: the cosine of the query with the item's full stored vector. */
+export interface RescoredHit {
+  readonly itemId: number;
+  readonly label: number;
+  readonly similarity: number;
+}
+
 export interface AnnWorkerData {
   readonly database: string;
   readonly annDir: string;
@@ -28,6 +35,16 @@ export type AnnToWorker =
   | { readonly op: 'add'; readonly labels: Uint32Array; readonly codes: Int8Array }
   | { readonly op: 'delete'; readonly labels: Uint32Array }
   | { readonly op: 'search'; readonly id: number; readonly query: Float32Array; readonly k: number; readonly ef?: number; readonly allowed?: Uint32Array }
+  /** The shard's `candidates` nearest labels on the prefix, rescored exactly against their full vectors (SQLite); the best k. */
+  | {
+      readonly op: 'nearest';
+      readonly id: number;
+      readonly query: Float32Array;
+      readonly k: number;
+      readonly candidates: number;
+      readonly ef?: number;
+      readonly allowed?: Uint32Array;
+    }
   | { readonly op: 'save'; readonly id: number; readonly force: boolean }
   | { readonly op: 'compact'; readonly id: number }
   | { readonly op: 'ping'; readonly id: number }
@@ -45,5 +62,5 @@ export type AnnFromWorker =
       readonly error: string | null;
       readonly capacity: number;
     }
-  | { readonly type: 'reply'; readonly id: number; readonly hits?: AnnHit[] | null; readonly saved?: boolean; readonly error?: string }
+  | { readonly type: 'reply'; readonly id: number; readonly hits?: AnnHit[] | null; readonly nearest?: RescoredHit[] | null; readonly saved?: boolean; readonly error?: string }
   | { readonly type: 'log'; readonly message: string };

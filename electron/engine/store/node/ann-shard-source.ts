@@ -2,7 +2,7 @@
 // the shard (label mod shards = shard), on the worker's own read-only connection. Labels are
 // handed out in commit order, so the shards take turns and stay the same size.
 import type { Db } from './database.ts';
-import { blobToCodes } from './vector-codec.ts';
+import { blobToCodes, type Int8Vector } from './vector-codec.ts';
 import type { AnnVectorSource } from './vectors-repo.ts';
 
 export class AnnShardSource implements AnnVectorSource {
@@ -36,6 +36,16 @@ export class AnnShardSource implements AnnVectorSource {
       .prepare<{ ann_label: number; codes: Buffer }>(`SELECT ann_label, codes FROM vectors WHERE ${this.where} AND ann_label IN (SELECT value FROM json_each(?))`)
       .all(modelId, JSON.stringify(labels))
       .map((r) => ({ label: r.ann_label, codes: blobToCodes(r.codes) }));
+  }
+
+  /** Full vectors (with their item) of these labels, for exact rescoring; labels deleted meanwhile are absent. */
+  vectorsByLabels(modelId: number, labels: readonly number[]): Array<Int8Vector & { label: number; itemId: number }> {
+    return this.db
+      .prepare<{ ann_label: number; item_id: number; codes: Buffer; scale: number }>(
+        `SELECT ann_label, item_id, codes, scale FROM vectors WHERE ${this.where} AND ann_label IN (SELECT value FROM json_each(?))`,
+      )
+      .all(modelId, JSON.stringify(labels))
+      .map((r) => ({ label: r.ann_label, itemId: r.item_id, codes: blobToCodes(r.codes), scale: r.scale }));
   }
 
   *iterateCodes(modelId: number, afterLabel = -1): IterableIterator<{ label: number; codes: Int8Array }> {

@@ -5,10 +5,11 @@
 // thread, the fsync and the hash on the libuv pool while messages go on). Messages are handled in
 // order.
 import { parentPort, workerData } from 'node:worker_threads';
-import { AnnIndex, type AnnOpenReport, type AnnParams, type AnnRebuild } from './ann-index.ts';
+import { AnnIndex, type AnnHit, type AnnOpenReport, type AnnParams, type AnnRebuild } from './ann-index.ts';
 import { AnnShardSource } from './ann-shard-source.ts';
 import { openQueryOnly } from './database.ts';
-import type { AnnFromWorker, AnnToWorker, AnnWorkerData, AnnWorkerState } from './ann-protocol.ts';
+import type { AnnFromWorker, AnnToWorker, AnnWorkerData, AnnWorkerState, RescoredHit } from './ann-protocol.ts';
+import { int8Dot } from './vector-codec.ts';
 
 const data = workerData as AnnWorkerData;
 const port = parentPort!;
@@ -138,6 +139,18 @@ function remove(labels: Uint32Array): void {
   building?.rebuild.deleted(labels);
 }
 
+/**
+ * The candidates scored exactly against their full int8 vectors, read on this worker's connection
+ * (so the engine's thread neither reads nor scores them), best first, the best k. A label deleted
+ * since the index had it is simply not found.
+ */
+function rescore(query: Float32Array, hits: readonly AnnHit[], k: number): RescoredHit[] {
+  if (hits.length === 0) return [];
+  const scored = source.vectorsByLabels(data.modelId, hits.map((h) => h.label)).map((v) => ({ itemId: v.itemId, label: v.label, similarity: int8Dot(query, v) }));
+  scored.sort((a, b) => b.similarity - a.similarity);
+  return scored.slice(0, k);
+}
+
 /** Labels whose item passes a filter, sorted: binary search. */
 function allows(sorted: Uint32Array, label: number): boolean {
   let lo = 0;
@@ -216,6 +229,16 @@ function handle(message: AnnToWorker): void {
         const allowed = message.allowed;
         const hits = serving.search(message.query, message.k, { ef: message.ef, filter: allowed ? (label) => allows(allowed, label) : undefined });
         send({ type: 'reply', id: message.id, hits });
+        break;
+      }
+      case 'nearest': {
+        if (!serving) {
+          send({ type: 'reply', id: message.id, nearest: null });
+          break;
+        }
+        const allowed = message.allowed;
+        const hits = serving.search(message.query, message.candidates, { ef: message.ef, filter: allowed ? (label) => allows(allowed, label) : undefined });
+        send({ type: 'reply', id: message.id, nearest: rescore(message.query, hits, message.k) });
         break;
       }
       case 'save':

@@ -1,7 +1,7 @@
 // Semantic candidates for a query vector: ANN over the prefix, then exact rescoring of the top K'
-// against the full int8 vectors, with filters applied during the search rather than by
-// discarding afterwards. When the filters leave few vectors, those are scored exactly instead:
-// cheaper than over-fetching from the graph and never misses one.
+// against the full int8 vectors (both in the ANN workers, one per shard), with filters applied
+// during the search rather than by discarding afterwards. When the filters leave few vectors,
+// those are scored exactly instead: cheaper than over-fetching from the graph and never misses one.
 import type { SearchFilters } from '../../../contract/common/entities.ts';
 import { DEFAULT_RESCORE_CANDIDATES } from './ann-index.ts';
 import type { AnnHandle } from './ann-handle.ts';
@@ -14,7 +14,7 @@ export const EXACT_SEARCH_LIMIT = 2000;
 export interface NearestOptions {
   readonly k: number;
   readonly filters?: SearchFilters;
-  /** ANN candidates to rescore exactly (K'); at least k. */
+  /** ANN candidates each shard rescores exactly (K'); at least k. */
   readonly rescore?: number;
   readonly ef?: number;
   /** Score the filtered set exactly when it has at most this many vectors (default EXACT_SEARCH_LIMIT). */
@@ -37,7 +37,7 @@ function hasFilters(f: SearchFilters | undefined): f is SearchFilters {
  * (loading or building) and the filters leave more than the exact limit.
  */
 export async function nearestItems(
-  ann: Pick<AnnHandle, 'search'>,
+  ann: Pick<AnnHandle, 'nearest'>,
   vectors: VectorsRepo,
   modelId: number,
   query: ArrayLike<number>,
@@ -45,25 +45,19 @@ export async function nearestItems(
 ): Promise<NearestItem[] | null> {
   const k = opts.k;
   if (k <= 0) return [];
-  const kPrime = Math.max(k, opts.rescore ?? DEFAULT_RESCORE_CANDIDATES);
-  let labels: number[];
+  const candidates = Math.max(k, opts.rescore ?? DEFAULT_RESCORE_CANDIDATES);
+  let allowed: Uint32Array | undefined;
   if (hasFilters(opts.filters)) {
-    const allowed = vectors.labelsPassing(modelId, opts.filters);
-    if (allowed.size === 0) return [];
-    if (allowed.size <= (opts.exactLimit ?? EXACT_SEARCH_LIMIT)) {
-      labels = [...allowed];
-    } else {
-      const hits = await ann.search(query, kPrime, { ef: opts.ef, allowed: Uint32Array.from(allowed).sort() });
-      if (hits === null) return null;
-      labels = hits.map((h) => h.label);
+    const passing = vectors.labelsPassing(modelId, opts.filters);
+    if (passing.size === 0) return [];
+    if (passing.size <= (opts.exactLimit ?? EXACT_SEARCH_LIMIT)) {
+      const scored: NearestItem[] = [];
+      for (const v of vectors.byLabels(modelId, [...passing]).values()) scored.push({ itemId: v.itemId, similarity: int8Dot(query, v) });
+      scored.sort((a, b) => b.similarity - a.similarity);
+      return scored.slice(0, k);
     }
-  } else {
-    const hits = await ann.search(query, kPrime, { ef: opts.ef });
-    if (hits === null) return null;
-    labels = hits.map((h) => h.label);
+    allowed = Uint32Array.from(passing).sort();
   }
-  const scored: NearestItem[] = [];
-  for (const v of vectors.byLabels(modelId, labels).values()) scored.push({ itemId: v.itemId, similarity: int8Dot(query, v) });
-  scored.sort((a, b) => b.similarity - a.similarity);
-  return scored.slice(0, k);
+  const hits = await ann.nearest(query, k, { candidates, ef: opts.ef, allowed });
+  return hits === null ? null : hits.map((h) => ({ itemId: h.itemId, similarity: h.similarity }));
 }
