@@ -9,8 +9,9 @@
 //   interpolate  a random mix of two or three seeds + a little noise: points spread along the
 //                corpus's own directions, closer to how real items of a library relate.
 // Truth: exact float32 search over that set.
-// Compared: the previous configuration (prefix 512, M 16, K' 100) and the shipped one (prefix 256,
-// M 16, K' 200), and prefix 256 with K' 100 (same rescoring cost as before).
+// Compared: the configuration before issue 14 (prefix 512, M 16, one index, ef 256, K' 100) against
+// the store's layout now (prefix 256, M 16, two shards by label, each rescoring its own K'
+// candidates) over a grid of search breadths (ef) and K' per shard; the shipped defaults are marked.
 //
 // Run: node --import tsx bench/ann-corpus.ts [--n 100000] [--queries 100] [--mix interpolate|noise] [--cache DIR]
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { dispatchApiCall } from '../electron/contract/common/trove-api.ts';
 import { buildModelPackageInWorker } from '../native-models/package/build-in-worker.ts';
 import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
 import { Store } from '../electron/engine/store/node/store.ts';
+import { DEFAULT_ANN_PARAMS, DEFAULT_RESCORE_CANDIDATES } from '../electron/engine/store/node/ann-index.ts';
+import { DEFAULT_ANN_SHARDS } from '../electron/engine/store/node/ann-handle.ts';
 import { normalisedPrefix } from '../electron/engine/store/node/vector-codec.ts';
 import { seededRandom } from '../scripts/fixtures/seeded-random.ts';
 
@@ -150,40 +153,55 @@ async function main(): Promise<void> {
     }
     rows.push(`| exact int8 brute force (the ceiling) | all | ${(recall / Q).toFixed(3)} | ${pct(times, 50).toFixed(2)} | ${pct(times, 99).toFixed(2)} | — | ${D} (the codes) | |`);
   }
-  for (const prefix of [512, 256]) {
-    const index = new hnswlib.HierarchicalNSW('ip', prefix);
-    index.initIndex(N, 16, 128, 100);
+  // One configuration: `shards` graphs over the prefix (vector i in shard i mod shards), each
+  // searched for its K' nearest at breadth ef and rescored exactly; the shards' best merged.
+  const measure = (prefix: number, shards: number, grid: ReadonlyArray<readonly [ef: number, kPrime: number]>, mark: (ef: number, kPrime: number) => string): void => {
+    const indexes = Array.from({ length: shards }, () => {
+      const index = new hnswlib.HierarchicalNSW('ip', prefix);
+      index.initIndex(Math.ceil(N / shards), 16, 128, 100);
+      return index;
+    });
     const tb = performance.now();
-    for (let i = 0; i < N; i++) index.addPoint(normalisedPrefix(codes[i]!.codes, prefix), i);
+    for (let i = 0; i < N; i++) indexes[i % shards]!.addPoint(normalisedPrefix(codes[i]!.codes, prefix), i);
     const buildMs = ms(tb);
-    const file = path.join(CACHE, `p${prefix}.bin`);
-    index.writeIndexSync(file);
-    const bytes = statSync(file).size;
-    index.setEf(256);
-    for (const kPrime of [100, 200]) {
+    let bytes = 0;
+    for (const [s, index] of indexes.entries()) {
+      const file = path.join(CACHE, `p${prefix}-${s}.bin`);
+      index.writeIndexSync(file);
+      bytes += statSync(file).size;
+    }
+    for (const [ef, kPrime] of grid) {
       let recall = 0;
       const times: number[] = [];
       for (let q = 0; q < Q; q++) {
         const qv = queries[q]!;
+        const qp = normalisedPrefix(qv, prefix);
         const t = performance.now();
-        const r = index.searchKnn(normalisedPrefix(qv, prefix), kPrime);
-        const scored = r.neighbors.map((i) => {
-          const c = codes[i]!;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += qv[d]! * c.codes[d]!;
-          return { i, s: dot * c.scale };
-        });
+        const scored: Array<{ i: number; s: number }> = [];
+        for (const index of indexes) {
+          index.setEf(Math.max(ef, kPrime));
+          for (const i of index.searchKnn(qp, kPrime).neighbors) {
+            const c = codes[i]!;
+            let dot = 0;
+            for (let d = 0; d < D; d++) dot += qv[d]! * c.codes[d]!;
+            scored.push({ i, s: dot * c.scale });
+          }
+        }
         const got = scored.sort((a, b) => b.s - a.s).slice(0, 10);
         times.push(ms(t));
         recall += got.filter((h) => truth[q]!.has(h.i)).length / 10;
       }
-      const label = prefix === 512 && kPrime === 100 ? 'before' : prefix === 256 && kPrime === 200 ? 'now' : '';
-      rows.push(`| prefix ${prefix}, M 16, ef 256 | ${kPrime} | ${(recall / Q).toFixed(3)} | ${pct(times, 50).toFixed(2)} | ${pct(times, 99).toFixed(2)} | ${((buildMs / N) * 1000).toFixed(0)} | ${(bytes / N).toFixed(0)} | ${label} |`);
+      const layout = `prefix ${prefix}, M 16, ${shards === 1 ? 'one index' : `${shards} shards`}, ef ${ef}`;
+      rows.push(`| ${layout} | ${kPrime}${shards > 1 ? ' per shard' : ''} | ${(recall / Q).toFixed(3)} | ${pct(times, 50).toFixed(2)} | ${pct(times, 99).toFixed(2)} | ${((buildMs / N) * 1000).toFixed(0)} | ${(bytes / N).toFixed(0)} | ${mark(ef, kPrime)} |`);
     }
-  }
+  };
+  measure(512, 1, [[256, 100]], () => 'before');
+  const grid: Array<[number, number]> = [];
+  for (const ef of [256, 384, 512]) for (const kPrime of [100, 200, 300, 400]) if (kPrime <= ef) grid.push([ef, kPrime]);
+  measure(DEFAULT_ANN_PARAMS.prefix, DEFAULT_ANN_SHARDS, grid, (ef, kPrime) => (ef === DEFAULT_ANN_PARAMS.ef && kPrime === DEFAULT_RESCORE_CANDIDATES ? 'shipped' : ''));
   console.log(`| method | rescore K' | recall@10 | p50 ms | p99 ms | build µs/vector | bytes/vector on disk | |\n|---|---|---|---|---|---|---|---|`);
   for (const r of rows) console.log(r);
-  for (const name of readdirSync(CACHE)) if (/^p\d+\.bin$/.test(name)) rmSync(path.join(CACHE, name));
+  for (const name of readdirSync(CACHE)) if (/^p\d+(-\d+)?\.bin$/.test(name)) rmSync(path.join(CACHE, name));
   console.log(`\ntotal ${(ms(t0) / 1000).toFixed(0)} s`);
 }
 
