@@ -165,6 +165,37 @@ test('workers with nothing to do go away', async () => {
   }
 });
 
+test('a worker whose MuPDF memory passed the limit is retired after its task, and the next task runs on a fresh worker', async () => {
+  // A limit of one byte: any PDF the worker opens leaves its MuPDF memory above it. The idle time is
+  // long, so only the retirement can take a worker away here.
+  const pool = new ExtractionPool({ size: 1, idleMs: 600_000, retireAboveBytes: 1 });
+  try {
+    await pool.prepare(files['notes.md']!, ESTIMATE);
+    await pool.prepare(files['notes.md']!, ESTIMATE);
+    assert.deepEqual({ started: pool.started, live: pool.liveWorkers }, { started: 1, live: 1 }, 'a worker that never read a PDF is kept');
+
+    const prepared = await pool.prepare(files['manual.pdf']!, ESTIMATE);
+    assert.ok(prepared.items.length > 0, 'the task that grew the memory still gets its answer');
+    assert.equal(pool.liveWorkers, 0, 'the worker is gone as soon as its task answered');
+    await pool.prepare(files['notes.md']!, ESTIMATE);
+    assert.deepEqual({ started: pool.started, live: pool.liveWorkers }, { started: 2, live: 1 }, 'the next task ran on a fresh worker');
+
+    // A worker holding an open PDF keeps drawing its pages; other tasks go to a fresh worker, and
+    // it is retired when the PDF is closed.
+    const pages = await pool.openDeferred(files['manual.pdf']!);
+    const startedBeforeDraw = pool.started;
+    await pages.complete({ kind: 'page', locator: { type: 'page', page: 2 } }, { embed: false });
+    assert.equal(pool.started, startedBeforeDraw, 'the page was drawn by the worker holding the PDF');
+    await pool.prepare(files['notes.md']!, ESTIMATE);
+    assert.ok(pool.started > startedBeforeDraw, 'a task that needs no open PDF does not go to the retiring worker');
+    const live = pool.liveWorkers;
+    pages.close();
+    assert.equal(pool.liveWorkers, live - 1, 'closing the PDF retires its worker');
+  } finally {
+    await pool.close();
+  }
+});
+
 test('the worker bundled for the app reads files the same way', { timeout: 120_000 }, async () => {
   // Laid out as in the packaged app: the bundles in dist/electron, node_modules (the external
   // native packages: sharp, mupdf) beside them up the tree.

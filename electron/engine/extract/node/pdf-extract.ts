@@ -44,6 +44,8 @@ export class PdfExtractError extends Error {
 }
 
 let mupdfModule: Promise<typeof Mupdf> | null = null;
+/** The Emscripten module object MuPDF fills in as it loads (its HEAPU8 is the WebAssembly memory). */
+let mupdfRuntime: { HEAPU8?: Uint8Array } | null = null;
 /** Warnings MuPDF logs while a document is being read; it logs to the console otherwise. */
 let mupdfWarnings: string[] = [];
 
@@ -53,6 +55,11 @@ let mupdfWarnings: string[] = [];
  * top-level await, which require() cannot load.
  */
 function loadMupdf(): Promise<typeof Mupdf> {
+  if (!mupdfModule) {
+    // mupdf-wasm reads its module settings from this global and attaches its memory views to it.
+    const globals = globalThis as { $libmupdf_wasm_Module?: { HEAPU8?: Uint8Array } };
+    mupdfRuntime = globals.$libmupdf_wasm_Module ??= {};
+  }
   mupdfModule ??= import('mupdf').then((mupdf) => {
     const collect = (message: string): void => {
       // Broken files can warn thousands of times; the first few say what is wrong. "… repeated N
@@ -63,6 +70,25 @@ function loadMupdf(): Promise<typeof Mupdf> {
     return mupdf;
   });
   return mupdfModule;
+}
+
+/**
+ * Bytes of MuPDF's WebAssembly memory in this thread (0 before the first PDF). WebAssembly memory
+ * grows and never shrinks: after a PDF that needed hundreds of MB, the thread keeps them until it
+ * ends, so the extraction pool retires a worker whose memory grew past a limit.
+ */
+export function mupdfMemoryBytes(): number {
+  return mupdfRuntime?.HEAPU8?.length ?? 0;
+}
+
+/**
+ * Drops MuPDF's resource store (fonts, decoded images and streams kept for reuse, up to 256 MB by
+ * default) once a document is closed: each PDF is read once, so nothing in it is worth keeping,
+ * and the store's peak would otherwise set the size of the WebAssembly memory for good.
+ */
+function closeDocument(mupdf: typeof Mupdf, doc: Mupdf.Document): void {
+  doc.destroy();
+  mupdf.emptyStore();
 }
 
 function firstLine(error: unknown): string {
@@ -267,7 +293,7 @@ async function openPdf(filePath: string, signal: AbortSignal | undefined): Promi
     }
     return { mupdf, doc, pageCount };
   } catch (error) {
-    doc.destroy();
+    closeDocument(mupdf, doc);
     throw error;
   }
 }
@@ -334,7 +360,7 @@ export async function preparePdfFile(file: { path: string; kind: FileKind; mtime
       },
     };
   } finally {
-    doc.destroy();
+    closeDocument(mupdf, doc);
   }
 }
 
@@ -362,7 +388,7 @@ export async function openPdfPages(filePath: string, options: { readonly signal?
     close(): void {
       if (!open) return;
       open = false;
-      doc.destroy();
+      closeDocument(mupdf, doc);
     },
   };
 }

@@ -7,6 +7,11 @@ import type { ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
 import type { CompletedItem, PreparedFile } from '../../extract/node/prepared-file.ts';
 import type { NewItem } from '../../store/node/items-repo.ts';
 
+export interface ExtractionWorkerData {
+  /** MuPDF memory (bytes) above which the worker asks to be retired after a task. */
+  readonly retireAboveBytes: number;
+}
+
 export interface ExtractionFile {
   readonly path: string;
   readonly kind: FileKind;
@@ -23,10 +28,15 @@ export type ExtractionTask =
 
 export type ExtractionRequest = (ExtractionTask & { readonly id: number }) | { readonly type: 'abort'; readonly id: number } | { readonly type: 'close-handle'; readonly handle: number };
 
+/** On a task's answer: the worker's memory grew past what it should keep (MuPDF's WebAssembly memory never shrinks); retire it once free. */
+interface Retire {
+  readonly retire?: boolean;
+}
+
 export type ExtractionReply =
   /** The task's own work begins (the tokenizer it needs is loaded): its time limit runs from here. */
   | { readonly type: 'started'; readonly id: number }
-  | { readonly type: 'prepared'; readonly id: number; readonly result: PreparedFile }
-  | { readonly type: 'opened'; readonly id: number }
-  | { readonly type: 'drawn'; readonly id: number; readonly result: CompletedItem }
-  | { readonly type: 'error'; readonly id: number; readonly error: SerializedError };
+  | ({ readonly type: 'prepared'; readonly id: number; readonly result: PreparedFile } & Retire)
+  | ({ readonly type: 'opened'; readonly id: number } & Retire)
+  | ({ readonly type: 'drawn'; readonly id: number; readonly result: CompletedItem } & Retire)
+  | ({ readonly type: 'error'; readonly id: number; readonly error: SerializedError } & Retire);

@@ -3,15 +3,25 @@
 // unzipping and walking Office XML, MuPDF (synchronous WebAssembly) listing and drawing PDF pages,
 // decoding images and BMPs, and parsing ffprobe's packet lists. One task at a time: the pool sends
 // the next only after this one answered, so a task never waits here behind another.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { serializeError } from '../../base/common/serialized-error.ts';
+import { mupdfMemoryBytes } from '../../extract/node/pdf-extract.ts';
 import type { DeferredItems } from '../../extract/node/prepared-file.ts';
-import type { ExtractionReply, ExtractionRequest, ExtractionTask } from './extraction-protocol.ts';
+import type { ExtractionReply, ExtractionRequest, ExtractionTask, ExtractionWorkerData } from './extraction-protocol.ts';
 import { chunkTokenizerOf, openDeferredItems, prepareFile } from './file-items.ts';
 
 if (parentPort === null) throw new Error('extraction-worker.ts is a worker_threads entry; start it through ExtractionPool');
 const port = parentPort;
-const post = (reply: ExtractionReply): void => port.postMessage(reply);
+const { retireAboveBytes } = workerData as ExtractionWorkerData;
+const post = (reply: ExtractionReply): void => {
+  // The WebAssembly memory a large document needed stays with this thread: past the limit, the
+  // pool retires it after this task and a fresh worker takes the next.
+  port.postMessage(reply.type !== 'started' && mupdfMemoryBytes() > retireAboveBytes ? { ...reply, retire: true } : reply);
+};
+// libvips' operation cache keeps recent decodes and open files for reuse (up to 50 MB and 20 files
+// per process); every file is read once here, so it only holds memory and descriptors.
+sharp.cache(false);
 const running = new Map<number, AbortController>();
 const handles = new Map<number, Promise<DeferredItems>>();
 
