@@ -94,13 +94,23 @@ describe('execution providers', () => {
     }
   });
 
-  test('session options: full graph optimisation, physical-core threads, arena, errors only unless TROVE_LOG asks for more', () => {
+  test('each graph gets its own memory settings: the vision graph (patterns off, arena on) and the decoder (patterns on, arena off)', async () => {
+    const seen: Record<string, [boolean | undefined, boolean | undefined]> = {};
+    const fake = async (file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> => {
+      seen[path.basename(file)] = [options.enableMemPattern, options.enableCpuMemArena];
+      return { release: async () => undefined } as unknown as ort.InferenceSession;
+    };
+    await createSessions([{ file: 'vision.onnx', memoryPattern: false, cpuArena: true }, 'decoder.onnx'], { ...linux, override: 'cpu' }, fake);
+    assert.deepEqual(seen, { 'vision.onnx': [false, true], 'decoder.onnx': [true, false] });
+  });
+
+  test('session options: full graph optimisation, physical-core threads, no CPU arena unless asked, errors only unless TROVE_LOG asks for more', () => {
     const saved = process.env.TROVE_LOG;
     delete process.env.TROVE_LOG;
     const options = sessionOptions('cpu', 6);
     assert.deepEqual(
       { ...options },
-      { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 6, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true, logSeverityLevel: 3 },
+      { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 6, interOpNumThreads: 1, executionMode: 'sequential', enableCpuMemArena: false, enableMemPattern: true, logSeverityLevel: 3 },
     );
     try {
       process.env.TROVE_LOG = 'info';
@@ -114,6 +124,7 @@ describe('execution providers', () => {
       else process.env.TROVE_LOG = saved;
     }
     assert.equal(sessionOptions('dml', 6).enableMemPattern, false);
+    assert.equal(sessionOptions('cpu', 6, false, true).enableCpuMemArena, true, 'the arena where a graph asks for it (vision)');
     if (process.platform === 'linux') assert.ok(physicalCoreCount() >= 1);
   });
 });

@@ -129,28 +129,34 @@ export function physicalCoreCount(): number {
   }
 }
 
-/** A graph to open, and whether its session should use memory patterns (default yes). */
+/** A graph to open, and whether its session should use memory patterns and the CPU memory arena. */
 export interface GraphFile {
   readonly file: string;
+  /** Default yes. */
   readonly memoryPattern?: boolean;
+  /** Default no: see sessionOptions. */
+  readonly cpuArena?: boolean;
 }
 
 /**
  * Session options for one EP. Graph optimisation 'all' (constant folding, fusions); intra-op
  * threads = physical cores (hyper-threads slow GEMMs down); one inter-op thread since the graphs
- * are sequential; CPU memory arena on; memory patterns on unless `memoryPattern` is false (the
- * vision graph: its shapes change with every image, and a pattern planned for one shape took
- * 300–550 MB more at 3,072 patches, docs/runtime.md#session-options); errors only unless TROVE_LOG
- * asks for more. DirectML needs memory patterns off and sequential execution.
+ * are sequential; the CPU memory arena only where `cpuArena` asks for it (the vision graph): an
+ * arena keeps its session's high-water mark for the life of the worker, which cost the decoder
+ * hundreds of MB at the 2B widths and no time, while the vision graph without it took 1.5× the CPU
+ * time per image (docs/runtime.md#session-options); memory patterns on unless `memoryPattern` is
+ * false (the vision graph: its shapes change with every image, and a pattern planned for one shape
+ * took 300–550 MB more at 3,072 patches); errors only unless TROVE_LOG asks for more. DirectML
+ * needs memory patterns off and sequential execution.
  */
-export function sessionOptions(ep: ExecutionProviderName, threads = physicalCoreCount(), memoryPattern = true): ort.InferenceSession.SessionOptions {
+export function sessionOptions(ep: ExecutionProviderName, threads = physicalCoreCount(), memoryPattern = true, cpuArena = false): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    enableCpuMemArena: true,
+    enableCpuMemArena: cpuArena,
     enableMemPattern: memoryPattern && ep !== 'dml',
     logSeverityLevel: ortLogSeverity(troveLogLevel()),
   };
@@ -198,7 +204,7 @@ export async function createSessions(
   for (const ep of tryOrder) {
     const sessions: ort.InferenceSession[] = [];
     try {
-      for (const graph of graphFiles) sessions.push(await create(graph.file, sessionOptions(ep, undefined, graph.memoryPattern ?? true)));
+      for (const graph of graphFiles) sessions.push(await create(graph.file, sessionOptions(ep, undefined, graph.memoryPattern ?? true, graph.cpuArena ?? false)));
       attempts.push({ ep, outcome: 'chosen', reason: '' });
       const ordered = EXECUTION_PROVIDERS.flatMap((name) => attempts.filter((a) => a.ep === name));
       return { sessions, choice: { ep, attempts: ordered, statement: describeChoice(ep, ordered, env) } };

@@ -32,7 +32,7 @@ export class Qwen3VLReranker {
 
   static async open(packageDir: string, options: RuntimeOpenOptions = {}): Promise<Qwen3VLReranker> {
     const pkg = await openModelPackage(packageDir, 'reranker');
-    const { sessions, choice } = await createSessions([{ file: pkg.visionGraph, memoryPattern: false }, pkg.decoderGraph], options.environment ?? currentEnvironment());
+    const { sessions, choice } = await createSessions([{ file: pkg.visionGraph, memoryPattern: false, cpuArena: true }, pkg.decoderGraph], options.environment ?? currentEnvironment());
     const runner = new GraphRunner(sessions[0]!, sessions[1]!, pkg.manifest.text.hidden, pkg.manifest.vision.headDim);
     return new Qwen3VLReranker(pkg, choice, runner, options.fastImages ?? false);
   }
