@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const BENCHES = ['preprocess-images', 'preprocess-video', 'fast-path-cosine', 'model', 'model-vision-attention', 'model-cpu-arena', 'model-quantized', 'ann', 'ann-corpus', 'store-million', 'store-reconcile', 'ingest', 'ingest-long-pdf', 'watcher-storm', 'package-build-stall', 'preview-render', 'engine-lag', 'memory-peak'];
+const BENCHES = ['preprocess-images', 'preprocess-video', 'fast-path-cosine', 'model', 'model-vision-attention', 'model-decoder-attention', 'model-cpu-arena', 'model-quantized', 'ann', 'ann-corpus', 'store-million', 'store-reconcile', 'ingest', 'ingest-long-pdf', 'watcher-storm', 'package-build-stall', 'preview-render', 'engine-lag', 'memory-peak'];
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);

@@ -32,6 +32,38 @@ export const MASKED_ATTENTION_BIAS = -3.4028234663852886e38;
 const ONNX_BOOL = 9;
 const MS_DOMAIN = 'com.microsoft';
 
+/**
+ * The single product's additive mask (graph revisions 1–2; the benchmark's baseline): [B, 1, 1, S, S]
+ * for the plain variant, or [B, 1, S, S] (MultiHeadAttention's attention_bias) `forFusedAttention`:
+ * 0 where key ≤ query and attention_mask[key] = 1, else the finite minimum.
+ */
+export function singleProductAttentionBias(g: GraphBuilder, inputIds: string, attentionMask: string, forFusedAttention: boolean): string {
+  const seq = g.node('Shape', [inputIds], { start: 1, end: 2 });
+  const ones = g.node('Expand', [g.constant([1], [1, 1], 'float32'), g.node('Concat', [seq, seq], { axis: 0 })]);
+  const causal = g.node('Cast', [g.node('Trilu', [ones], { upper: 0 })], { to: ONNX_BOOL }); // [S, S], query-major
+  const keyIsToken = g.node('Unsqueeze', [g.node('Cast', [attentionMask], { to: ONNX_BOOL }), int64s(g, [1])]); // [B, 1, S]
+  const allowed = g.node('And', [causal, keyIsToken]);
+  const bias = g.node('Where', [allowed, g.constant([0], [], 'float32'), g.constant([MASKED_ATTENTION_BIAS], [], 'float32')]);
+  return g.node('Unsqueeze', [bias, int64s(g, forFusedAttention ? [1] : [1, 2])]);
+}
+
+/**
+ * The plain single product of graph revisions 1–2 (the benchmark's baseline): softmax(q·kᵀ/√d +
+ * bias)·v over whole rows, [B, kv, groups, S, S] scores at once → [B, S, heads·head_dim].
+ */
+export function singleProductDecoderAttention(g: GraphBuilder, input: { q: string; k: string; v: string; bias: string; heads: number; kvHeads: number; headDim: number }): string {
+  const { heads, kvHeads, headDim } = input;
+  const groups = heads / kvHeads;
+  // q becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
+  const q5 = g.node('Transpose', [g.node('Reshape', [input.q, int64s(g, [0, 0, kvHeads, groups, headDim])])], { perm: [0, 2, 3, 1, 4] });
+  const kT5 = g.node('Unsqueeze', [g.node('Transpose', [input.k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
+  const v5 = g.node('Unsqueeze', [g.node('Transpose', [input.v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
+  const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
+  const probabilities = g.node('Softmax', [g.node('Add', [scaled, input.bias])], { axis: -1 });
+  const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
+  return g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
+}
+
 /** Values every layer's attention shares: the block plan and the key mask, computed once per graph. */
 export interface DecoderAttentionPlan {
   readonly heads: number;

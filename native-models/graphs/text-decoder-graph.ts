@@ -16,7 +16,7 @@ import { GraphBuilder, type SaveResult } from '../onnx/graph-builder.ts';
 import { int64s, rmsNorm } from './text-decoder-blocks.ts';
 import { fusedRmsNorm } from './fused-ops.ts';
 import { addDecoderLayer, readChecked, TEXT_PREFIX, type LayerAttention } from './text-decoder-layer.ts';
-import { DECODER_ATTENTION_BLOCK_BYTES, decoderAttentionPlan, MASKED_ATTENTION_BIAS } from './decoder-attention.ts';
+import { DECODER_ATTENTION_BLOCK_BYTES, decoderAttentionPlan, singleProductAttentionBias } from './decoder-attention.ts';
 import { rotaryTables } from './text-decoder-rotary.ts';
 import { PrecisionWriter, resolveNBits, resolvePrecision, type GraphPrecisionOptions, type GraphVariant, type Precision } from './graph-precision.ts';
 
@@ -49,7 +49,6 @@ export const RERANK_NO_TOKEN_ID = 2152;
 /** Number of DeepStack taps the contract's `deepstack_embeds [3, num_visual, hidden]` carries. */
 export const DEEPSTACK_TAPS = 3;
 
-const ONNX_BOOL = 9;
 const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2 };
 
 /** Reads whole rows of a 2-D float tensor without loading the rest (an untied 8B lm_head is 2.5 GB in fp32). */
@@ -114,21 +113,6 @@ function deepstackAdds(g: GraphBuilder, visualGather: string, hidden: number): s
 }
 
 /**
- * The unblocked graphs' additive mask [batch, 1, 1, seq, seq] (or [batch, 1, seq, seq] for
- * MultiHeadAttention when `forFusedAttention`): 0 where key ≤ query and attention_mask[key] = 1,
- * else the finite minimum. The blocked attention makes the same mask per block instead.
- */
-function attentionBias(g: GraphBuilder, forFusedAttention: boolean): string {
-  const seq = g.node('Shape', ['input_ids'], { start: 1, end: 2 });
-  const ones = g.node('Expand', [g.constant([1], [1, 1], 'float32'), g.node('Concat', [seq, seq], { axis: 0 })]);
-  const causal = g.node('Cast', [g.node('Trilu', [ones], { upper: 0 })], { to: ONNX_BOOL }); // [S, S], query-major
-  const keyIsToken = g.node('Unsqueeze', [g.node('Cast', ['attention_mask'], { to: ONNX_BOOL }), int64s(g, [1])]); // [B, 1, S]
-  const allowed = g.node('And', [causal, keyIsToken]);
-  const bias = g.node('Where', [allowed, g.constant([0], [], 'float32'), g.constant([MASKED_ATTENTION_BIAS], [], 'float32')]);
-  return g.node('Unsqueeze', [bias, int64s(g, forFusedAttention ? [1] : [1, 2])]);
-}
-
-/**
  * Builds the decoder graph of `checkpoint` and saves it to `outFile` (+ `<name>.onnx_data` beside
  * it). Inputs/outputs: docs/model-packages.md#graph-inputs-and-outputs; the reranker graph adds `yes_no_logit`.
  */
@@ -165,7 +149,7 @@ export async function buildTextDecoder(checkpoint: Checkpoint, outFile: string, 
     const deepstack = deepstackAdds(g, fused.visualGather, hidden);
     const blockBytes = options.attentionBlockBytes ?? DECODER_ATTENTION_BLOCK_BYTES;
     const attention: LayerAttention = blockBytes === 'unblocked'
-      ? { bias: attentionBias(g, variant === 'fused') }
+      ? { bias: singleProductAttentionBias(g, 'input_ids', 'attention_mask', variant === 'fused') }
       : { blocked: decoderAttentionPlan(g, { heads: text.heads, kvHeads: text.kvHeads, headDim: text.headDim, blockBytes, inputIds: 'input_ids', attentionMask: 'attention_mask' }) };
     const context = {
       rotary: rotaryTables(g, 'position_ids', text.ropeTheta, text.headDim, text.mropeSection),

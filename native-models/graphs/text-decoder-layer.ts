@@ -8,7 +8,7 @@ import type { Qwen3VLTextConfig } from '../checkpoint/qwen3vl-config.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { int64s, rmsNorm } from './text-decoder-blocks.ts';
 import { fusedAttention, fusedRmsNorm, fusedSilu, fusedSkipRmsNorm } from './fused-ops.ts';
-import { blockedDecoderAttention, type DecoderAttentionPlan } from './decoder-attention.ts';
+import { blockedDecoderAttention, singleProductDecoderAttention, type DecoderAttentionPlan } from './decoder-attention.ts';
 import type { GraphVariant, PrecisionWriter } from './graph-precision.ts';
 import { applyRotary, type RotaryTables } from './text-decoder-rotary.ts';
 
@@ -48,7 +48,6 @@ async function normWeight(g: GraphBuilder, checkpoint: Checkpoint, name: string,
 export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, text: Qwen3VLTextConfig, index: number, x: string, context: LayerContext): Promise<string> {
   const { hidden, heads, kvHeads, headDim, intermediate, rmsNormEps: eps } = text;
   if (heads % kvHeads !== 0) throw new RangeError(`num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}; check config.json`);
-  const groups = heads / kvHeads;
   const p = `${TEXT_PREFIX}layers.${index}.`;
   const fused = context.variant === 'fused';
   const norm = (value: string, weight: string) => (fused ? fusedRmsNorm(g, value, weight, eps) : rmsNorm(g, value, weight, eps));
@@ -75,15 +74,7 @@ export async function addDecoderLayer(g: GraphBuilder, checkpoint: Checkpoint, t
   } else if (fused) {
     merged = fusedAttention(g, { q, k, v, heads, kvHeads, headDim, bias: context.attention.bias });
   } else {
-    // GQA without copying k/v: query head h = kv·groups + g reads kv head kv (repeat_kv order), so q
-    // becomes [B, kv, groups, S, hd] and k/v get a broadcast axis of 1 in place of `groups`.
-    const q5 = g.node('Transpose', [g.node('Reshape', [q, int64s(g, [0, 0, kvHeads, groups, headDim])])], { perm: [0, 2, 3, 1, 4] });
-    const kT5 = g.node('Unsqueeze', [g.node('Transpose', [k], { perm: [0, 2, 3, 1] }), int64s(g, [2])]); // [B, kv, 1, hd, S]
-    const v5 = g.node('Unsqueeze', [g.node('Transpose', [v], { perm: [0, 2, 1, 3] }), int64s(g, [2])]); // [B, kv, 1, S, hd]
-    const scaled = g.node('Mul', [g.node('MatMul', [q5, kT5]), g.constant([1 / Math.sqrt(headDim)], [], 'float32')]);
-    const probabilities = g.node('Softmax', [g.node('Add', [scaled, context.attention.bias])], { axis: -1 });
-    const attended = g.node('Transpose', [g.node('MatMul', [probabilities, v5])], { perm: [0, 3, 1, 2, 4] }); // [B, S, kv, groups, hd]
-    merged = g.node('Reshape', [attended, int64s(g, [0, 0, heads * headDim])]);
+    merged = singleProductDecoderAttention(g, { q, k, v, bias: context.attention.bias, heads, kvHeads, headDim });
   }
   const attentionOut = await linear(merged, `${p}self_attn.o_proj.weight`, hidden, heads * headDim);
   const postNorm = await normWeight(g, checkpoint, `${p}post_attention_layernorm.weight`, hidden);
