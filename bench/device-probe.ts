@@ -9,8 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { currentEnvironment, skipReason, type ExecutionProviderName } from '../electron/engine/models/node/runtime/execution-providers.ts';
-import { GraphBuilder } from '../native-models/onnx/graph-builder.ts';
+import { currentEnvironment, skipReason, type ExecutionProviderName } from '../electron/engine/inference/node/runtime/execution-providers.ts';
+import { GraphBuilder } from '../native-models/onnx/node/graph-builder.ts';
 
 /** The EPs a Linux GPU machine can have, CPU first (the baseline). */
 const PROBED: ExecutionProviderName[] = ['cpu', 'cuda', 'webgpu'];

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { dispatchApiCall } from '../electron/contract/common/trove-api.ts';
 import { openTroveEngine } from '../electron/engine/app/node/trove-engine.ts';
-import { buildModelPackageInWorker } from '../native-models/package/build-in-worker.ts';
-import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
+import { buildModelPackageInWorker } from '../native-models/package/node/build-in-worker.ts';
+import { generateTinyCheckpoint } from '../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { FULL_SIZES, makeHeavyCorpus, SMALL_SIZES, type HeavyFile } from '../scripts/fixtures/make-heavy-corpus.ts';
 
 const PROBE_MS = 100;

@@ -18,8 +18,8 @@ import sharp from 'sharp';
 import { dispatchApiCall } from '../electron/contract/common/trove-api.ts';
 import type { Status } from '../electron/contract/common/entities.ts';
 import { openTroveEngine } from '../electron/engine/app/node/trove-engine.ts';
-import { buildModelPackage } from '../native-models/package/build-package.ts';
-import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
+import { buildModelPackage } from '../native-models/package/node/build-package.ts';
+import { generateTinyCheckpoint } from '../native-models/tiny/node/generate-tiny-checkpoint.ts';
 
 process.env.TROVE_EP = 'cpu';
 

@@ -15,8 +15,8 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModelPackage } from '../native-models/package/build-package.ts';
-import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
+import { buildModelPackage } from '../native-models/package/node/build-package.ts';
+import { generateTinyCheckpoint } from '../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { measureIndexingMemory, type IndexingMemory } from '../scripts/memory/indexing-memory.ts';
 import { writeNotes } from '../scripts/memory/notes.ts';
 

@@ -23,12 +23,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { visionTables } from '../electron/engine/models/common/vision-tables.ts';
-import { sessionOptions, type ExecutionProviderName } from '../electron/engine/models/node/runtime/execution-providers.ts';
-import { runVisionEncoder } from '../electron/engine/models/node/runtime/graph-runner.ts';
-import { openCheckpoint } from '../native-models/checkpoint/safetensors-reader.ts';
-import { buildTextDecoder } from '../native-models/graphs/text-decoder-graph.ts';
-import { buildVisionEncoder } from '../native-models/graphs/vision-encoder-graph.ts';
+import { visionTables } from '../electron/engine/model-inputs/common/vision-tables.ts';
+import { sessionOptions, type ExecutionProviderName } from '../electron/engine/inference/node/runtime/execution-providers.ts';
+import { runVisionEncoder } from '../electron/engine/inference/node/runtime/graph-runner.ts';
+import { openCheckpoint } from '../native-models/checkpoint/node/safetensors-reader.ts';
+import { buildTextDecoder } from '../native-models/graphs/node/text-decoder-graph.ts';
+import { buildVisionEncoder } from '../native-models/graphs/node/vision-encoder-graph.ts';
 import { midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
 

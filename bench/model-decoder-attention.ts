@@ -6,7 +6,7 @@
 //                                   with the whole [B, 1, 1, S, S] bias (the baseline);
 //   plain, blocked (now):           query rows in blocks of ≤ 64 MiB of scores, the mask made per
 //                                   block, keys cut at the block's causal limit
-//                                   (native-models/graphs/decoder-attention.ts);
+//                                   (native-models/graphs/node/decoder-attention.ts);
 //   fused, single product (before): com.microsoft.MultiHeadAttention with the [B, 1, S, S] bias;
 //   fused, blocked (now):           MultiHeadAttention per block of query rows.
 // Inputs: one row of 256, 1,800, 4,096, 8,192 and 10,245 tokens (the longest the embedder and the
@@ -30,12 +30,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { sessionOptions, type ExecutionProviderName } from '../electron/engine/models/node/runtime/execution-providers.ts';
-import { openCheckpoint } from '../native-models/checkpoint/safetensors-reader.ts';
-import { buildTextDecoder, type TextDecoderBuildOptions } from '../native-models/graphs/text-decoder-graph.ts';
-import { blockedDecoderAttention, decoderAttentionPlan, DECODER_ATTENTION_BLOCK_BYTES, singleProductAttentionBias, singleProductDecoderAttention } from '../native-models/graphs/decoder-attention.ts';
-import { fusedAttention } from '../native-models/graphs/fused-ops.ts';
-import { GraphBuilder } from '../native-models/onnx/graph-builder.ts';
+import { sessionOptions, type ExecutionProviderName } from '../electron/engine/inference/node/runtime/execution-providers.ts';
+import { openCheckpoint } from '../native-models/checkpoint/node/safetensors-reader.ts';
+import { buildTextDecoder, type TextDecoderBuildOptions } from '../native-models/graphs/node/text-decoder-graph.ts';
+import { blockedDecoderAttention, decoderAttentionPlan, DECODER_ATTENTION_BLOCK_BYTES, singleProductAttentionBias, singleProductDecoderAttention } from '../native-models/graphs/node/decoder-attention.ts';
+import { fusedAttention } from '../native-models/graphs/node/fused-ops.ts';
+import { GraphBuilder } from '../native-models/onnx/node/graph-builder.ts';
 import { midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
 

@@ -1,7 +1,7 @@
 // The MatMulNBits settings bench/model-quantized.ts and bench/model-quantized-goldens.ts compare,
 // and how they score fidelity against fp32. Not a benchmark itself.
-import type { Precision } from '../electron/engine/models/common/model-manifest.ts';
-import type { NBitsSettings } from '../native-models/graphs/graph-precision.ts';
+import type { Precision } from '../native-models/manifest/common/model-manifest.ts';
+import type { NBitsSettings } from '../native-models/graphs/node/graph-precision.ts';
 
 export interface QuantSetting {
   readonly precision: Precision;

@@ -2,7 +2,7 @@
 // per input size, for three graphs built from the same random checkpoint at the real 2B vision
 // widths (hidden 1024, 16 heads, MLP 4096, out 2048; BENCH_VISION_DEPTH blocks, default 3):
 //   plain, unblocked: the earlier graph, one [S, heads, L, L] score tensor per layer (baseline);
-//   plain, blocked:   query rows in blocks of ≤ 64 MiB of scores (native-models/graphs/vision-attention.ts);
+//   plain, blocked:   query rows in blocks of ≤ 64 MiB of scores (native-models/graphs/node/vision-attention.ts);
 //   fused:            com.microsoft.MultiHeadAttention (a flash-attention kernel on onnxruntime's CPU EP).
 // The "now" rows run as the runtime does (GraphRunner: memory patterns off for the vision session,
 // a video's groups in calls of ≤ 8,192 patches); "before" as it did (patterns on, one call).
@@ -20,11 +20,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { visionTables } from '../electron/engine/models/common/vision-tables.ts';
-import { sessionOptions, type ExecutionProviderName } from '../electron/engine/models/node/runtime/execution-providers.ts';
-import { runVisionEncoder } from '../electron/engine/models/node/runtime/graph-runner.ts';
-import { openCheckpoint } from '../native-models/checkpoint/safetensors-reader.ts';
-import { buildVisionEncoder, type BuildVisionEncoderOptions } from '../native-models/graphs/vision-encoder-graph.ts';
+import { visionTables } from '../electron/engine/model-inputs/common/vision-tables.ts';
+import { sessionOptions, type ExecutionProviderName } from '../electron/engine/inference/node/runtime/execution-providers.ts';
+import { runVisionEncoder } from '../electron/engine/inference/node/runtime/graph-runner.ts';
+import { openCheckpoint } from '../native-models/checkpoint/node/safetensors-reader.ts';
+import { buildVisionEncoder, type BuildVisionEncoderOptions } from '../native-models/graphs/node/vision-encoder-graph.ts';
 import { midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
 

@@ -15,11 +15,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { GraphVariant, Precision } from '../electron/engine/models/common/model-manifest.ts';
-import { openCheckpoint } from '../native-models/checkpoint/safetensors-reader.ts';
-import { buildTextDecoder } from '../native-models/graphs/text-decoder-graph.ts';
-import { buildVisionEncoder } from '../native-models/graphs/vision-encoder-graph.ts';
-import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
+import type { GraphVariant, Precision } from '../native-models/manifest/common/model-manifest.ts';
+import { openCheckpoint } from '../native-models/checkpoint/node/safetensors-reader.ts';
+import { buildTextDecoder } from '../native-models/graphs/node/text-decoder-graph.ts';
+import { buildVisionEncoder } from '../native-models/graphs/node/vision-encoder-graph.ts';
+import { generateTinyCheckpoint } from '../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { copyQwenTokenizer, midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
 

@@ -12,10 +12,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildModelPackage } from '../native-models/package/build-package.ts';
-import { buildModelPackageInWorker } from '../native-models/package/build-in-worker.ts';
-import { generateTinyCheckpoint } from '../native-models/tiny/generate-tiny-checkpoint.ts';
-import type { Precision } from '../electron/engine/models/common/model-manifest.ts';
+import { buildModelPackage } from '../native-models/package/node/build-package.ts';
+import { buildModelPackageInWorker } from '../native-models/package/node/build-in-worker.ts';
+import { generateTinyCheckpoint } from '../native-models/tiny/node/generate-tiny-checkpoint.ts';
+import type { Precision } from '../native-models/manifest/common/model-manifest.ts';
 
 const TICK_MS = 10;
 const hidden = Number(process.argv[2] ?? 1024);

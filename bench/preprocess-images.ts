@@ -3,10 +3,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { preprocessImage } from '../electron/engine/models/node/image-preprocess.ts';
-import { smartResize } from '../electron/engine/models/common/smart-resize.ts';
-import { decodeImage } from '../electron/engine/models/node/image-decode.ts';
-import { pillowResizeUsesSimd, resizeBicubicPillow, resizeBicubicPillowScalar } from '../electron/engine/models/common/pillow-resize.ts';
+import { preprocessImage } from '../electron/engine/model-inputs/node/image-preprocess.ts';
+import { smartResize } from '../electron/engine/model-inputs/common/smart-resize.ts';
+import { decodeImage } from '../electron/engine/media/node/image-decode.ts';
+import { pillowResizeUsesSimd, resizeBicubicPillow, resizeBicubicPillowScalar } from '../electron/engine/model-inputs/common/pillow-resize.ts';
 
 /** A seeded photo-like JPEG: smooth gradients plus noise (pure noise would be unrealistically slow to decode). */
 async function syntheticJpeg(width: number, height: number, seed: number): Promise<Buffer> {

@@ -20,7 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import hnswlib from 'hnswlib-node';
 import { Store } from '../electron/engine/store/node/store.ts';
 import { SearchService } from '../electron/engine/search/node/search-service.ts';
-import type { EngineModels } from '../electron/engine/jobs/node/engine-models.ts';
+import type { EngineModels } from '../electron/engine/inference/node/engine-models.ts';
 import { FILE_LACKS_VECTORS } from '../electron/engine/store/node/files-repo.ts';
 import { DEFAULT_ANN_PARAMS, DEFAULT_RESCORE_CANDIDATES } from '../electron/engine/store/node/ann-index.ts';
 import { toFtsQuery } from '../electron/engine/store/node/items-repo.ts';

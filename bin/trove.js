@@ -15,5 +15,5 @@ process.stdout.on('error', (error) => {
 });
 const { register } = await import('tsx/esm/api');
 register();
-const { main } = await import('../electron/cli/main.ts');
+const { main } = await import('../electron/cli/node/cli-main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,11 +1,11 @@
 // Bundles the Electron shell with esbuild (already installed as a dependency of tsx and Vite):
-//   electron/main/main.ts         → dist/electron/main.cjs         (package.json "main")
-//   electron/preload/preload.ts   → dist/electron/preload.cjs      (sandboxed: one CJS file, requires only 'electron')
-//   electron/main/engine-host.ts  → dist/electron/engine-host.cjs  (utilityProcess entry: store, watcher, models)
-//   …/runtime/model-worker.ts     → dist/electron/model-worker.js  (worker_threads entry, found beside engine-host)
-//   native-models/package/build-worker.ts → dist/electron/build-worker.js (worker_threads entry: model package builds)
-//   …/jobs/node/extraction-worker.ts → dist/electron/extraction-worker.js (worker_threads entry: reading files)
-//   …/store/node/ann-worker.ts      → dist/electron/ann-worker.js (worker_threads entry: one ANN index shard)
+//   electron/shell/electron-main/shell-main.ts         → dist/electron/main.cjs         (package.json "main")
+//   electron/shell/electron-preload/preload-main.ts   → dist/electron/preload.cjs      (sandboxed: one CJS file, requires only 'electron')
+//   electron/shell/electron-utility/engine-host-main.ts  → dist/electron/engine-host.cjs  (utilityProcess entry: store, watcher, models)
+//   …/runtime/model-worker-main.ts     → dist/electron/model-worker-main.js  (worker_threads entry, found beside engine-host)
+//   native-models/package/node/build-worker-main.ts → dist/electron/build-worker-main.js (worker_threads entry: model package builds)
+//   …/jobs/node/extraction-worker-main.ts → dist/electron/extraction-worker-main.js (worker_threads entry: reading files)
+//   …/store/node/ann-worker-main.ts      → dist/electron/ann-worker-main.js (worker_threads entry: one ANN index shard)
 // Native modules and packages that find files beside themselves stay external: electron-builder
 // ships them in node_modules (unpacked from asar where they hold binaries) and rebuilds
 // better-sqlite3 for Electron's ABI. Everything else, ESM-only packages included, is bundled.
@@ -43,18 +43,18 @@ interface EntrySpec {
 }
 
 const ENTRIES: Record<ShellEntry, EntrySpec> = {
-  main: { source: 'electron/main/main.ts', outfile: 'main.cjs', kind: 'node-cjs' },
-  preload: { source: 'electron/preload/preload.ts', outfile: 'preload.cjs', kind: 'preload' },
-  'engine-host': { source: 'electron/main/engine-host.ts', outfile: 'engine-host.cjs', kind: 'node-cjs' },
+  main: { source: 'electron/shell/electron-main/shell-main.ts', outfile: 'main.cjs', kind: 'node-cjs' },
+  preload: { source: 'electron/shell/electron-preload/preload-main.ts', outfile: 'preload.cjs', kind: 'preload' },
+  'engine-host': { source: 'electron/shell/electron-utility/engine-host-main.ts', outfile: 'engine-host.cjs', kind: 'node-cjs' },
   // ESM because the root package.json says "type": "module" for .js files; model-client.ts starts it
-  // as new Worker(new URL('./model-worker.js', import.meta.url)).
-  'model-worker': { source: 'electron/engine/models/node/runtime/model-worker.ts', outfile: 'model-worker.js', kind: 'node-esm' },
-  // build-in-worker.ts starts it as new Worker(new URL('./build-worker.js', import.meta.url)).
-  'package-build-worker': { source: 'native-models/package/build-worker.ts', outfile: 'build-worker.js', kind: 'node-esm' },
-  // extraction-pool.ts starts it as new Worker(new URL('./extraction-worker.js', import.meta.url)).
-  'extraction-worker': { source: 'electron/engine/jobs/node/extraction-worker.ts', outfile: 'extraction-worker.js', kind: 'node-esm' },
-  // ann-handle.ts starts one per ANN shard as new Worker(new URL('./ann-worker.js', import.meta.url)).
-  'ann-worker': { source: 'electron/engine/store/node/ann-worker.ts', outfile: 'ann-worker.js', kind: 'node-esm' },
+  // as new Worker(new URL('./model-worker-main.js', import.meta.url)).
+  'model-worker': { source: 'electron/engine/inference/node/runtime/model-worker-main.ts', outfile: 'model-worker-main.js', kind: 'node-esm' },
+  // build-in-worker.ts starts it as new Worker(new URL('./build-worker-main.js', import.meta.url)).
+  'package-build-worker': { source: 'native-models/package/node/build-worker-main.ts', outfile: 'build-worker-main.js', kind: 'node-esm' },
+  // extraction-pool.ts starts it as new Worker(new URL('./extraction-worker-main.js', import.meta.url)).
+  'extraction-worker': { source: 'electron/engine/jobs/node/extraction-worker-main.ts', outfile: 'extraction-worker-main.js', kind: 'node-esm' },
+  // ann-handle.ts starts one per ANN shard as new Worker(new URL('./ann-worker-main.js', import.meta.url)).
+  'ann-worker': { source: 'electron/engine/store/node/ann-worker-main.ts', outfile: 'ann-worker-main.js', kind: 'node-esm' },
 };
 
 export interface BuildOptions {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-const KERNEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../electron/engine/models/common');
+const KERNEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../electron/engine/model-inputs/common');
 export const WAT_PATH = path.join(KERNEL_DIR, 'pillow-resize-wasm.wat');
 export const BYTES_MODULE_PATH = path.join(KERNEL_DIR, 'pillow-resize-wasm-bytes.ts');
 

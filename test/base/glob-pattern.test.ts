@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileGlob, GlobPatternError } from '../../electron/engine/base/common/glob-pattern.ts';
 import { compilePathRules } from '../../electron/engine/library/common/path-rules.ts';
-import { fileMatcher } from '../../native-models/hub/file-filter.ts';
+import { fileMatcher } from '../../native-models/hub/common/file-filter.ts';
 
 /** Anchored patterns (they hold a `/`): a library folder's rules and the hub's allow-list must agree on every one. */
 const ANCHORED: ReadonlyArray<readonly [pattern: string, path: string, matches: boolean]> = [

@@ -3,7 +3,7 @@
 // without --inputs-only is a usage error that says what to do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
 import { runTrove, useTinyPackage } from '../support/cli-fixture.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IndexingProgress } from '../../electron/contract/common/entities.ts';
-import { IndexProgressPrinter, PLAIN_INTERVAL_MS, progressLine } from '../../electron/cli/index-progress.ts';
+import { IndexProgressPrinter, PLAIN_INTERVAL_MS, progressLine } from '../../electron/cli/node/commands/index-progress.ts';
 import { runTrove, useTinyPackage } from '../support/cli-fixture.ts';
 
 function progress(indexed: number, total: number, extra: Partial<IndexingProgress> = {}): IndexingProgress {

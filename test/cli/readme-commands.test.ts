@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkCommandLine } from '../../electron/cli/main.ts';
+import { checkCommandLine } from '../../electron/cli/node/cli-main.ts';
 import { runTrove, troveOutcome } from '../support/cli-fixture.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 

@@ -3,7 +3,7 @@
 // and mistakes give usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Qwen3VLReranker } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
+import { Qwen3VLReranker } from '../../electron/engine/inference/node/runtime/qwen3vl-reranker.ts';
 import { runTrove, useTinyPackage } from '../support/cli-fixture.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 

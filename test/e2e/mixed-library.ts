@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
+import { locateFfmpeg } from '../../electron/engine/media/node/ffmpeg-locate.ts';
 import { writeZip } from '../../scripts/fixtures/zip-writer.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 

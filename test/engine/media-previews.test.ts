@@ -12,7 +12,7 @@ import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { IMAGE_PREVIEW_SIZE, PAGE_PREVIEW_SIZE } from '../../electron/engine/app/node/media-previews.ts';
-import { createTroveProtocolHandler } from '../../electron/main/trove-protocol.ts';
+import { createTroveProtocolHandler } from '../../electron/shell/electron-main/trove-protocol.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 import { rawRequest } from '../server/http-helpers.ts';

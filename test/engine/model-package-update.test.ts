@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODEL_SETTINGS, type ModelSettings } from '../../electron/engine/app/node/model-settings.ts';
-import { differenceOfRebuild, finishInterruptedPackageUpdate, readPackage } from '../../electron/engine/app/node/model-package-update.ts';
-import { parseModelManifest, type ModelManifest } from '../../electron/engine/models/common/model-manifest.ts';
+import { DEFAULT_MODEL_SETTINGS, type ModelSettings } from '../../electron/engine/model-setup/node/model-settings.ts';
+import { differenceOfRebuild, finishInterruptedPackageUpdate, readPackage } from '../../electron/engine/model-setup/node/model-package-update.ts';
+import { parseModelManifest, type ModelManifest } from '../../native-models/manifest/common/model-manifest.ts';
 import { Store } from '../../electron/engine/store/node/store.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 
 let dir = '';
 let manifest: ModelManifest;

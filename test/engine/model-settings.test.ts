@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODEL_SETTINGS, modelsLayout, readModelSettings, writeModelSettings, type ModelSettings } from '../../electron/engine/app/node/model-settings.ts';
+import { DEFAULT_MODEL_SETTINGS, modelsLayout, readModelSettings, writeModelSettings, type ModelSettings } from '../../electron/engine/model-setup/node/model-settings.ts';
 
 const REMOTE = { url: 'http://gpu-box.local:8000', embeddingModel: 'Qwen/Qwen3-VL-Embedding-2B', rerankerModel: null, apiKey: 'sk-secret-123' };
 

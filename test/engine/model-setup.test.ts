@@ -21,7 +21,7 @@ import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-ty
 import { Store } from '../../electron/engine/store/node/store.ts';
 import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
 import { startFakeHub, type FakeHub } from '../support/fake-hub-server.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
 import { FakeVllmServer } from '../support/fake-vllm-server.ts';
 import { makeTinyCatalog, type TinyCatalog } from '../support/tiny-catalog.ts';
 

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import type { SearchResponse, Status } from '../../electron/contract/common/entities.ts';
 import { dispatchApiCall } from '../../electron/contract/common/trove-api.ts';
 import { openTroveEngine } from '../../electron/engine/app/node/trove-engine.ts';
-import { MANIFEST_FILE } from '../../electron/engine/models/node/runtime/model-package.ts';
+import { MANIFEST_FILE } from '../../electron/engine/inference/node/runtime/model-package.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 
 process.env.TROVE_EP = 'cpu';

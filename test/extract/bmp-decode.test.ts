@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { BmpDecodeError, decodeBmp } from '../../electron/engine/extract/node/bmp-decode.ts';
+import { BmpDecodeError, decodeBmp } from '../../electron/engine/media/node/bmp-decode.ts';
 import { prepareImageFile } from '../../electron/engine/extract/node/photo-metadata.ts';
-import { preprocessImage } from '../../electron/engine/models/node/image-preprocess.ts';
+import { preprocessImage } from '../../electron/engine/model-inputs/node/image-preprocess.ts';
 
 const W = 5; // odd: rows need padding to 4 bytes in every format
 const H = 3;

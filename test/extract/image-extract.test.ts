@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { extractImage, ImageExtractError } from '../../electron/engine/extract/node/image-extract.ts';
-import { decodeImage } from '../../electron/engine/models/node/image-decode.ts';
+import { decodeImage } from '../../electron/engine/media/node/image-decode.ts';
 
 /** 800×400, left half red, right half blue. */
 function halves(): Buffer {

@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import { parsePdfDate } from '../../electron/engine/extract/node/pdf-date.ts';
 import { openPdfPages, PDF_RENDER_DPI, PdfExtractError, pdfPageImagesRendered, pdfPageRenderSize, preparePdfFile } from '../../electron/engine/extract/node/pdf-extract.ts';
 import { completeDeferredItems, type PreparedFile } from '../../electron/engine/extract/node/prepared-file.ts';
-import { smartResize } from '../../electron/engine/models/common/smart-resize.ts';
-import { preprocessImage } from '../../electron/engine/models/node/image-preprocess.ts';
+import { smartResize } from '../../electron/engine/model-inputs/common/smart-resize.ts';
+import { preprocessImage } from '../../electron/engine/model-inputs/node/image-preprocess.ts';
 import { handWrittenPdf, type HandPage } from './pdf-fixtures.ts';
 
 const CORPUS = '../shared/corpora/pdfjs-sample/';

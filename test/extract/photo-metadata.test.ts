@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { formatGps, isHevcHeif, parseMetadataDate, prepareImageFile, readPhotoMetadata } from '../../electron/engine/extract/node/photo-metadata.ts';
 import { extractImage } from '../../electron/engine/extract/node/image-extract.ts';
-import { decodeImage } from '../../electron/engine/models/node/image-decode.ts';
+import { decodeImage } from '../../electron/engine/media/node/image-decode.ts';
 
 const CORPORA = path.resolve(import.meta.dirname, '../../../shared/corpora');
 

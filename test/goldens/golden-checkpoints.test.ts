@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseQwen3VLConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
-import { qwen3VLParameterShapes } from '../../native-models/checkpoint/qwen3vl-parameters.ts';
-import { expectedTensors } from '../../native-models/package/checkpoint-check.ts';
+import { parseQwen3VLConfig } from '../../native-models/checkpoint/common/qwen3vl-config.ts';
+import { qwen3VLParameterShapes } from '../../native-models/checkpoint/common/qwen3vl-parameters.ts';
+import { expectedTensors } from '../../native-models/package/node/checkpoint-check.ts';
 import { GOLDEN_FIXTURES, readFixtureJson, writeGoldenCheckpoint, type GoldenCheckpointName, type RecordedCheckpoint } from './golden-checkpoint.ts';
 import { drawTensor, fnv1a32, mix32 } from './seeded-uniform.ts';
 

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { GraphVariant, PackageKind, Precision } from '../../electron/engine/models/common/model-manifest.ts';
-import type { EmbedInput, VideoInput } from '../../electron/engine/models/node/embed-inputs.ts';
-import type { PreprocessedImage } from '../../electron/engine/models/node/image-preprocess.ts';
-import type { PreprocessedVideo } from '../../electron/engine/models/node/video-preprocess.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
-import type { NBitsSettings } from '../../native-models/graphs/graph-precision.ts';
+import type { GraphVariant, PackageKind, Precision } from '../../native-models/manifest/common/model-manifest.ts';
+import type { EmbedInput, VideoInput } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import type { PreprocessedImage } from '../../electron/engine/model-inputs/node/image-preprocess.ts';
+import type { PreprocessedVideo } from '../../electron/engine/model-inputs/node/video-preprocess.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
+import type { NBitsSettings } from '../../native-models/graphs/node/graph-precision.ts';
 import { readFixtureJson, writeGoldenCheckpoint, type GoldenCheckpointName } from './golden-checkpoint.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');

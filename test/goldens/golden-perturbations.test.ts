@@ -7,12 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, symlink, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { prepareEmbedBatch } from '../../electron/engine/models/node/embed-inputs.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { openModelPackage } from '../../electron/engine/models/node/runtime/model-package.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
-import { naiveEmbed, type NaiveBatch } from '../../native-models/reference/naive-forward.ts';
-import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
+import { prepareEmbedBatch } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { openModelPackage } from '../../electron/engine/inference/node/runtime/model-package.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
+import { naiveEmbed, type NaiveBatch } from '../../native-models/reference/node/naive-forward.ts';
+import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/node/naive-weights.ts';
 import { naiveBatchOf } from '../support/runtime-compare.ts';
 import { cosine, GoldenWorkspace, loadEmbedderGoldens, toEmbedInput, type EmbedderGoldens, type GoldenEmbedCase } from './golden-fixtures.ts';
 

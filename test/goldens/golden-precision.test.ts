@@ -5,14 +5,14 @@
 // so a change that makes a precision worse fails here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Precision } from '../../electron/engine/models/common/model-manifest.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { Qwen3VLReranker } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
-import { NBITS_BLOCK_SIZE } from '../../native-models/graphs/graph-precision.ts';
-import { dequantizeBlockwise, dequantizeRowsInt8, quantizeBlockwise, quantizeRowsInt8, type QuantBits } from '../../native-models/graphs/weight-quantization.ts';
-import { naiveEmbed } from '../../native-models/reference/naive-forward.ts';
-import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
-import { prepareEmbedBatch } from '../../electron/engine/models/node/embed-inputs.ts';
+import type { Precision } from '../../native-models/manifest/common/model-manifest.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { Qwen3VLReranker } from '../../electron/engine/inference/node/runtime/qwen3vl-reranker.ts';
+import { NBITS_BLOCK_SIZE } from '../../native-models/graphs/node/graph-precision.ts';
+import { dequantizeBlockwise, dequantizeRowsInt8, quantizeBlockwise, quantizeRowsInt8, type QuantBits } from '../../native-models/graphs/common/weight-quantization.ts';
+import { naiveEmbed } from '../../native-models/reference/node/naive-forward.ts';
+import { loadNaiveWeights, naiveWeightsFromTensors, type NaiveWeights } from '../../native-models/reference/node/naive-weights.ts';
+import { prepareEmbedBatch } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
 import { naiveBatchOf } from '../support/runtime-compare.ts';
 import { cosine, GoldenWorkspace, loadEmbedderGoldens, loadRerankerGoldens, toEmbedInput, type EmbedderGoldens, type GoldenEmbedCase, type RerankerGoldens } from './golden-fixtures.ts';
 

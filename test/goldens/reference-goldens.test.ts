@@ -7,12 +7,12 @@
 // or within a stated tolerance, embeddings to cosine ≥ 0.99999, reranker scores to |Δ| ≤ 1e-4.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GRAPH_VARIANTS } from '../../electron/engine/models/common/model-manifest.ts';
-import { prepareEmbedBatch } from '../../electron/engine/models/node/embed-inputs.ts';
-import { prepareRerankBatch } from '../../electron/engine/models/node/rerank-inputs.ts';
-import { openModelPackage } from '../../electron/engine/models/node/runtime/model-package.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { Qwen3VLReranker } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
+import { GRAPH_VARIANTS } from '../../native-models/manifest/common/model-manifest.ts';
+import { prepareEmbedBatch } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import { prepareRerankBatch } from '../../electron/engine/model-inputs/node/rerank-inputs.ts';
+import { openModelPackage } from '../../electron/engine/inference/node/runtime/model-package.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { Qwen3VLReranker } from '../../electron/engine/inference/node/runtime/qwen3vl-reranker.ts';
 import {
   assertPreparedMatches,
   cosine,

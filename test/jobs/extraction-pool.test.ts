@@ -204,7 +204,7 @@ test('the worker bundled for the app reads files the same way', { timeout: 120_0
   await symlink(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'), 'dir');
   const { outputs } = await buildElectron({ outDir: path.join(app, 'dist', 'electron'), entries: ['extraction-worker'] });
   const workerFile = outputs['extraction-worker']!;
-  assert.equal(path.basename(workerFile), 'extraction-worker.js', 'emitted under the name extraction-pool.ts starts beside the engine bundle');
+  assert.equal(path.basename(workerFile), 'extraction-worker-main.js', 'emitted under the name extraction-pool.ts starts beside the engine bundle');
   const pool = new ExtractionPool({ size: 1, workerFile });
   try {
     for (const [name, tokenizer] of [['notes.md', QWEN], ['report.docx', QWEN], ['photo.png', ESTIMATE], ['manual.pdf', ESTIMATE]] as const) {

@@ -10,7 +10,7 @@ import {
   l2Normalize,
   matryoshka,
   roundHalfEven,
-} from '../../electron/engine/models/common/embedding-codes.ts';
+} from '../../electron/engine/store/common/embedding-codes.ts';
 
 const vector = (n: number) => fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n });
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { createSessions, linuxGpuDevice, physicalCoreCount, providerPlan, sessionOptions } from '../../electron/engine/models/node/runtime/execution-providers.ts';
+import { createSessions, linuxGpuDevice, physicalCoreCount, providerPlan, sessionOptions } from '../../electron/engine/inference/node/runtime/execution-providers.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 
 const linux = { platform: 'linux' as const, arch: process.arch };

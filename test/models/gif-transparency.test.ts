@@ -2,7 +2,7 @@
 // (the end-to-end check is the gif-transparent case of test/goldens/reference-goldens.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillTransparentPixels, gifTransparentColour } from '../../electron/engine/models/common/gif-transparency.ts';
+import { fillTransparentPixels, gifTransparentColour } from '../../electron/engine/media/common/gif-transparency.ts';
 
 /** A GIF's bytes up to the first image descriptor (enough for the parser). */
 function gif(options: { global?: number[][]; local?: number[][]; transparent?: number; comment?: boolean }): Uint8Array {

@@ -17,7 +17,7 @@ import {
   probeHardware,
   type ExecCommand,
   type ProbeOptions,
-} from '../../electron/engine/models/node/hardware-probe.ts';
+} from '../../electron/engine/model-setup/node/hardware-probe.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { decodeImage, ImageDecodeError } from '../../electron/engine/models/node/image-decode.ts';
-import { preprocessImage } from '../../electron/engine/models/node/image-preprocess.ts';
+import { decodeImage, ImageDecodeError } from '../../electron/engine/media/node/image-decode.ts';
+import { preprocessImage } from '../../electron/engine/model-inputs/node/image-preprocess.ts';
 
 const corpora = new URL('../../../shared/corpora/', import.meta.url);
 const pngsuite = fileURLToPath(new URL('pngsuite/', corpora));

@@ -7,10 +7,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { ModelClient } from '../../electron/engine/models/node/runtime/model-client.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { Qwen3VLReranker } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
-import type { EmbedInput } from '../../electron/engine/models/node/embed-inputs.ts';
+import { ModelClient } from '../../electron/engine/inference/node/runtime/model-client.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { Qwen3VLReranker } from '../../electron/engine/inference/node/runtime/qwen3vl-reranker.ts';
+import type { EmbedInput } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 import { seededPng } from '../support/runtime-compare.ts';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { patchify, unpatchify } from '../../electron/engine/models/common/patchify.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { patchify, unpatchify } from '../../electron/engine/model-inputs/common/patchify.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 
 const norm = (x: number) => Math.fround((x - 127.5) / 127.5);
 

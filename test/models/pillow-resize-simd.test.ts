@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { pillowResizeUsesSimd, resizeBicubicPillow, resizeBicubicPillowScalar } from '../../electron/engine/models/common/pillow-resize.ts';
-import { resizeKernelBytes } from '../../electron/engine/models/common/pillow-resize-wasm.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { pillowResizeUsesSimd, resizeBicubicPillow, resizeBicubicPillowScalar } from '../../electron/engine/model-inputs/common/pillow-resize.ts';
+import { resizeKernelBytes } from '../../electron/engine/model-inputs/common/pillow-resize-wasm.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 
 function randomImage(width: number, height: number, seed: number): RgbImage {
   const data = new Uint8Array(width * height * 3);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { assembleResizeKernel, bytesModuleText, BYTES_MODULE_PATH, WAT_PATH } from '../../scripts/build-resize-kernel.ts';
-import { resizeKernelBytes } from '../../electron/engine/models/common/pillow-resize-wasm.ts';
+import { resizeKernelBytes } from '../../electron/engine/model-inputs/common/pillow-resize-wasm.ts';
 
 const REBUILD = 'node --import tsx scripts/build-resize-kernel.ts';
 

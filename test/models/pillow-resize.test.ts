@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { axisCoefficients, resizeBicubicPillow } from '../../electron/engine/models/common/pillow-resize.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { axisCoefficients, resizeBicubicPillow } from '../../electron/engine/model-inputs/common/pillow-resize.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 import { pillowResizeFixtureInputs } from '../../scripts/fixtures/pillow-resize-fixture-inputs.ts';
 
 function image(width: number, height: number, f: (x: number, y: number, c: number) => number): RgbImage {

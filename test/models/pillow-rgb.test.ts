@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blendOverWhite, cmykChannelToRgb, div255, pngPillowMode, sniffPillowMode, toPillowRgb } from '../../electron/engine/models/common/pillow-rgb.ts';
+import { blendOverWhite, cmykChannelToRgb, div255, pngPillowMode, sniffPillowMode, toPillowRgb } from '../../electron/engine/media/common/pillow-rgb.ts';
 
 test('DIV255 on hand-computed values', () => {
   // (v + 128 + ((v + 128) >> 8)) >> 8

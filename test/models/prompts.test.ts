@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeEmbedInstruction, pythonStrip, embedderPrompt, contentParts } from '../../electron/engine/models/common/embedder-prompt.ts';
-import { rerankerPrompt } from '../../electron/engine/models/common/reranker-prompt.ts';
-import { expandVisionPlaceholders } from '../../electron/engine/models/common/placeholder-expansion.ts';
-import { mergeTextRuns, renderPrompt, SPECIAL, textPart } from '../../electron/engine/models/common/prompt-segments.ts';
-import { DEFAULT_EMBED_INSTRUCTION, DEFAULT_RERANK_INSTRUCTION, RERANK_SYSTEM_PROMPT } from '../../electron/engine/models/common/qwen3vl-constants.ts';
+import { normalizeEmbedInstruction, pythonStrip, embedderPrompt, contentParts } from '../../electron/engine/model-inputs/common/embedder-prompt.ts';
+import { rerankerPrompt } from '../../electron/engine/model-inputs/common/reranker-prompt.ts';
+import { expandVisionPlaceholders } from '../../electron/engine/model-inputs/common/placeholder-expansion.ts';
+import { mergeTextRuns, renderPrompt, SPECIAL, textPart } from '../../electron/engine/model-inputs/common/prompt-segments.ts';
+import { DEFAULT_EMBED_INSTRUCTION, DEFAULT_RERANK_INSTRUCTION, RERANK_SYSTEM_PROMPT } from '../../native-models/checkpoint/common/qwen3vl-constants.ts';
 
 const IMAGE = '<|vision_start|><|image_pad|><|vision_end|>';
 const VIDEO = '<|vision_start|><|video_pad|><|vision_end|>';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getRopeIndex, splitVideoGroups } from '../../electron/engine/models/common/rope-index.ts';
+import { getRopeIndex, splitVideoGroups } from '../../electron/engine/model-inputs/common/rope-index.ts';
 
 const VS = 151652;
 const VE = 151653;

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fitsBudget, MAX_BATCH_ROWS, MAX_BATCH_TOKENS, packBatches } from '../../electron/engine/models/node/runtime/graph-runner.ts';
-import { PREPARE_INPUTS, PREPARE_VISION, prepareGroups } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
+import { fitsBudget, MAX_BATCH_ROWS, MAX_BATCH_TOKENS, packBatches } from '../../electron/engine/inference/node/runtime/graph-runner.ts';
+import { PREPARE_INPUTS, PREPARE_VISION, prepareGroups } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
 
 test('hand case: 40 short rows split by the row cap, the 300-token row joins the rest; a 9000-token row runs alone', () => {
   const lengths = [...new Array<number>(40).fill(20), 9000, 300];

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { prepareEmbedBatch, type EmbedInput } from '../../electron/engine/models/node/embed-inputs.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { openModelPackage } from '../../electron/engine/models/node/runtime/model-package.ts';
-import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
-import { naiveEmbed } from '../../native-models/reference/naive-forward.ts';
+import { prepareEmbedBatch, type EmbedInput } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { openModelPackage } from '../../electron/engine/inference/node/runtime/model-package.ts';
+import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/node/naive-weights.ts';
+import { naiveEmbed } from '../../native-models/reference/node/naive-forward.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 import { assertAgrees, naiveBatchOf, seededPng, testVideo, type Agreement } from '../support/runtime-compare.ts';
 

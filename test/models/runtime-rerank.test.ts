@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { prepareRerankBatch, type RerankSide } from '../../electron/engine/models/node/rerank-inputs.ts';
-import { Qwen3VLReranker, sigmoid } from '../../electron/engine/models/node/runtime/qwen3vl-reranker.ts';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/naive-weights.ts';
-import { naiveRerank } from '../../native-models/reference/naive-forward.ts';
+import { prepareRerankBatch, type RerankSide } from '../../electron/engine/model-inputs/node/rerank-inputs.ts';
+import { Qwen3VLReranker, sigmoid } from '../../electron/engine/inference/node/runtime/qwen3vl-reranker.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { loadNaiveWeights, type NaiveWeights } from '../../native-models/reference/node/naive-weights.ts';
+import { naiveRerank } from '../../native-models/reference/node/naive-forward.ts';
 import { buildTinyPackage } from '../support/tiny-package.ts';
 import { ATOL, REGRESSION_ATOL, naiveBatchOf, seededPng, testVideo } from '../support/runtime-compare.ts';
 

@@ -6,8 +6,8 @@ import {
   buildRerankerBatch,
   truncateForEmbedder,
   truncateForReranker,
-} from '../../electron/engine/models/common/sequence-batch.ts';
-import { ALL_SPECIAL_IDS } from '../../electron/engine/models/common/prompt-segments.ts';
+} from '../../electron/engine/model-inputs/common/sequence-batch.ts';
+import { ALL_SPECIAL_IDS } from '../../electron/engine/model-inputs/common/prompt-segments.ts';
 
 import { ASSISTANT, IM_END, IM_START, IMAGE_PAD as I, NL, PAD, VIDEO_PAD as V, VISION_END as VE, VISION_START as VS } from '../support/token-ids.ts';
 const t = 7;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { smartResize } from '../../electron/engine/models/common/smart-resize.ts';
+import { smartResize } from '../../electron/engine/model-inputs/common/smart-resize.ts';
 
 test('worked values of docs/qwen3-vl-model.md#image-size (Python round-half-even, qwen-vl-utils order of operations)', () => {
   const cases: Array<[[number, number], [number, number]]> = [

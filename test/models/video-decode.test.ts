@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { locateFfmpeg } from '../../electron/engine/models/node/ffmpeg-locate.ts';
-import { buildPacketIndex, probeVideo, VideoReadError, type VideoProbe } from '../../electron/engine/models/node/video-probe.ts';
+import { locateFfmpeg } from '../../electron/engine/media/node/ffmpeg-locate.ts';
+import { buildPacketIndex, probeVideo, VideoReadError, type VideoProbe } from '../../electron/engine/media/node/video-probe.ts';
 import {
   decodeFramesByNumber,
   planDecodeRuns,
@@ -17,12 +17,12 @@ import {
   selectPtsFilterFor,
   type DecodeFramesOptions,
   type DecodeRunReport,
-} from '../../electron/engine/models/node/video-frames.ts';
-import { planWindowSampling } from '../../electron/engine/models/common/video-window.ts';
-import { preprocessVideo } from '../../electron/engine/models/node/video-preprocess.ts';
-import { planFileSampling, temporalGroupTimestamps, videoFrameTargetSize } from '../../electron/engine/models/common/video-sampling.ts';
-import { unpatchify } from '../../electron/engine/models/common/patchify.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
+} from '../../electron/engine/media/node/video-frames.ts';
+import { planWindowSampling } from '../../electron/engine/model-inputs/common/video-window.ts';
+import { preprocessVideo } from '../../electron/engine/model-inputs/node/video-preprocess.ts';
+import { planFileSampling, temporalGroupTimestamps, videoFrameTargetSize } from '../../electron/engine/model-inputs/common/video-sampling.ts';
+import { unpatchify } from '../../electron/engine/model-inputs/common/patchify.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
 
 // ffmpeg is a hard requirement of this suite (CI installs it): without it the file fails with
 // locateFfmpeg's message, which says how to install it, rather than skipping silently.
@@ -337,7 +337,7 @@ test('seek time: the keyframe pts in seconds, rounded down to the microsecond', 
 });
 
 test('preprocessFrameList: 3 frames → padded to 4, 2 fps timeline, "0.2"/"1.2", image stage first', async () => {
-  const { preprocessFrameList } = await import('../../electron/engine/models/node/video-preprocess.ts');
+  const { preprocessFrameList } = await import('../../electron/engine/model-inputs/node/video-preprocess.ts');
   const frames = [10, 120, 240].map((v) => ({ width: 80, height: 48, data: new Uint8Array(80 * 48 * 3).fill(v) }));
   const out = await preprocessFrameList(frames);
   assert.deepEqual(out.frameIndices, [0, 1, 2, 3]);

@@ -18,7 +18,7 @@ import {
   VideoTokenBudgetError,
   videoFrameMaxPixels,
   videoFrameTargetSize,
-} from '../../electron/engine/models/common/video-sampling.ts';
+} from '../../electron/engine/model-inputs/common/video-sampling.ts';
 import { linspaceFloat32 } from '../../electron/engine/base/common/torch-linspace.ts';
 
 test('10 s @ 30 fps → 10 frames at the documented indices, timestamps 0.6 … 9.4', () => {

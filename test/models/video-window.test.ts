@@ -2,8 +2,8 @@
 // worked out by hand from the Python formulas quoted in common/video-window.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planWindowSampling, videoFrameRange } from '../../electron/engine/models/common/video-window.ts';
-import { planFileSampling } from '../../electron/engine/models/common/video-sampling.ts';
+import { planWindowSampling, videoFrameRange } from '../../electron/engine/model-inputs/common/video-window.ts';
+import { planFileSampling } from '../../electron/engine/model-inputs/common/video-sampling.ts';
 
 test('frame range: start rounds up, end rounds down and is inclusive, both clamped to the video', () => {
   // 10 s @ 30 fps: start 2.5 s → ceil(75) = 75; end 7.25 s → floor(217.5) = 217.

@@ -3,8 +3,8 @@
 // docs/qwen3-vl-model.md#vision-tower; agreement here is what lets the graph tests trust the tables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeOrderRowCol, posEmbedTables, rotaryTables } from '../../electron/engine/models/common/vision-tables.ts';
-import { bilinearTaps, mergeOrderPatches, visionRotary } from '../../native-models/reference/naive-vision.ts';
+import { mergeOrderRowCol, posEmbedTables, rotaryTables } from '../../electron/engine/model-inputs/common/vision-tables.ts';
+import { bilinearTaps, mergeOrderPatches, visionRotary } from '../../native-models/reference/node/naive-vision.ts';
 
 const GRIDS: [number, number][] = [[2, 2], [4, 4], [4, 6], [12, 18], [62, 112], [2, 200], [96, 96]];
 

@@ -7,7 +7,7 @@ import {
   rotaryTables,
   visionInverseFrequencies,
   visionTables,
-} from '../../electron/engine/models/common/vision-tables.ts';
+} from '../../electron/engine/model-inputs/common/vision-tables.ts';
 
 const f32 = Math.fround;
 const EPS32 = 2 ** -23;

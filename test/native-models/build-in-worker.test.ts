@@ -8,9 +8,9 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildElectron } from '../../scripts/build-electron.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
-import { buildModelPackage, type PackageBuildProgress } from '../../native-models/package/build-package.ts';
-import { buildModelPackageInWorker } from '../../native-models/package/build-in-worker.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
+import { buildModelPackage, type PackageBuildProgress } from '../../native-models/package/node/build-package.ts';
+import { buildModelPackageInWorker } from '../../native-models/package/node/build-in-worker.ts';
 
 let root = '';
 let checkpoint = '';
@@ -104,7 +104,7 @@ test('the worker bundled for the app builds the same package', { timeout: 120_00
   await copyFile('package.json', path.join(app, 'package.json'));
   const { outputs } = await buildElectron({ outDir: path.join(app, 'dist', 'electron'), entries: ['package-build-worker'] });
   const workerFile = outputs['package-build-worker']!;
-  assert.equal(path.basename(workerFile), 'build-worker.js', 'emitted under the name build-in-worker.ts starts beside the engine bundle');
+  assert.equal(path.basename(workerFile), 'build-worker-main.js', 'emitted under the name build-in-worker.ts starts beside the engine bundle');
   await buildModelPackageInWorker({ checkpointDir: checkpoint, outDir: path.join(parent, 'pkg'), precision: 'int8', repo: 'Qwen/tiny', revision: 'abc123', workerFile });
   await assertSamePackage(path.join(parent, 'pkg'), 'bundled worker build');
 });

@@ -1,7 +1,7 @@
 // Child process of build-package-memory.test.ts: builds one package and prints its memory use as
 // JSON on the last stdout line. Run in its own process so the peak RSS (getrusage maxrss, which
 // never goes down) belongs to this build alone and not to the test runner.
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
 
 const [checkpointDir, outDir] = process.argv.slice(2);
 if (!checkpointDir || !outDir) throw new Error('usage: build-package-memory-child.ts <checkpoint-dir> <out-dir>');

@@ -9,9 +9,9 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseQwen3VLConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
-import { qwen3VLParameterShapes } from '../../native-models/checkpoint/qwen3vl-parameters.ts';
-import { createSafetensorsStream } from '../../native-models/checkpoint/safetensors-writer.ts';
+import { parseQwen3VLConfig } from '../../native-models/checkpoint/common/qwen3vl-config.ts';
+import { qwen3VLParameterShapes } from '../../native-models/checkpoint/common/qwen3vl-parameters.ts';
+import { createSafetensorsStream } from '../../native-models/checkpoint/node/safetensors-writer.ts';
 import { copyQwenTokenizer, midSizeConfigJson } from '../../scripts/fixtures/mid-size-checkpoint.ts';
 
 const run = promisify(execFile);

@@ -9,12 +9,12 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { parseModelManifest, PACKAGE_FORMAT_VERSION } from '../../electron/engine/models/common/model-manifest.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
-import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
-import { buildModelPackage, type PackageBuildProgress } from '../../native-models/package/build-package.ts';
-import { inspectModelPackage } from '../../native-models/package/inspect-package.ts';
-import { GRAPH_REVISION } from '../../native-models/package/builder-version.ts';
+import { parseModelManifest, PACKAGE_FORMAT_VERSION } from '../../native-models/manifest/common/model-manifest.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
+import { tinyConfigJson } from '../../native-models/tiny/common/tiny-config.ts';
+import { buildModelPackage, type PackageBuildProgress } from '../../native-models/package/node/build-package.ts';
+import { inspectModelPackage } from '../../native-models/package/node/inspect-package.ts';
+import { GRAPH_REVISION } from '../../native-models/package/node/builder-version.ts';
 
 let root = '';
 let embeddingCheckpoint = '';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { GraphBuilder } from '../../native-models/onnx/graph-builder.ts';
+import { GraphBuilder } from '../../native-models/onnx/node/graph-builder.ts';
 
 const { onnx } = onnxProto;
 

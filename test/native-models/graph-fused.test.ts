@@ -9,11 +9,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { loadQwenTokenizer, type QwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
-import { openCheckpoint, type Checkpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
-import { buildTextDecoder } from '../../native-models/graphs/text-decoder-graph.ts';
-import { buildVisionEncoder } from '../../native-models/graphs/vision-encoder-graph.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { loadQwenTokenizer, type QwenTokenizer } from '../../electron/engine/model-inputs/node/qwen-tokenizer.ts';
+import { openCheckpoint, type Checkpoint } from '../../native-models/checkpoint/node/safetensors-reader.ts';
+import { buildTextDecoder } from '../../native-models/graphs/node/text-decoder-graph.ts';
+import { buildVisionEncoder } from '../../native-models/graphs/node/vision-encoder-graph.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { compareRowSets, decoderFeeds, opCounts, PROBE_TEXTS, rerankBatch, seededImage, sharpCheckpoint, textBatch, visionFeeds } from './graph-variant-fixtures.ts';
 
 const HIDDEN = 32;

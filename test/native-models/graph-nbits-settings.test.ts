@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { openCheckpoint, type Checkpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
-import { NBITS_DEFAULTS } from '../../native-models/graphs/graph-precision.ts';
-import { buildTextDecoder } from '../../native-models/graphs/text-decoder-graph.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { openCheckpoint, type Checkpoint } from '../../native-models/checkpoint/node/safetensors-reader.ts';
+import { NBITS_DEFAULTS } from '../../native-models/graphs/node/graph-precision.ts';
+import { buildTextDecoder } from '../../native-models/graphs/node/text-decoder-graph.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 
 let root: string;
 let checkpoint: Checkpoint;

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { patchify } from '../../electron/engine/models/common/patchify.ts';
-import { visionTables } from '../../electron/engine/models/common/vision-tables.ts';
-import type { RgbImage } from '../../electron/engine/models/common/vision-types.ts';
-import { embedderPrompt } from '../../electron/engine/models/common/embedder-prompt.ts';
-import { rerankerPrompt } from '../../electron/engine/models/common/reranker-prompt.ts';
-import { buildEmbedderBatch, buildRerankerBatch, type SequenceBatch } from '../../electron/engine/models/common/sequence-batch.ts';
-import type { QwenTokenizer } from '../../electron/engine/models/node/qwen-tokenizer.ts';
-import type { Checkpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
+import { patchify } from '../../electron/engine/model-inputs/common/patchify.ts';
+import { visionTables } from '../../electron/engine/model-inputs/common/vision-tables.ts';
+import type { RgbImage } from '../../electron/engine/media/common/vision-types.ts';
+import { embedderPrompt } from '../../electron/engine/model-inputs/common/embedder-prompt.ts';
+import { rerankerPrompt } from '../../electron/engine/model-inputs/common/reranker-prompt.ts';
+import { buildEmbedderBatch, buildRerankerBatch, type SequenceBatch } from '../../electron/engine/model-inputs/common/sequence-batch.ts';
+import type { QwenTokenizer } from '../../electron/engine/model-inputs/node/qwen-tokenizer.ts';
+import type { Checkpoint } from '../../native-models/checkpoint/node/safetensors-reader.ts';
 import { seededBytes } from '../../scripts/fixtures/seeded-random.ts';
 
 /** Ten short, varied texts: the probe set the precision cosines are measured on. */

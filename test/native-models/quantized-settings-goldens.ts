@@ -7,8 +7,8 @@
 // test/goldens/golden-precision.test.ts measures the shipped setting. TROVE_EP picks the EP.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { Qwen3VLEmbedder } from '../../electron/engine/models/node/runtime/qwen3vl-embedder.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
+import { Qwen3VLEmbedder } from '../../electron/engine/inference/node/runtime/qwen3vl-embedder.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
 import { GoldenWorkspace, loadEmbedderGoldens, toEmbedInput, type GoldenEmbedCase } from '../goldens/golden-fixtures.ts';
 import { cosine, fidelity, QUANT_SETTINGS, settingLabel } from '../../bench/model-quantized-settings.ts';
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { parseQwen3VLConfig } from '../../native-models/checkpoint/qwen3vl-config.ts';
-import { tinyConfigJson } from '../../native-models/tiny/tiny-config.ts';
+import { parseQwen3VLConfig } from '../../native-models/checkpoint/common/qwen3vl-config.ts';
+import { tinyConfigJson } from '../../native-models/tiny/common/tiny-config.ts';
 
 // Config JSON is mutated and read freely here (that is what these tests exercise), so it is untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

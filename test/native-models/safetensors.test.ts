@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, truncate, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openCheckpoint, readSafetensorsHeader } from '../../native-models/checkpoint/safetensors-reader.ts';
-import { createSafetensorsStream, writeSafetensors } from '../../native-models/checkpoint/safetensors-writer.ts';
-import type { TensorToWrite } from '../../native-models/checkpoint/safetensors-writer.ts';
+import { openCheckpoint, readSafetensorsHeader } from '../../native-models/checkpoint/node/safetensors-reader.ts';
+import { createSafetensorsStream, writeSafetensors } from '../../native-models/checkpoint/node/safetensors-writer.ts';
+import type { TensorToWrite } from '../../native-models/checkpoint/node/safetensors-writer.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'trove-safetensors-'));

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openCheckpoint } from '../../native-models/checkpoint/safetensors-reader.ts';
-import { DEFAULT_TINY_SEED, TINY_CHECKPOINT_FILES, generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
-import { SeededNormal } from '../../native-models/tiny/seeded-normal.ts';
+import { openCheckpoint } from '../../native-models/checkpoint/node/safetensors-reader.ts';
+import { DEFAULT_TINY_SEED, TINY_CHECKPOINT_FILES, generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
+import { SeededNormal } from '../../native-models/tiny/common/seeded-normal.ts';
 
 // Config JSON is mutated and read freely here (that is what these tests exercise), so it is untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

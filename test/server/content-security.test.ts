@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { APP_CSP } from '../../electron/main/trove-protocol.ts';
+import { APP_CSP } from '../../electron/shell/electron-main/trove-protocol.ts';
 import { MEDIA_CSP } from '../../electron/server/node/media-routes.ts';
 import { RENDERER_CSP } from '../../electron/server/node/static-files.ts';
 import { launchChromium, skip } from '../renderer/ui-harness.ts';

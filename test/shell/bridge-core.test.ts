@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TROVE_IPC_CHANNELS } from '../../electron/contract/common/bridge.ts';
-import { createTroveBridge, type IpcRendererLike } from '../../electron/preload/bridge-core.ts';
+import { createTroveBridge, type IpcRendererLike } from '../../electron/shell/electron-preload/bridge-core.ts';
 
 function fakeIpc(answer: (channel: string, args: unknown[]) => unknown) {
   const invoked: [string, unknown[]][] = [];

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
-import { serveEngineHost } from '../../electron/main/engine-host-core.ts';
-import { EngineSupervisor } from '../../electron/main/engine-supervisor.ts';
-import type { EngineStatus } from '../../electron/main/shell-events.ts';
+import { serveEngineHost } from '../../electron/shell/electron-utility/engine-host-core.ts';
+import { EngineSupervisor } from '../../electron/shell/electron-main/engine-supervisor.ts';
+import type { EngineStatus } from '../../electron/shell/common/shell-events.ts';
 import { createFakeEngineProcess, type FakeEngineProcess } from './fake-engine-port.ts';
 
 const root = { id: 1, path: '/photos', include: [], exclude: [], present: true, addedAt: 1 };

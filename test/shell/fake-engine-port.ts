@@ -1,7 +1,7 @@
 // A fake utility process for the shell's engine tests: a linked pair of ports that copy every
 // message with structuredClone (as Electron's port does) and deliver it on a later tick.
-import type { EngineProcessPort, HostToMain, MainToHost } from '../../electron/main/engine-protocol.ts';
-import type { HostPort } from '../../electron/main/engine-host-core.ts';
+import type { EngineProcessPort, HostToMain, MainToHost } from '../../electron/shell/common/engine-protocol.ts';
+import type { HostPort } from '../../electron/shell/electron-utility/engine-host-core.ts';
 
 export interface FakeEngineProcess {
   readonly main: EngineProcessPort;

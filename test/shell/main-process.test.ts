@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
-import { serveEngineHost } from '../../electron/main/engine-host-core.ts';
+import { serveEngineHost } from '../../electron/shell/electron-utility/engine-host-core.ts';
 import { buildElectron } from '../../scripts/build-electron.ts';
 import { createFakeEngineProcess } from './fake-engine-port.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ExternalLinkOpener, externalLinkPrompt, externalUrlToOpen, isAllowedNavigation, isAllowedPermission, isTrustedSender, type ExternalLinkPrompt } from '../../electron/main/navigation-policy.ts';
+import { ExternalLinkOpener, externalLinkPrompt, externalUrlToOpen, isAllowedNavigation, isAllowedPermission, isTrustedSender, type ExternalLinkPrompt } from '../../electron/shell/electron-main/navigation-policy.ts';
 
 test('navigation stays on trove://app', () => {
   assert.equal(isAllowedNavigation('trove://app/index.html'), true);

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { appMenuTemplate, trayMenuTemplate } from '../../electron/main/app-menus.ts';
-import { parseShellArgs } from '../../electron/main/shell-args.ts';
-import { runShellMethod, type ShellMethodDeps } from '../../electron/main/shell-methods.ts';
+import { appMenuTemplate, trayMenuTemplate } from '../../electron/shell/electron-main/app-menus.ts';
+import { parseShellArgs } from '../../electron/shell/electron-main/shell-args.ts';
+import { runShellMethod, type ShellMethodDeps } from '../../electron/shell/electron-main/shell-methods.ts';
 
 test('shell args: --data, --model, --reranker in both spellings, among Chromium switches', () => {
   assert.deepEqual(parseShellArgs(['.', '--no-sandbox', '--data', '/tmp/d', '--model=/m', '--inspect=0']), { data: '/tmp/d', model: '/m' });
@@ -110,7 +110,7 @@ test('menus: dev tools only unpackaged, app menu only on macOS, tray toggles pau
 });
 
 test('asar paths: only the app.asar folder segment becomes app.asar.unpacked', async () => {
-  const { toUnpackedAsarPath } = await import('../../electron/main/asar-paths.ts');
+  const { toUnpackedAsarPath } = await import('../../electron/shell/electron-main/asar-paths.ts');
   assert.equal(toUnpackedAsarPath('/opt/Trove/resources/app.asar/node_modules/@ffmpeg-installer/linux-x64/ffmpeg'), '/opt/Trove/resources/app.asar.unpacked/node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
   assert.equal(toUnpackedAsarPath('/opt/Trove/resources/app.asar.unpacked/x/ffmpeg'), '/opt/Trove/resources/app.asar.unpacked/x/ffmpeg', 'already unpacked');
   assert.equal(toUnpackedAsarPath('/usr/bin/ffmpeg'), '/usr/bin/ffmpeg');

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { APP_CSP, createTroveProtocolHandler, parseMediaUrl, resolveAppAsset, type TroveProtocolDeps } from '../../electron/main/trove-protocol.ts';
+import { APP_CSP, createTroveProtocolHandler, parseMediaUrl, resolveAppAsset, type TroveProtocolDeps } from '../../electron/shell/electron-main/trove-protocol.ts';
 
 let dir: string;
 let renderer: string;

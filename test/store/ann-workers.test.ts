@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Store } from '../../electron/engine/store/node/store.ts';
 import { SearchService } from '../../electron/engine/search/node/search-service.ts';
-import type { EngineModels } from '../../electron/engine/jobs/node/engine-models.ts';
+import type { EngineModels } from '../../electron/engine/inference/node/engine-models.ts';
 import { int8Dot } from '../../electron/engine/store/node/vector-codec.ts';
 import { dequantise, randomInt8Vector, seededRandom, tempDir } from './store-fixtures.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { promisify } from 'node:util';
-import type { PackageKind } from '../../electron/engine/models/common/model-manifest.ts';
+import type { PackageKind } from '../../native-models/manifest/common/model-manifest.ts';
 import { buildTinyPackage } from './tiny-package.ts';
 
 const run = promisify(execFile);

@@ -36,9 +36,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { EmbedInput } from '../../electron/engine/models/node/embed-inputs.ts';
-import { ModelClient } from '../../electron/engine/models/node/runtime/model-client.ts';
-import type { VideoClip } from '../../electron/engine/models/node/video-preprocess.ts';
+import type { EmbedInput } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import { ModelClient } from '../../electron/engine/inference/node/runtime/model-client.ts';
+import type { VideoClip } from '../../electron/engine/model-inputs/node/video-preprocess.ts';
 
 export interface FakeVllmOptions {
   readonly embeddingPackage?: string;

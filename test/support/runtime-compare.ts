@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import type { PreparedEmbedBatch } from '../../electron/engine/models/node/embed-inputs.ts';
-import type { NaiveBatch } from '../../native-models/reference/naive-forward.ts';
+import type { PreparedEmbedBatch } from '../../electron/engine/model-inputs/node/embed-inputs.ts';
+import type { NaiveBatch } from '../../native-models/reference/node/naive-forward.ts';
 import { seededBytes } from '../../scripts/fixtures/seeded-random.ts';
 
 export const ATOL = 1e-4;

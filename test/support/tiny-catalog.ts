@@ -5,7 +5,7 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogModel } from '../../electron/contract/common/model-setup.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 
 export interface TinyCatalog {
   /** The catalog file (set TROVE_MODEL_CATALOG to it). */

@@ -1,9 +1,9 @@
 // A tiny fp32 model package for runtime tests: the tiny checkpoint of one kind, built into a
 // package by the package builder (`trove model build` in-process).
 import path from 'node:path';
-import type { PackageKind } from '../../electron/engine/models/common/model-manifest.ts';
-import { buildModelPackage } from '../../native-models/package/build-package.ts';
-import { generateTinyCheckpoint } from '../../native-models/tiny/generate-tiny-checkpoint.ts';
+import type { PackageKind } from '../../native-models/manifest/common/model-manifest.ts';
+import { buildModelPackage } from '../../native-models/package/node/build-package.ts';
+import { generateTinyCheckpoint } from '../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 
 /** Writes the tiny checkpoint of `kind` to `<root>/<kind>-checkpoint` and its fp32 package to `<root>/<kind>-package`. */
 export async function buildTinyPackage(root: string, kind: PackageKind): Promise<{ checkpointDir: string; packageDir: string }> {

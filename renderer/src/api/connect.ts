@@ -1,10 +1,10 @@
 // Picks the transport once at start: inside Electron the preload exposes `window.trove` (IPC);
 // in a browser opened from `trove serve`, calls go over HTTP with the per-run token from the URL.
 // Each transport also knows how the page reaches media, so the media URL builder comes from here.
-import { TROVE_BRIDGE_GLOBAL, type MediaKind, type TroveBridge } from '../../../electron/contract/common/bridge.ts';
-import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
-import { createHttpApi, tokenFromLocation } from '../../../electron/contract/browser/http-transport.ts';
-import { createIpcApi } from '../../../electron/contract/browser/ipc-transport.ts';
+import { TROVE_BRIDGE_GLOBAL, type MediaKind, type TroveBridge } from '#contract/common/bridge.ts';
+import type { TroveApi } from '#contract/common/trove-api.ts';
+import { createHttpApi, tokenFromLocation } from '#contract/browser/http-transport.ts';
+import { createIpcApi } from '#contract/browser/ipc-transport.ts';
 
 export type MediaUrlBuilder = (kind: MediaKind, itemId: number) => string;
 

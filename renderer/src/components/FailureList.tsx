@@ -2,7 +2,7 @@
 // folders that cannot be read (files.failures, newest first, a page at a time). A file can be
 // retried on its own, or all at once; paths are cut in the middle so the file name stays visible.
 import { useEffect, useRef, useState } from 'react';
-import type { FileFailure, FileKind } from '../../../electron/contract/common/entities.ts';
+import type { FileFailure, FileKind } from '#contract/common/entities.ts';
 import { formatCount, formatDate } from '../lib/format.ts';
 import { splitPath } from '../lib/middle-ellipsis.ts';
 import { current } from '../state/app-state.ts';

@@ -2,8 +2,8 @@
 // the results (sort order, relevance cut-off). Every change re-runs the search; the cut-off hides
 // results at once and re-asks the engine once the slider settles.
 import { useEffect } from 'react';
-import type { FileKind } from '../../../electron/contract/common/entities.ts';
-import { FILE_KINDS } from '../../../electron/contract/common/entities.ts';
+import type { FileKind } from '#contract/common/entities.ts';
+import { FILE_KINDS } from '#contract/common/entities.ts';
 import { baseName, formatDate, formatPercent, fromDateInput, toDateInput } from '../lib/format.ts';
 import { current, type SortOrder } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';

@@ -1,7 +1,7 @@
 // The folders Trove watches: add, see patterns and how many files each holds (indexed, failed,
 // pending: the same words as the sidebar), remove, and notice a drive that is unplugged.
 import { useState } from 'react';
-import type { Root } from '../../../electron/contract/common/entities.ts';
+import type { Root } from '#contract/common/entities.ts';
 import { formatDate } from '../lib/format.ts';
 import { filesIndexedText } from '../lib/library-counts.ts';
 import { current } from '../state/app-state.ts';

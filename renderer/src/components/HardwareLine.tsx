@@ -1,6 +1,6 @@
 // Where the models run, in one plain line, with what stands behind it (the hardware probe, the
 // execution provider, the speed estimate, the runtime's own account) behind a disclosure.
-import type { CatalogModel, Hardware } from '../../../electron/contract/common/model-setup.ts';
+import type { CatalogModel, Hardware } from '#contract/common/model-setup.ts';
 import { hardwareDetails, hardwareLine } from '../lib/model-fit.ts';
 import { Icon } from './Icon.tsx';
 

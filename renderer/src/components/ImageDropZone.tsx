@@ -5,7 +5,7 @@
 // overlay saying so while it is dragged), and anything else is refused with a sentence saying what
 // a drop can do. Text dragged into a text field is left to the field.
 import { useEffect, useRef, useState } from 'react';
-import { firstImageFile, imageQueryFromFile } from '../lib/files.ts';
+import { firstImageFile, imageQueryFromFile } from '../state/image-query-files.ts';
 import { welcomeStage, type AppState } from '../state/app-state.ts';
 import { useAppState, useController, useServices } from '../state/context.tsx';
 import { messageOf } from '../state/controller.ts';

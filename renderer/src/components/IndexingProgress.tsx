@@ -1,7 +1,7 @@
 // How indexing is going: one bar for the whole library, counts per kind, rate and ETA, pause and
 // resume, and every file that could not be read with its reason.
-import type { FileKind, IndexingProgress as Progress, KindCounts } from '../../../electron/contract/common/entities.ts';
-import { FILE_KINDS } from '../../../electron/contract/common/entities.ts';
+import type { FileKind, IndexingProgress as Progress, KindCounts } from '#contract/common/entities.ts';
+import { FILE_KINDS } from '#contract/common/entities.ts';
 import { formatCount, formatDuration, formatRate } from '../lib/format.ts';
 import { doneFraction, filesIndexedText } from '../lib/library-counts.ts';
 import { current } from '../state/app-state.ts';

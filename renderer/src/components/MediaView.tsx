@@ -2,7 +2,7 @@
 // PDF page drawn at a readable size (the preview rendering, not the tile thumbnail), or the text
 // with the matching passage marked.
 import { useEffect, useRef, useState } from 'react';
-import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
+import type { ItemDetail } from '#contract/common/entities.ts';
 import { formatTimestamp } from '../lib/format.ts';
 import { useServices } from '../state/context.tsx';
 import { Highlighted } from './Highlighted.tsx';

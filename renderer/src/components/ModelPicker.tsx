@@ -2,8 +2,8 @@
 // ones this machine cannot run greyed out with the reason (lib/model-fit.ts), and checkpoint
 // folders per model for an install that downloads nothing.
 import { useId, useState, type FormEvent } from 'react';
-import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
-import type { CatalogModel, ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import type { ApiParams } from '#contract/common/api-methods.ts';
+import type { CatalogModel, ModelsState } from '#contract/common/model-setup.ts';
 import { formatBytes } from '../lib/format.ts';
 import { modelFit } from '../lib/model-fit.ts';
 import { useController } from '../state/context.tsx';

@@ -3,7 +3,7 @@
 // server, or "not now". While a task runs it shows its progress instead; a failed task shows its
 // message and Retry. Which of these shows is read from models.state, so it survives a restart.
 import { useState } from 'react';
-import type { ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import type { ModelsState } from '#contract/common/model-setup.ts';
 import { formatBytes } from '../lib/format.ts';
 import { useController } from '../state/context.tsx';
 import { catalogEntry, taskRunning } from '../state/models.ts';

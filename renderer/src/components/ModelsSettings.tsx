@@ -1,8 +1,8 @@
 // Settings → Models: what runs now (and a switch in progress), the installed packages with Activate
 // and Remove, where the models run (this computer or an inference server), and getting another one.
 import { useRef, useState } from 'react';
-import type { ModelOrigin, ModelStatus } from '../../../electron/contract/common/entities.ts';
-import type { InstalledPackage, ModelSwitch, ModelsState, UnfinishedDownload } from '../../../electron/contract/common/model-setup.ts';
+import type { ModelOrigin, ModelStatus } from '#contract/common/entities.ts';
+import type { InstalledPackage, ModelSwitch, ModelsState, UnfinishedDownload } from '#contract/common/model-setup.ts';
 import { formatBytes, formatCount } from '../lib/format.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';

@@ -1,7 +1,7 @@
 // The selected result in detail, with what you can do with it. Shown beside the grid (Enter) or
 // as a large overlay (Space, "quick look"); Escape closes either.
 import { useEffect, useRef } from 'react';
-import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
+import type { ItemDetail } from '#contract/common/entities.ts';
 import { itemFacts } from '../lib/item-facts.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController, useServices } from '../state/context.tsx';

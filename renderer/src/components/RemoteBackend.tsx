@@ -2,7 +2,7 @@
 // leave the machine then, so the form says so before anything is sent, and the statement and a
 // badge stay on screen for as long as the server is in use.
 import { useId, useState, type FormEvent } from 'react';
-import type { ModelBackend } from '../../../electron/contract/common/model-setup.ts';
+import type { ModelBackend } from '#contract/common/model-setup.ts';
 import { current } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { Icon } from './Icon.tsx';

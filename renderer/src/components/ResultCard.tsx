@@ -2,7 +2,7 @@
 // or a page is fitted, not cropped); a card with the matching passage for text. The score is
 // always visible.
 import type { DragEvent } from 'react';
-import type { SearchResult } from '../../../electron/contract/common/entities.ts';
+import type { SearchResult } from '#contract/common/entities.ts';
 import { formatDate, formatPercent, formatTimestamp } from '../lib/format.ts';
 import { useServices } from '../state/context.tsx';
 import { Highlighted } from './Highlighted.tsx';

@@ -2,7 +2,7 @@
 // look, ⌘/Ctrl-Enter opens the file. Cards are plain DOM with `content-visibility: auto`, so a few
 // hundred results stay cheap; more arrive with "Show more".
 import { useEffect, useRef, type KeyboardEvent } from 'react';
-import type { SearchResult } from '../../../electron/contract/common/entities.ts';
+import type { SearchResult } from '#contract/common/entities.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { ResultCard, resultCardId } from './ResultCard.tsx';
 

@@ -1,6 +1,6 @@
 // Relevance: a short bar and the percentage people see (the cut-off compares the same number), so
 // "how close a match" is visible at a glance.
-import { relevancePercent } from '../../../electron/contract/common/relevance.ts';
+import { relevancePercent } from '#contract/common/relevance.ts';
 import { formatPercent } from '../lib/format.ts';
 
 export function ScoreBar({ score }: { score: number }) {

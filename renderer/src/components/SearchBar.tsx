@@ -2,7 +2,7 @@
 // plus "more like this". The image becomes a removable chip with its thumbnail; the search runs as
 // you type, and typing goes on while an image is being embedded.
 import { useRef, type ClipboardEvent, type KeyboardEvent } from 'react';
-import { firstImageFile } from '../lib/files.ts';
+import { firstImageFile } from '../state/image-query-files.ts';
 import { useAppState, useController } from '../state/context.tsx';
 import { useFocusRequest } from '../state/focus-request.ts';
 import { Icon } from './Icon.tsx';

@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'react';
 import { useNarrowWindow } from '../lib/narrow-window.ts';
 import { current, hasQuery, welcomeStage } from '../state/app-state.ts';
 import { useAppState, useController } from '../state/context.tsx';
-import type { ModelStatus } from '../../../electron/contract/common/entities.ts';
+import type { ModelStatus } from '#contract/common/entities.ts';
 import { formatPercent } from '../lib/format.ts';
 import { modelsInUse, taskRunning } from '../state/models.ts';
 import { EmptyState } from './EmptyState.tsx';

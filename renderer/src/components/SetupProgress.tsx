@@ -2,7 +2,7 @@
 // speed and time left (downloading) or the share built (building), Cancel; a failed task with its
 // message and Retry. Everything here is read from models.state, so a reload shows the same thing.
 import { useState } from 'react';
-import type { ModelsState, SetupTask } from '../../../electron/contract/common/model-setup.ts';
+import type { ModelsState, SetupTask } from '#contract/common/model-setup.ts';
 import { formatByteRate, formatBytes, formatEta, formatPercent } from '../lib/format.ts';
 import { useController } from '../state/context.tsx';
 import { modelName } from '../state/models.ts';

@@ -1,7 +1,7 @@
 // Human-readable numbers for the UI. Kept in one place so every view says things the same way;
 // sizes and times left are shared with the CLI.
-export { formatByteRate, formatBytes, formatDuration, formatEta } from '../../../electron/contract/common/display-units.ts';
-import { formatRelevance } from '../../../electron/contract/common/relevance.ts';
+export { formatByteRate, formatBytes, formatDuration, formatEta } from '#contract/common/display-units.ts';
+import { formatRelevance } from '#contract/common/relevance.ts';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');

@@ -3,7 +3,7 @@
 // The engine's metadata also holds bookkeeping for itself (encrypted, repaired, rotation, frames,
 // codec, moments, chunks, …): only the fields named here are shown, so a new internal field never
 // leaks into the preview.
-import type { ItemDetail } from '../../../electron/contract/common/entities.ts';
+import type { ItemDetail } from '#contract/common/entities.ts';
 import { formatBytes, formatDate, formatTimestamp } from './format.ts';
 
 export interface Fact {

@@ -1,7 +1,7 @@
 // One way to say how far the library is, used by the sidebar, the indexing view, the welcome and
 // Settings, so no two places show different numbers for the same thing. The counts are files (not
 // the searchable items inside them): indexed (searchable), failed (could not be read), pending.
-import type { KindCounts } from '../../../electron/contract/common/entities.ts';
+import type { KindCounts } from '#contract/common/entities.ts';
 import { formatCount } from './format.ts';
 
 /**

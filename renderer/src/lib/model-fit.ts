@@ -2,7 +2,7 @@
 // the memory it needs then, and whether it fits. Precision and fit are the engine's answer (models.state `fits`, computed by the same rules as the recommendation), so the
 // picker can never disagree with the recommendation; this module only reads and words it. Also the
 // plain line that says where the models run (no execution-provider names; those are in the details).
-import type { CatalogModel, Hardware, ModelFit, ModelsState } from '../../../electron/contract/common/model-setup.ts';
+import type { CatalogModel, Hardware, ModelFit, ModelsState } from '#contract/common/model-setup.ts';
 import { formatBytes } from './format.ts';
 
 type Precision = keyof CatalogModel['memoryBytes'];

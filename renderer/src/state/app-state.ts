@@ -9,8 +9,8 @@ import type {
   Root,
   SearchResponse,
   Status,
-} from '../../../electron/contract/common/entities.ts';
-import type { ModelsState } from '../../../electron/contract/common/model-setup.ts';
+} from '#contract/common/entities.ts';
+import type { ModelsState } from '#contract/common/model-setup.ts';
 import { modelStepNeeded } from './models.ts';
 
 export type View = 'search' | 'folders' | 'indexing' | 'settings';

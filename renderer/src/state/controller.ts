@@ -1,8 +1,8 @@
 // The only place the UI talks to the engine. Each method calls the TroveApi and turns the answer
 // (or the error) into store actions; components call these and read state, nothing else.
-import type { ApiParams } from '../../../electron/contract/common/api-methods.ts';
-import type { ModelsState, RemoteBackendSettings } from '../../../electron/contract/common/model-setup.ts';
-import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
+import type { ApiParams } from '#contract/common/api-methods.ts';
+import type { ModelsState, RemoteBackendSettings } from '#contract/common/model-setup.ts';
+import type { TroveApi } from '#contract/common/trove-api.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, current, hasQuery, welcomeStage, type FocusRequest, type FocusTarget, type Query, type ThemeChoice, type View } from './app-state.ts';
 import { formatCount } from '../lib/format.ts';
 import { createOpenActions, DESKTOP_SHELL, type OpenShell } from './open-actions.ts';

@@ -1,13 +1,13 @@
 // What the UI reads out of models.state: which package is active, whether a task is in flight, what
 // the first-run flow should show, and how to retry a task. Pure functions of the state, so the
 // flow resumes after a restart exactly where the engine says it is.
-import type { ModelStatus, Status } from '../../../electron/contract/common/entities.ts';
+import type { ModelStatus, Status } from '#contract/common/entities.ts';
 import type {
   CatalogModel,
   InstalledPackage,
   ModelsState,
   SetupTask,
-} from '../../../electron/contract/common/model-setup.ts';
+} from '#contract/common/model-setup.ts';
 
 /** The task phases during which work goes on (and Cancel makes sense). */
 const RUNNING_PHASES: ReadonlySet<SetupTask['phase']> = new Set(['queued', 'downloading', 'building', 'activating']);

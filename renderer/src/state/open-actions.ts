@@ -3,8 +3,8 @@
 // it opens the file in a new tab through the media route (a PDF at #page=N, a video at #t=start),
 // downloads what a browser cannot show, and asks the engine to show the folder on the computer
 // running Trove (normally this one: it listens on 127.0.0.1). Every outcome is said in a toast.
-import type { Locator, SearchResult } from '../../../electron/contract/common/entities.ts';
-import type { TroveApi } from '../../../electron/contract/common/trove-api.ts';
+import type { Locator, SearchResult } from '#contract/common/entities.ts';
+import type { TroveApi } from '#contract/common/trove-api.ts';
 import { formatTimestamp } from '../lib/format.ts';
 
 /** What opening needs to know about a result or a previewed item. */

@@ -1,6 +1,6 @@
 // The query as the user built it → the contract's SearchRequest. Empty parts are left out rather
 // than sent empty, so the engine's defaults (and its validation) stay the one source of truth.
-import type { SearchRequest } from '../../../electron/contract/common/entities.ts';
+import type { SearchRequest } from '#contract/common/entities.ts';
 import type { Query } from './app-state.ts';
 
 export function toSearchRequest(query: Query, limit: number): SearchRequest {

@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseRemoteConfig, RemoteConfigError } from '../../../electron/engine/models/node/remote/remote-config.ts';
-import { RemoteModelClient } from '../../../electron/engine/models/node/remote/remote-model-client.ts';
-import { ConcurrencyLimiter, RemoteInferenceError } from '../../../electron/engine/models/node/remote/vllm-client.ts';
+import { parseRemoteConfig, RemoteConfigError } from '../../../electron/engine/inference/node/remote/remote-config.ts';
+import { RemoteModelClient } from '../../../electron/engine/inference/node/remote/remote-model-client.ts';
+import { ConcurrencyLimiter, RemoteInferenceError } from '../../../electron/engine/inference/node/remote/vllm-client.ts';
 import { FakeVllmServer } from '../../support/fake-vllm-server.ts';
 import { buildTinyPackage } from '../../support/tiny-package.ts';
 

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { catalogModel } from '../../../electron/contract/common/model-setup.ts';
-import { BUILT_IN_CATALOG, allowList, loadModelCatalog, toCatalogModel } from '../../../native-models/catalog/model-catalog.ts';
-import { SHAPE_2B, SHAPE_8B, parameterCount, weightBytes } from '../../../native-models/catalog/model-memory.ts';
+import { BUILT_IN_CATALOG, allowList, loadModelCatalog, toCatalogModel } from '../../../native-models/catalog/node/model-catalog.ts';
+import { SHAPE_2B, SHAPE_8B, parameterCount, weightBytes } from '../../../native-models/catalog/common/model-memory.ts';
 
 describe('built-in model catalog', () => {
   const catalog = loadModelCatalog({});

@@ -3,8 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recommendation, type Hardware } from '../../../electron/contract/common/model-setup.ts';
-import { loadModelCatalog } from '../../../native-models/catalog/model-catalog.ts';
-import { fitsOn, memoryBudget, pairMemoryBytes, recommendModels } from '../../../native-models/catalog/recommend-models.ts';
+import { loadModelCatalog } from '../../../native-models/catalog/node/model-catalog.ts';
+import { fitsOn, memoryBudget, pairMemoryBytes, recommendModels } from '../../../native-models/catalog/node/recommend-models.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

@@ -3,9 +3,9 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import { generateTinyCheckpoint } from '../../../native-models/tiny/generate-tiny-checkpoint.ts';
-import { HubError, type HubErrorCode } from '../../../native-models/hub/hub-errors.ts';
-import type { DownloadOptions } from '../../../native-models/hub/snapshot-types.ts';
+import { generateTinyCheckpoint } from '../../../native-models/tiny/node/generate-tiny-checkpoint.ts';
+import { HubError, type HubErrorCode } from '../../../native-models/hub/common/hub-errors.ts';
+import type { DownloadOptions } from '../../../native-models/hub/node/snapshot-types.ts';
 import type { FakeHub } from '../../support/fake-hub-server.ts';
 
 export const TINY_REPO = 'Qwen/Qwen3-VL-Embedding-2B';

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Response } from 'undici';
-import { QWEN3VL_CHECKPOINT_FILES, fileMatcher } from '../../../native-models/hub/file-filter.ts';
-import { createContentHasher, expectedContent } from '../../../native-models/hub/file-verify.ts';
-import { resolveHubSettings, resolveUrl } from '../../../native-models/hub/hub-endpoint.ts';
-import { HubError } from '../../../native-models/hub/hub-errors.ts';
-import { proxySettings, type HubHttp } from '../../../native-models/hub/hub-http.ts';
-import { listRepoFiles, nextLink } from '../../../native-models/hub/hub-tree.ts';
-import { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter } from '../../../native-models/hub/retry-policy.ts';
-import { ProgressTracker, type DownloadProgress } from '../../../native-models/hub/transfer-progress.ts';
+import { QWEN3VL_CHECKPOINT_FILES, fileMatcher } from '../../../native-models/hub/common/file-filter.ts';
+import { createContentHasher, expectedContent } from '../../../native-models/hub/node/file-verify.ts';
+import { resolveHubSettings, resolveUrl } from '../../../native-models/hub/node/hub-endpoint.ts';
+import { HubError } from '../../../native-models/hub/common/hub-errors.ts';
+import { proxySettings, type HubHttp } from '../../../native-models/hub/node/hub-http.ts';
+import { listRepoFiles, nextLink } from '../../../native-models/hub/node/hub-tree.ts';
+import { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter } from '../../../native-models/hub/common/retry-policy.ts';
+import { ProgressTracker, type DownloadProgress } from '../../../native-models/hub/common/transfer-progress.ts';
 
 test('the default allow-list takes top-level checkpoint files only', () => {
   const match = fileMatcher(QWEN3VL_CHECKPOINT_FILES);

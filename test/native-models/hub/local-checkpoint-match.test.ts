@@ -8,10 +8,10 @@ import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkLocalCheckpointFolder, type ExpectedModel } from '../../../native-models/hub/local-checkpoint.ts';
-import { detectCheckpointKind } from '../../../native-models/checkpoint/checkpoint-kind.ts';
-import { BUILT_IN_CATALOG } from '../../../native-models/catalog/model-catalog.ts';
-import { generateTinyCheckpoint } from '../../../native-models/tiny/generate-tiny-checkpoint.ts';
+import { checkLocalCheckpointFolder, type ExpectedModel } from '../../../native-models/hub/node/local-checkpoint.ts';
+import { detectCheckpointKind } from '../../../native-models/checkpoint/node/checkpoint-kind.ts';
+import { BUILT_IN_CATALOG } from '../../../native-models/catalog/node/model-catalog.ts';
+import { generateTinyCheckpoint } from '../../../native-models/tiny/node/generate-tiny-checkpoint.ts';
 import { rejectsWith } from './hub-fixtures.ts';
 
 let root = '';

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readlink, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkLocalCheckpointFolder, downloadSnapshot, findInHfCache } from '../../../native-models/hub/snapshot-download.ts';
-import { readDownloadRecord } from '../../../native-models/hub/download-record.ts';
-import { hfCacheDir } from '../../../native-models/hub/hf-cache.ts';
+import { checkLocalCheckpointFolder, downloadSnapshot, findInHfCache } from '../../../native-models/hub/node/snapshot-download.ts';
+import { readDownloadRecord } from '../../../native-models/hub/node/download-record.ts';
+import { hfCacheDir } from '../../../native-models/hub/node/hf-cache.ts';
 import { layoutHfCache, startFakeHub, type FakeHub } from '../../support/fake-hub-server.ts';
 import { SHARDED_REPO, TINY_REPO, TINY_SELECTED, assertSameFiles, hubOptions, listFiles, rejectsWith, shardedRepoFolder, tinyRepoFolder } from './hub-fixtures.ts';
 

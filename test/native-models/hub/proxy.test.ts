@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { downloadSnapshot } from '../../../native-models/hub/snapshot-download.ts';
+import { downloadSnapshot } from '../../../native-models/hub/node/snapshot-download.ts';
 import { startFakeHub, startForwardProxy, type FakeHub, type ForwardProxy } from '../../support/fake-hub-server.ts';
 import { SHARDED_REPO, assertSameFiles, hubOptions, listFiles, shardedRepoFolder } from './hub-fixtures.ts';
 

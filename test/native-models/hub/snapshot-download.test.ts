@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { downloadSnapshot, type DownloadProgress } from '../../../native-models/hub/snapshot-download.ts';
-import { DOWNLOAD_RECORD_FILE, readDownloadRecord } from '../../../native-models/hub/download-record.ts';
+import { downloadSnapshot, type DownloadProgress } from '../../../native-models/hub/node/snapshot-download.ts';
+import { DOWNLOAD_RECORD_FILE, readDownloadRecord } from '../../../native-models/hub/node/download-record.ts';
 import { startFakeHub, type FakeHub } from '../../support/fake-hub-server.ts';
 import { SHARDED_REPO, TINY_REPO, TINY_SELECTED, assertSameFiles, hubOptions, listFiles, rejectsWith, shardedRepoFolder, tinyRepoFolder } from './hub-fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runPool } from '../../../native-models/hub/task-pool.ts';
+import { runPool } from '../../../native-models/hub/common/task-pool.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -2,7 +2,7 @@
 // "no such thing" and "cannot do that here" become ApiErrors with codes the UI can switch on.
 import type { IndexingProgress } from '../../../contract/common/entities.ts';
 import { ApiError, type ApiHandlers } from '../../../contract/common/trove-api.ts';
-import type { EngineModels } from '../../jobs/node/engine-models.ts';
+import type { EngineModels } from '../../inference/node/engine-models.ts';
 import type { Indexer } from '../../jobs/node/indexer.ts';
 import { patternProblem } from '../../library/common/path-rules.ts';
 import { checkLibraryFile, LibraryFileError } from '../../library/node/library-file.ts';
@@ -10,7 +10,7 @@ import { resolveRootFolder, RootFolderError } from '../../library/node/root-fold
 import type { SearchService } from '../../search/node/search-service.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { LibrarySync } from './library-sync.ts';
-import type { ModelSetup } from './model-setup.ts';
+import type { ModelSetup } from '../../model-setup/node/model-setup.ts';
 import { openWithSystem } from './os-opener.ts';
 
 export interface HandlerParts {

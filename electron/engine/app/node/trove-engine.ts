@@ -6,17 +6,17 @@
 import path from 'node:path';
 import { FILE_KINDS, type IndexingProgress } from '../../../contract/common/entities.ts';
 import type { ApiEvent, ApiEventPayload } from '../../../contract/common/api-events.ts';
-import type { DownloadOptions } from '../../../../native-models/hub/snapshot-download.ts';
-import { EngineModels, type ModelCallObserver } from '../../jobs/node/engine-models.ts';
+import type { DownloadOptions } from '../../../../native-models/hub/node/snapshot-download.ts';
+import { EngineModels, type ModelCallObserver } from '../../inference/node/engine-models.ts';
 import { Indexer, requeueFilesWithoutVectors } from '../../jobs/node/indexer.ts';
 import { Coalescer } from '../../jobs/node/progress-meter.ts';
 import { SearchService } from '../../search/node/search-service.ts';
 import { Store } from '../../store/node/store.ts';
 import { createApiHandlers } from './api-handlers.ts';
 import { LibrarySync } from './library-sync.ts';
-import { initialModelRefs, ModelSetup } from './model-setup.ts';
-import { readModelSettings, writeModelSettings } from './model-settings.ts';
-import { finishInterruptedPackageUpdate } from './model-package-update.ts';
+import { initialModelRefs, ModelSetup } from '../../model-setup/node/model-setup.ts';
+import { readModelSettings, writeModelSettings } from '../../model-setup/node/model-settings.ts';
+import { finishInterruptedPackageUpdate } from '../../model-setup/node/model-package-update.ts';
 import { MediaPreviews } from './media-previews.ts';
 import type { EngineMedia, EngineOptions, TroveEngine } from './trove-engine-types.ts';
 

@@ -1,5 +1,5 @@
-// Starts a worker_threads entry that sits beside its caller: `model-worker.ts` next to
-// `model-client.ts` in the sources, `model-worker.js` next to the bundle in a build.
+// Starts a worker_threads entry that sits beside its caller: `model-worker-main.ts` next to
+// `model-client.ts` in the sources, `model-worker-main.js` next to the bundle in a build.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**

@@ -6,7 +6,7 @@
 // are deliberately separate. Errors read like decodeImage's: what failed, and what to do.
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { DEFAULT_MAX_INPUT_PIXELS } from '../../models/node/image-decode.ts';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../../media/node/image-decode.ts';
 
 export const DEFAULT_THUMBNAIL_SIZE = 320;
 

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import type * as Mupdf from 'mupdf';
 import sharp from 'sharp';
 import type { FileKind } from '../../../contract/common/entities.ts';
-import { smartResize } from '../../models/common/smart-resize.ts';
+import { smartResize } from '../../model-inputs/common/smart-resize.ts';
 import { DEFAULT_THUMBNAIL_SIZE } from './image-extract.ts';
 import type { CompletedItem, DeferredItems, PreparedFile, PreparedItem } from './prepared-file.ts';
 import { parsePdfDate } from './pdf-date.ts';

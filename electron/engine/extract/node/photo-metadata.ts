@@ -19,8 +19,8 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import exifr from 'exifr';
 import sharp from 'sharp';
-import { DEFAULT_MAX_INPUT_PIXELS } from '../../models/node/image-decode.ts';
-import { decodeBmp, isBmp } from './bmp-decode.ts';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../../media/node/image-decode.ts';
+import { decodeBmp, isBmp } from '../../media/node/bmp-decode.ts';
 import { DEFAULT_THUMBNAIL_SIZE, extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
 import type { PreparedFile } from './prepared-file.ts';
 

@@ -1,6 +1,6 @@
 // What an extractor turns one file into: its items (each with what the embedder should read) and
 // the file's metadata. The indexer embeds and commits these; extractors never touch the store.
-import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import type { EmbedInput } from '../../model-inputs/node/embed-inputs.ts';
 import type { NewItem, Thumbnail } from '../../store/node/items-repo.ts';
 
 export interface PreparedItem {

@@ -1,6 +1,6 @@
 // What a video file becomes in the library: one whole-video item plus one `moment` item per
 // window of about 16 s, each embedded as a video clip (qwen-vl-utils `video_start`/`video_end`
-// sampling, see models/common/video-window.ts) and each with a WebP thumbnail of the keyframe
+// sampling, see model-inputs/common/video-window.ts) and each with a WebP thumbnail of the keyframe
 // nearest its middle (the middle frame itself when the file cannot be seek-indexed).
 //
 // Why moments: at the reference budget (fps 1, up to 768 merged tokens per frame pair) every video
@@ -15,12 +15,12 @@
 // (video-frames.ts), so a long video costs an ffmpeg start plus at most a keyframe interval per
 // thumbnail instead of a decode up to its last moment.
 import sharp from 'sharp';
-import { videoFrameRange } from '../../models/common/video-window.ts';
-import type { VideoClip } from '../../models/node/video-preprocess.ts';
-import { decodeFramesByNumber, type DecodeTuning } from '../../models/node/video-frames.ts';
-import { locateFfmpeg } from '../../models/node/ffmpeg-locate.ts';
-import { probeVideo, runCapture, type VideoProbe } from '../../models/node/video-probe.ts';
-import type { RgbImage } from '../../models/common/vision-types.ts';
+import { videoFrameRange } from '../../model-inputs/common/video-window.ts';
+import type { VideoClip } from '../../model-inputs/node/video-preprocess.ts';
+import { decodeFramesByNumber, type DecodeTuning } from '../../media/node/video-frames.ts';
+import { locateFfmpeg } from '../../media/node/ffmpeg-locate.ts';
+import { probeVideo, runCapture, type VideoProbe } from '../../media/node/video-probe.ts';
+import type { RgbImage } from '../../media/common/vision-types.ts';
 import type { NewItem, Thumbnail } from '../../store/node/items-repo.ts';
 import type { PreparedFile, PreparedItem } from './prepared-file.ts';
 

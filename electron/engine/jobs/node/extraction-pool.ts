@@ -1,4 +1,4 @@
-// File extraction on worker threads (extraction-worker.ts), as promises on the engine's thread.
+// File extraction on worker threads (extraction-worker-main.ts), as promises on the engine's thread.
 // The engine's thread only waits: a 10 MiB line of text tokenized for a minute, a 2,000-page PDF
 // opened by MuPDF or an Office file's XML walked never delays a search, `status.get` or a progress
 // event (bench/engine-lag.ts measures it).
@@ -22,7 +22,7 @@ import { deserializeError } from '../../base/common/serialized-error.ts';
 import { startWorkerBeside } from '../../base/node/worker-beside.ts';
 import type { ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
 import type { CompletedItem, CompleteOptions, DeferredItems, PreparedFile, WorkClock } from '../../extract/node/prepared-file.ts';
-import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import type { EmbedInput } from '../../model-inputs/node/embed-inputs.ts';
 import type { ExtractionFile, ExtractionReply, ExtractionRequest, ExtractionTask, ExtractionWorkerData } from './extraction-protocol.ts';
 
 /** Two workers on small machines (one file may take a worker for a minute), up to four on large ones. */
@@ -233,7 +233,7 @@ export class ExtractionPool implements FileExtractor {
 
   private spawn(): PoolWorker {
     const workerData: ExtractionWorkerData = { retireAboveBytes: this.options.retireAboveBytes ?? DEFAULT_RETIRE_ABOVE_BYTES };
-    const worker = this.options.workerFile ? new Worker(this.options.workerFile, { workerData }) : startWorkerBeside(import.meta.url, 'extraction-worker', { workerData });
+    const worker = this.options.workerFile ? new Worker(this.options.workerFile, { workerData }) : startWorkerBeside(import.meta.url, 'extraction-worker-main', { workerData });
     this.started += 1;
     const w: PoolWorker = { worker, job: null, handles: new Set(), dead: false };
     worker.on('message', (reply: ExtractionReply) => this.onReply(w, reply));

@@ -1,5 +1,5 @@
 // Messages between the extraction pool (extraction-pool.ts, the engine's thread) and its workers
-// (extraction-worker.ts). A worker runs one task at a time; `abort` and `close-handle` may arrive
+// (extraction-worker-main.ts). A worker runs one task at a time; `abort` and `close-handle` may arrive
 // while it works.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import type { SerializedError } from '../../base/common/serialized-error.ts';

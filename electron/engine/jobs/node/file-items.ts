@@ -4,7 +4,7 @@
 // videos → one item per moment plus the whole video.
 import type { FileKind } from '../../../contract/common/entities.ts';
 import type { ChunkTokenizer, ChunkTokenizerRef } from '../../extract/common/text-chunker.ts';
-import { loadQwenTokenizer } from '../../models/node/qwen-tokenizer.ts';
+import { loadQwenTokenizer } from '../../model-inputs/node/qwen-tokenizer.ts';
 import { textChunkFile } from '../../extract/node/text-items.ts';
 import { formatBytes } from '../../../contract/common/display-units.ts';
 import { encodedLength, extractText } from '../../extract/node/text-extract.ts';

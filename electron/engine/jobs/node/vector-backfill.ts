@@ -8,11 +8,11 @@
 import { errorMessage } from '../../base/common/error-message.ts';
 import { fingerprintFile } from '../../library/node/fingerprint.ts';
 import { readLibraryFile } from '../../library/node/library-file.ts';
-import { int8Encode, l2Normalize } from '../../models/common/embedding-codes.ts';
-import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import { int8Encode, l2Normalize } from '../../store/common/embedding-codes.ts';
+import type { EmbedInput } from '../../model-inputs/node/embed-inputs.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { FileKind } from '../../../contract/common/entities.ts';
-import type { EngineModels } from './engine-models.ts';
+import type { EngineModels } from '../../inference/node/engine-models.ts';
 import { sharedExtractionPool } from './extraction-pool.ts';
 import type { DeferredItems, PreparedItem } from './file-items.ts';
 

@@ -8,14 +8,14 @@ import { meetsCutoff } from '../../../contract/common/relevance.ts';
 import { ApiError } from '../../../contract/common/trove-api.ts';
 import type { ApiParsedParams } from '../../../contract/common/api-methods.ts';
 import type { SearchResponse, SearchResult } from '../../../contract/common/entities.ts';
-import { l2Normalize } from '../../models/common/embedding-codes.ts';
-import type { EmbedInput } from '../../models/node/embed-inputs.ts';
+import { l2Normalize } from '../../store/common/embedding-codes.ts';
+import type { EmbedInput } from '../../model-inputs/node/embed-inputs.ts';
 import { FILE_SIZE_LIMITS } from '../../library/common/file-refusals.ts';
 import { LibraryFileError, openLibraryFile } from '../../library/node/library-file.ts';
 import type { AnnStatus } from '../../store/node/ann-handle.ts';
 import type { ItemSummary } from '../../store/node/items-repo.ts';
 import type { Store } from '../../store/node/store.ts';
-import type { EngineModels } from '../../jobs/node/engine-models.ts';
+import type { EngineModels } from '../../inference/node/engine-models.ts';
 import { calibratedScore, fuseByReciprocalRank, type FusedHit } from './rank-fusion.ts';
 import { foldVideoHits, type VideoMoment } from './video-moments.ts';
 

@@ -1,4 +1,4 @@
-// The engine's side of a model's ANN index: the index itself lives in worker threads (ann-worker.ts),
+// The engine's side of a model's ANN index: the index itself lives in worker threads (ann-worker-main.ts),
 // split into shards by label (label mod shards), so opening, rebuilding and saving a million-vector
 // index never blocks the engine, and a rebuild uses every shard's core. Additions and deletions are
 // posted in commit order (fire and forget); a search asks every shard and merges. Until every shard
@@ -73,7 +73,7 @@ export class AnnHandle {
         rebuildStep: opts.rebuildStep,
         readOnly: opts.readOnly,
       };
-      const worker = startWorkerBeside(import.meta.url, 'ann-worker', { workerData });
+      const worker = startWorkerBeside(import.meta.url, 'ann-worker-main', { workerData });
       // The engine's open handles (a server, a window) keep it alive; the index alone must not.
       worker.unref();
       const entry: Shard = { worker, state: null, exited: false };

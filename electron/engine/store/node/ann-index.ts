@@ -6,7 +6,7 @@
 // Concurrency: every hnswlib-node call used here is synchronous on the calling thread, and the
 // library is unsafe with concurrent add/search/resize. This class must have ONE owner and must not
 // be called re-entrantly; then a resize can never race a search. The engine keeps it inside a worker
-// thread (ann-worker.ts, one per shard), which is that owner. hnswlib's async readIndex/writeIndex
+// thread (ann-worker-main.ts, one per shard), which is that owner. hnswlib's async readIndex/writeIndex
 // are never used: they run on the libuv pool, race with adds, and a worker stopped while one runs
 // aborts the process (the completion callback throws into a dying environment).
 import { createHash } from 'node:crypto';
@@ -149,7 +149,7 @@ export class AnnIndex {
    * Loads the saved index if it verifies (meta matches the parameters, file hash matches, counts
    * agree with SQLite), catching up or repairing small differences; otherwise rebuilds from
    * SQLite. An index that had to change is saved again before returning. All on the calling
-   * thread: the engine does this inside its ANN worker (ann-worker.ts), rebuilding step by step.
+   * thread: the engine does this inside its ANN worker (ann-worker-main.ts), rebuilding step by step.
    */
   static open(opts: AnnOpenOptions): AnnIndex {
     const ann = AnnIndex.create(opts);

@@ -1,4 +1,4 @@
-// The messages between the engine's AnnHandle (ann-handle.ts) and its shard workers (ann-worker.ts).
+// The messages between the engine's AnnHandle (ann-handle.ts) and its shard workers (ann-worker-main.ts).
 import type { AnnHit, AnnOpenReport, AnnParams } from './ann-index.ts';
 
 /** An ANN candidate rescored exactly: the cosine of the query with the item's full stored vector. */

@@ -1,5 +1,5 @@
 // Stored vectors: full-dimension int8 codes with one scale per vector (value = code * scale), the
-// convention of models/common/embedding-codes.ts. Here: blob <-> codes, the normalised Matryoshka
+// convention of store/common/embedding-codes.ts. Here: blob <-> codes, the normalised Matryoshka
 // prefix the ANN index holds, and the exact score used to rescore ANN candidates.
 
 /** int8 codes and their scale, as the model runtime's int8 quantiser produces them. */
