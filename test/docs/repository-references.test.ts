@@ -138,3 +138,40 @@ test('every cited docs page and #anchor exists', () => {
   }
   if (broken.size > 0) assert.fail(`fix these citations:\n${[...broken].join('\n')}`);
 });
+
+/** Names in docs that stand for any file, not for one (`new Worker(file.ts, …)`). */
+const PLACEHOLDER_NAMES = new Set(['file.ts']);
+const TRACKED = FILES.map((f) => f.file);
+/** Made by a build, not tracked. */
+const BUILD_OUTPUTS = ['renderer/dist/', 'dist/'];
+
+/** A path named in a doc, as written: full (`electron/engine/store/node/store.ts`), shortened from the left (`store/node/store.ts`, `store.ts`), a glob (`watch-*.ts`) or a folder (`native-models/hub/`). */
+function namesSomething(name: string): boolean {
+  const glob = name.includes('*');
+  const pattern = glob ? new RegExp(`(?:^|/)${name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}${name.endsWith('/') ? '' : '$'}`) : undefined;
+  if (name.endsWith('/')) return TRACKED.some((f) => (pattern ? pattern.test(f) : f.startsWith(name) || f.includes(`/${name}`)));
+  return TRACKED.some((f) => (pattern ? pattern.test(f) : f === name || f.endsWith(`/${name}`)));
+}
+
+test('every source file or folder a doc names exists', () => {
+  const missing: string[] = [];
+  for (const { file, text } of FILES) {
+    if (!file.endsWith('.md')) continue;
+    // Source files (.ts, .tsx, .mts, .wat), whole or shortened from the left, and repository folders.
+    const names = [
+      ...text.matchAll(/(?<![\w@.*/-])((?:\.\.\/)*(?:[\w.*-]+\/)*[\w*][\w.*-]*\.(?:ts|tsx|mts|wat))(?![\w/-])/g),
+      ...text.matchAll(/(?<![\w@.*/-])((?:\.\.\/)*(?:electron|native-models|renderer|test|bench|scripts|tools|e2e|eslint-rules)\/(?:[\w.*-]+\/)*)(?![\w.*-])/g),
+    ];
+    for (const m of names) {
+      let name = m[1]!;
+      if (PLACEHOLDER_NAMES.has(name)) continue;
+      if (name.startsWith('../')) {
+        name = path.posix.normalize(path.posix.join(path.posix.dirname(file), name));
+        if (name.startsWith('../')) continue; // outside the repository
+      }
+      if (BUILD_OUTPUTS.some((o) => name.startsWith(o))) continue;
+      if (!namesSomething(name)) missing.push(`${file}:${lineOf(text, m.index)}: ${m[1]}`);
+    }
+  }
+  if (missing.length > 0) assert.fail(`these doc pages name files or folders that do not exist (moved or renamed?):\n${missing.join('\n')}`);
+});
