@@ -1,7 +1,7 @@
 // Peak memory of indexing (issue 13): a library of real files (`corpus`: PngSuite, pdf.js's sample
 // PDFs and the Qwen examples from ../shared/corpora plus 58 generated notes, 403 files), the Qwen
 // examples alone (`photos`: 12 photos and 10 document pages of about 1.8 megapixels, the inputs
-// that need the most model memory; what test/engine/memory-bound.test.ts indexes) and the hostile
+// that need the most model memory; what test/engine/app/memory-bound.test.ts indexes) and the hostile
 // corpus (scripts/fixtures/make-hostile-corpus.ts), each indexed by the engine in its own child process
 // with the tiny embedding package. Memory is the resident size of the engine's whole process tree
 // (threads and ffmpeg children included), sampled every 25 ms, against the same engine idle with

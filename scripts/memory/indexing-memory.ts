@@ -3,7 +3,7 @@
 // child's whole process tree (the engine's thread, its worker threads — model, extraction, ANN —
 // and any ffmpeg children) every SAMPLE_MS from /proc. The baseline is the same engine idle with
 // its model loaded and warmed by one tiny input, so "peak over idle" is what the files cost.
-// Used by bench/memory-peak.ts and test/engine/memory-bound.test.ts. Linux only (/proc).
+// Used by bench/memory-peak.ts and test/engine/app/memory-bound.test.ts. Linux only (/proc).
 //
 // Run as a child: node --import tsx scripts/memory/indexing-memory.ts --child <data-dir> <model-dir> <root>…
 import { spawn } from 'node:child_process';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { assertChosenModelsLoaded, type PreparedEngine } from '../../electron/cli/node/commands/engine-options.ts';
-import { createFakeEngine, NO_MODEL } from '../renderer/fake-engine.ts';
+import { createFakeEngine, NO_MODEL } from '../support/fake-engine.ts';
 
 test('a --model that did not load is refused with the note the engine gives for it', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'trove-model-notes-'));

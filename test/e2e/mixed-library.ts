@@ -9,7 +9,7 @@ import { copyFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locateFfmpeg } from '../../electron/engine/media/node/ffmpeg-locate.ts';
 import { writeZip } from '../../scripts/fixtures/zip-writer.ts';
-import { handWrittenPdf } from '../extract/pdf-fixtures.ts';
+import { handWrittenPdf } from '../engine/extract/pdf-fixtures.ts';
 
 const CORPUS = new URL('../../../shared/corpora/qwen-examples/', import.meta.url).pathname;
 /** 12 June 2024, noon UTC: the files' modification time. */

@@ -9,7 +9,7 @@ import type { TroveApi } from '../../electron/contract/common/trove-api.ts';
 import { current, initialState } from '../../renderer/src/state/app-state.ts';
 import { createController } from '../../renderer/src/state/controller.ts';
 import { createStore } from '../../renderer/src/state/store.ts';
-import { modelsStateFixture, statusFixture } from '../server/api-double.ts';
+import { modelsStateFixture, statusFixture } from '../support/api-double.ts';
 
 test('a dropped link shows as lost, and coming back reloads status, folders and models', async () => {
   const calls: ApiMethod[] = [];

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { FileFailure } from '../../electron/contract/common/entities.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createFakeEngine, fakeFailures } from './fake-engine.ts';
+import { createFakeEngine, fakeFailures } from '../support/fake-engine.ts';
 import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createFakeEngine, fakePackage, type FakeEngineOptions } from './fake-engine.ts';
+import { createFakeEngine, fakePackage, type FakeEngineOptions } from '../support/fake-engine.ts';
 import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createFakeEngine, type FakeEngineOptions } from './fake-engine.ts';
+import { createFakeEngine, type FakeEngineOptions } from '../support/fake-engine.ts';
 import { buildRenderer, launchChromium, pageErrors, REPO, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';

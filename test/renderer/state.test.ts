@@ -10,7 +10,7 @@ import { current, emptyQuery, hasQuery, initialState, reduce, welcomeStage, type
 import { hardwareDetails, hardwareLine, modelFit } from '../../renderer/src/lib/model-fit.ts';
 import { doneFraction, filesIndexedText } from '../../renderer/src/lib/library-counts.ts';
 import { hasSearchModel, modelStepNeeded, modelsInUse } from '../../renderer/src/state/models.ts';
-import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage, NO_MODEL } from './fake-engine.ts';
+import { FAKE_CATALOG, FAKE_HARDWARE, fakePackage, NO_MODEL } from '../support/fake-engine.ts';
 import { toSearchRequest } from '../../renderer/src/state/search-request.ts';
 import { highlightRuns, queryTerms } from '../../renderer/src/lib/highlight.ts';
 import { formatByteRate, formatBytes, formatDuration, formatEta, formatTimestamp, fromDateInput, toDateInput } from '../../renderer/src/lib/format.ts';

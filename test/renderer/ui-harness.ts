@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
-import type { createFakeEngine } from './fake-engine.ts';
+import type { createFakeEngine } from '../support/fake-engine.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 const CHROMIUM = process.env.TROVE_CHROMIUM ?? '/usr/bin/chromium';

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createFakeEngine, NO_MODEL } from './fake-engine.ts';
+import { createFakeEngine, NO_MODEL } from '../support/fake-engine.ts';
 import { buildRenderer, launchChromium, pageErrors as collectPageErrors, shoot, skip, waitForCall as waitForEngineCall, waitUntil } from './ui-harness.ts';
 
 /** The folder the user adds in the journey (the fake engine serves files from a temp folder). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
-import { createApiDouble, createEventDouble, createMediaDouble, statusFixture } from './api-double.ts';
+import { createApiDouble, createEventDouble, createMediaDouble, statusFixture } from '../support/api-double.ts';
 import { callRaw, nextMessage, rawRequest, tryWebSocket } from './http-helpers.ts';
 
 function assertNoCors(headers: Record<string, unknown>): void {

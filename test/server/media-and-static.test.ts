@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { RENDERER_CSP } from '../../electron/server/node/static-files.ts';
-import { createApiDouble, createEventDouble, createMediaDouble } from './api-double.ts';
+import { createApiDouble, createEventDouble, createMediaDouble } from '../support/api-double.ts';
 import { rawRequest } from './http-helpers.ts';
 
 describe('media and static routes', () => {

@@ -20,7 +20,7 @@ let realLauncher: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'trove-engine-host-'));
-  const stub = fileURLToPath(new URL('./engine-host-stub-engine.ts', import.meta.url));
+  const stub = fileURLToPath(new URL('../support/engine-host-stub-engine.ts', import.meta.url));
   const { outputs } = await buildElectron({
     outDir: dir,
     entries: ['engine-host'],

@@ -5,7 +5,7 @@ import type { ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import type { EngineOptions, TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { serveEngineHost } from '../../electron/shell/electron-utility/engine-host-core.ts';
 import { EngineClient } from '../../electron/shell/common/engine-protocol.ts';
-import { createFakeEngineProcess } from './fake-engine-port.ts';
+import { createFakeEngineProcess } from '../support/fake-engine-port.ts';
 
 const root = { id: 1, path: '/photos', include: [], exclude: [], present: true, addedAt: 1 };
 

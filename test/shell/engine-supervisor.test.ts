@@ -4,7 +4,7 @@ import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-ty
 import { serveEngineHost } from '../../electron/shell/electron-utility/engine-host-core.ts';
 import { EngineSupervisor } from '../../electron/shell/electron-main/engine-supervisor.ts';
 import type { EngineStatus } from '../../electron/shell/common/shell-events.ts';
-import { createFakeEngineProcess, type FakeEngineProcess } from './fake-engine-port.ts';
+import { createFakeEngineProcess, type FakeEngineProcess } from '../support/fake-engine-port.ts';
 
 const root = { id: 1, path: '/photos', include: [], exclude: [], present: true, addedAt: 1 };
 

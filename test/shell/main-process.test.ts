@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import type { TroveEngine } from '../../electron/engine/app/node/trove-engine-types.ts';
 import { serveEngineHost } from '../../electron/shell/electron-utility/engine-host-core.ts';
 import { buildElectron } from '../../scripts/build-electron.ts';
-import { createFakeEngineProcess } from './fake-engine-port.ts';
+import { createFakeEngineProcess } from '../support/fake-engine-port.ts';
 
 type Listener = (...args: unknown[]) => unknown;
 

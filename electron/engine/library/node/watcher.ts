@@ -2,7 +2,7 @@
 //
 // `watchRoot` joins chokidar (the events), the file system (lstat, walks, fingerprints) and the
 // store's answers (`knownFiles`) to the watcher's parts, each a small module that a unit test
-// drives alone with a fake clock (test/library/watch-*.test.ts):
+// drives alone with a fake clock (test/engine/library/watch-*.test.ts):
 //
 // - common/watch-write-stability.ts: a new or changed file is held back until its size and mtime
 //   have been stable for `writeStableMs`, so a half-copied video is not extracted.
