@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,7 +157,7 @@ test('formats: which decode with the prebuilt sharp here (AVIF yes, HEIC/HEVC no
     const image = await extractImage(avif);
     assert.equal(image.format, 'heif');
     assert.deepEqual([image.width, image.height], [64, 48]);
-    assert.equal(await isHevcHeif(avif), false, 'AVIF is AV1-coded');
+    assert.equal(isHevcHeif(await readFile(avif)), false, 'AVIF is AV1-coded');
 
     // A HEIC stand-in: the AVIF relabelled as HEVC (brands and codec boxes renamed), which no decoder here accepts.
     const relabelled = await readFile(avif);
@@ -165,7 +166,7 @@ test('formats: which decode with the prebuilt sharp here (AVIF yes, HEIC/HEVC no
     }
     const heic = path.join(dir, 'IMG_0001.HEIC');
     await writeFile(heic, relabelled);
-    assert.equal(await isHevcHeif(heic), true);
+    assert.equal(isHevcHeif(relabelled), true);
     await assert.rejects(prepareImageFile({ path: heic, mtimeMs: 0 }), /HEIC photo \(HEVC-coded HEIF\).*patent reasons.*Convert it to JPEG/);
     const headerOnly = await readPhotoMetadata(heic);
     assert.equal(headerOnly.camera, null, 'never throws on an undecodable container');
@@ -223,5 +224,22 @@ test('prepareImageFile: thumbnail item embedded as the file, dated by the date t
     assert.equal(undated.dateTaken, null);
     assert.equal(undated.items[0].item.date, 1_600_000_000_000, 'no date taken: the mtime');
     assert.deepEqual(undated.metadata, { width: 64, height: 48, format: 'png', camera: null, lens: null, gps: null, orientation: null });
+  });
+});
+
+test('an image is read from disk once: a named pipe, which gives its bytes to one reader only, is enough for the thumbnail, the size and the photo metadata', { skip: process.platform === 'win32' && 'mkfifo is POSIX', timeout: 60_000 }, async () => {
+  await withDir(async (dir) => {
+    const jpeg = await canvas(80, 40).jpeg().withMetadata({ orientation: 6 }).withExifMerge(CAMERA_EXIF).toBuffer();
+    const once = path.join(dir, 'once.jpg');
+    execFileSync('mkfifo', [once]);
+    // Opening a pipe for writing waits for its reader; a second open for reading would wait forever.
+    const writing = writeFile(once, jpeg);
+    const prepared = await prepareImageFile({ path: once, mtimeMs: 0 });
+    await writing;
+    assert.equal(prepared.metadata.camera, 'Canon EOS R5');
+    assert.deepEqual([prepared.metadata.width, prepared.metadata.height, prepared.metadata.orientation], [40, 80, 6], 'displayed upright: orientation 6 swaps the sides');
+    const thumbnail = prepared.items[0]!.item.thumbnail!;
+    assert.deepEqual([thumbnail.width, thumbnail.height], [40, 80], 'the thumbnail is turned upright');
+    assert.equal(prepared.dateTaken, Date.UTC(2024, 4, 1, 10, 34, 56));
   });
 });

@@ -39,6 +39,8 @@ export interface ExtractImageOptions {
   readonly quality?: number;
   /** Decompression-bomb guard, as in decodeImage. */
   readonly maxInputPixels?: number;
+  /** The file's bytes when the caller has read them already (then the file is not opened again). */
+  readonly bytes?: Buffer;
 }
 
 export class ImageExtractError extends Error {
@@ -51,23 +53,29 @@ function cleanReason(error: unknown): string {
   return message.split('\n')[0].replace(/[\s.:]+$/, '');
 }
 
+/** The error for an image file that cannot be read at all (missing, no permission, a folder). */
+export function cannotReadImage(filePath: string, error: unknown): ImageExtractError {
+  return new ImageExtractError(`Cannot read image '${filePath}': ${cleanReason(error)}. Check that the file exists and is readable.`);
+}
+
 export async function extractImage(filePath: string, options: ExtractImageOptions = {}): Promise<ExtractedImage> {
   const thumbnailSize = options.thumbnailSize ?? DEFAULT_THUMBNAIL_SIZE;
   const limit = options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const what = `'${filePath}'`;
+  let size: number;
   try {
-    const info = await stat(filePath);
-    if (info.size === 0) throw new ImageExtractError(`Image ${what} is empty (0 bytes); it was not saved completely. Copy it again from its source.`);
+    size = options.bytes ? options.bytes.length : (await stat(filePath)).size;
   } catch (error) {
-    if (error instanceof ImageExtractError) throw error;
-    throw new ImageExtractError(`Cannot read image ${what}: ${cleanReason(error)}. Check that the file exists and is readable.`);
+    throw cannotReadImage(filePath, error);
   }
+  if (size === 0) throw new ImageExtractError(`Image ${what} is empty (0 bytes); it was not saved completely. Copy it again from its source.`);
+  const source = options.bytes ?? filePath;
   // First frame only (animated GIF/WebP), same strictness as decodeImage so both agree on what is broken.
   const input = { limitInputPixels: limit, failOn: 'error' as const, pages: 1, page: 0 };
   let meta: Metadata;
   try {
     // Headers only, so no pixel limit here: the size check below names the guard in its message.
-    meta = await sharp(filePath, { ...input, limitInputPixels: false, autoOrient: false }).metadata();
+    meta = await sharp(source, { ...input, limitInputPixels: false, autoOrient: false }).metadata();
   } catch (error) {
     throw new ImageExtractError(`Cannot decode image ${what}: ${cleanReason(error)}. The file is not a supported image or is corrupt; re-export it as PNG or JPEG.`);
   }
@@ -80,7 +88,7 @@ export async function extractImage(filePath: string, options: ExtractImageOption
   const orientation = meta.orientation ?? null;
   const swapped = orientation !== null && orientation >= 5 && orientation <= 8;
   try {
-    const { data, info } = await sharp(filePath, { ...input, autoOrient: true })
+    const { data, info } = await sharp(source, { ...input, autoOrient: true })
       .resize(thumbnailSize, thumbnailSize, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: options.quality ?? 80 })
       .toBuffer({ resolveWithObject: true });

@@ -21,7 +21,7 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../../media/node/image-decode.ts';
 import { decodeBmp, isBmp } from '../../media/node/bmp-decode.ts';
-import { DEFAULT_THUMBNAIL_SIZE, extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
+import { cannotReadImage, DEFAULT_THUMBNAIL_SIZE, extractImage, ImageExtractError, type ExtractedImage } from './image-extract.ts';
 import type { PreparedFile } from './prepared-file.ts';
 
 export interface PhotoMetadata {
@@ -160,14 +160,17 @@ async function parseXmpBlock(bytes: Buffer): Promise<Record<string, Tags>> {
   }
 }
 
-/** EXIF/XMP of a photo. Never throws: unreadable or missing metadata gives nulls. */
-export async function readPhotoMetadata(filePath: string): Promise<PhotoMetadata> {
+/**
+ * EXIF/XMP of a photo. Never throws: unreadable or missing metadata gives nulls. `bytes`: the
+ * file's contents when the caller has read them already (then the file is not opened again).
+ */
+export async function readPhotoMetadata(filePath: string, bytes?: Buffer): Promise<PhotoMetadata> {
   let exifTags: Tags = {};
   let xmpTags: Record<string, Tags> = {};
   let size: { width?: number; height?: number; frames?: number; orientation: number | null } = { orientation: null };
   try {
     // Headers only: no pixel limit is needed and nothing is decoded.
-    const meta = await sharp(filePath, { limitInputPixels: false, autoOrient: false }).metadata();
+    const meta = await sharp(bytes ?? filePath, { limitInputPixels: false, autoOrient: false }).metadata();
     const frames = positive(meta.pages);
     size = {
       width: positive(meta.width),
@@ -182,9 +185,9 @@ export async function readPhotoMetadata(filePath: string): Promise<PhotoMetadata
     try {
       // exifr throws on an empty file before closing the handle it opened (a descriptor leaked
       // until GC); an empty file has no metadata anyway.
-      if ((await stat(filePath)).size === 0) throw new Error('empty file');
-      exifTags = asTags(await exifr.parse(filePath, EXIF_OPTIONS));
-      xmpTags = asTags(await exifr.parse(filePath, XMP_OPTIONS)) as Record<string, Tags>;
+      if ((bytes ? bytes.length : (await stat(filePath)).size) === 0) throw new Error('empty file');
+      exifTags = asTags(await exifr.parse(bytes ?? filePath, EXIF_OPTIONS));
+      xmpTags = asTags(await exifr.parse(bytes ?? filePath, XMP_OPTIONS)) as Record<string, Tags>;
     } catch {
       // No metadata we can read; every field stays null.
     }
@@ -210,32 +213,36 @@ export function formatGps(gps: { lat: number; lon: number }): string {
 /** ISO-BMFF brands of HEVC-coded HEIF (HEIC): iPhone photos and most Android "HEIF" pictures. */
 const HEVC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
 
-/** True when the file's ftyp box names an HEVC brand (major or compatible) and no AV1 one. */
-export async function isHevcHeif(filePath: string): Promise<boolean> {
+/** True when the file's ftyp box (in its first bytes) names an HEVC brand (major or compatible) and no AV1 one. */
+export function isHevcHeif(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 64));
+  if (head.length < 16 || head.toString('latin1', 4, 8) !== 'ftyp') return false;
+  const boxEnd = Math.min(head.length, head.readUInt32BE(0));
+  const brands = [head.toString('latin1', 8, 12)];
+  for (let at = 16; at + 4 <= boxEnd; at += 4) brands.push(head.toString('latin1', at, at + 4));
+  return brands.some((brand) => HEVC_BRANDS.has(brand)) && !brands.includes('avif');
+}
+
+/** Images up to this size are read from disk once and every step works on the bytes. */
+export const READ_WHOLE_IMAGE_BYTES = 256 * 1024 * 1024;
+
+async function readHead(filePath: string, length: number): Promise<Buffer> {
+  const handle = await open(filePath, 'r');
   try {
-    const handle = await open(filePath, 'r');
-    try {
-      const head = Buffer.alloc(64);
-      const { bytesRead } = await handle.read(head, 0, head.length, 0);
-      if (bytesRead < 16 || head.toString('latin1', 4, 8) !== 'ftyp') return false;
-      const boxEnd = Math.min(bytesRead, head.readUInt32BE(0));
-      const brands = [head.toString('latin1', 8, 12)];
-      for (let at = 16; at + 4 <= boxEnd; at += 4) brands.push(head.toString('latin1', at, at + 4));
-      return brands.some((brand) => HEVC_BRANDS.has(brand)) && !brands.includes('avif');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return false;
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(head, 0, length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 
-async function extractImageExplained(filePath: string): Promise<ExtractedImage> {
+async function extractImageExplained(filePath: string, bytes: Buffer | undefined, head: Buffer): Promise<ExtractedImage> {
   try {
-    return await extractImage(filePath);
+    return await extractImage(filePath, { bytes });
   } catch (error) {
     // The decoder's own words ("bad seek", "Unsupported codec") do not tell the user what to do about HEIC.
-    if (error instanceof ImageExtractError && (await isHevcHeif(filePath))) {
+    if (error instanceof ImageExtractError && isHevcHeif(head)) {
       throw new ImageExtractError(
         `'${filePath}' is a HEIC photo (HEVC-coded HEIF), which this build cannot decode: the bundled image library leaves out HEVC for patent reasons. ` +
           'Convert it to JPEG (macOS: Photos → Export, or `sips -s format jpeg`; iPhone: Settings → Camera → Formats → Most Compatible) to index it.',
@@ -249,10 +256,24 @@ async function extractImageExplained(filePath: string): Promise<ExtractedImage> 
  * An image as a library item: the stored thumbnail (upright) from extractImage, the model input
  * as stored (first frame of an animation, unrotated), and the photo's metadata. The item's date is
  * the date taken when the photo has one, else the file's mtime.
+ *
+ * The file is read from disk once: the BMP check, both header parses and the thumbnail's decode
+ * work on those bytes (the scanner refused files over the size limits before). The model worker
+ * decodes the file again, on purpose: the model sees every pixel unrotated, the Pillow way, while
+ * the thumbnail is shrunk as it loads and turned upright (docs/file-kinds.md#images-read-once-decoded-twice).
  */
 export async function prepareImageFile(file: { path: string; mtimeMs: number }): Promise<PreparedFile> {
-  if (await startsLikeBmp(file.path)) return prepareBmpFile(file);
-  const [image, photo] = await Promise.all([extractImageExplained(file.path), readPhotoMetadata(file.path)]);
+  let bytes: Buffer | undefined;
+  let head: Buffer;
+  try {
+    // A very large file (a gigapixel TIFF) is not held in memory whole: its parts read the path.
+    bytes = (await stat(file.path)).size <= READ_WHOLE_IMAGE_BYTES ? await readFile(file.path) : undefined;
+    head = bytes ?? (await readHead(file.path, 64));
+  } catch (error) {
+    throw cannotReadImage(file.path, error);
+  }
+  if (isBmp(head.subarray(0, 18))) return prepareBmpFile(file, bytes ?? (await readFile(file.path)));
+  const [image, photo] = await Promise.all([extractImageExplained(file.path, bytes, head), readPhotoMetadata(file.path, bytes)]);
   const thumbnail = { mime: image.thumbnail.mime, width: image.thumbnail.width, height: image.thumbnail.height, bytes: image.thumbnail.data };
   const date = photo.dateTaken ?? file.mtimeMs;
   const metadata: PreparedFile['metadata'] = {
@@ -275,30 +296,15 @@ export async function prepareImageFile(file: { path: string; mtimeMs: number }):
   };
 }
 
-async function startsLikeBmp(filePath: string): Promise<boolean> {
-  try {
-    const handle = await open(filePath, 'r');
-    try {
-      const head = Buffer.alloc(18);
-      const { bytesRead } = await handle.read(head, 0, head.length, 0);
-      return isBmp(head.subarray(0, bytesRead));
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return false; // the usual path reports why the file cannot be read
-  }
-}
-
 /**
  * A BMP (by content, whatever its extension): decoded by bmp-decode.ts, since neither sharp here
  * nor the embedder's decoder reads BMP. The model input is a lossless PNG of the same pixels, so
  * the embedder sees exactly what Pillow would; BMP carries no photo metadata.
  */
-async function prepareBmpFile(file: { path: string; mtimeMs: number }): Promise<PreparedFile> {
+async function prepareBmpFile(file: { path: string; mtimeMs: number }, bytes: Buffer): Promise<PreparedFile> {
   let bmp;
   try {
-    bmp = decodeBmp(await readFile(file.path), DEFAULT_MAX_INPUT_PIXELS);
+    bmp = decodeBmp(bytes, DEFAULT_MAX_INPUT_PIXELS);
   } catch (error) {
     throw new ImageExtractError(`Cannot decode BMP image '${file.path}': ${error instanceof Error ? error.message : String(error)}. Re-save it as PNG to index it.`);
   }
