@@ -31,6 +31,7 @@ import { buildTextDecoder } from '../native-models/graphs/node/text-decoder-grap
 import { buildVisionEncoder } from '../native-models/graphs/node/vision-encoder-graph.ts';
 import { midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
+import { textDecoderFeeds } from './support/decoder-feeds.ts';
 
 const run = promisify(execFile);
 const EP = (process.env.TROVE_EP ?? 'cpu') as ExecutionProviderName;
@@ -66,30 +67,7 @@ function randomPixels(h: number, w: number): Float32Array {
 
 /** Right-padded text-only decoder feeds for rows of the given lengths (seeded token ids). */
 function textFeeds(lengths: readonly number[]): Record<string, ort.Tensor> {
-  const batch = lengths.length;
-  const seq = Math.max(...lengths);
-  const count = batch * seq;
-  const ids = new BigInt64Array(count);
-  const mask = new BigInt64Array(count);
-  const positions = new BigInt64Array(3 * count);
-  let state = 99;
-  lengths.forEach((length, b) => {
-    for (let s = 0; s < seq; s++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      ids[b * seq + s] = BigInt(s < length ? state % VOCAB_ROWS : 0);
-      mask[b * seq + s] = s < length ? 1n : 0n;
-      for (let axis = 0; axis < 3; axis++) positions[axis * count + b * seq + s] = BigInt(s);
-    }
-  });
-  return {
-    input_ids: new ort.Tensor('int64', ids, [batch, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [batch, seq]),
-    position_ids: new ort.Tensor('int64', positions, [3, batch, seq]),
-    visual_embeds: new ort.Tensor('float32', new Float32Array(0), [0, TEXT_HIDDEN]),
-    deepstack_embeds: new ort.Tensor('float32', new Float32Array(0), [3, 0, TEXT_HIDDEN]),
-    visual_index: new ort.Tensor('int64', new BigInt64Array(count).fill(-1n), [batch, seq]),
-    last_index: new ort.Tensor('int64', BigInt64Array.from(lengths, (l) => BigInt(l - 1)), [batch]),
-  };
+  return textDecoderFeeds(lengths, { hidden: TEXT_HIDDEN, vocabRows: VOCAB_ROWS });
 }
 
 interface Sessions {

@@ -38,6 +38,7 @@ import { fusedAttention } from '../native-models/graphs/node/fused-ops.ts';
 import { GraphBuilder } from '../native-models/onnx/node/graph-builder.ts';
 import { midSizeConfigJson } from '../scripts/fixtures/mid-size-checkpoint.ts';
 import { writeRandomCheckpoint } from '../scripts/fixtures/random-checkpoint.ts';
+import { textDecoderFeeds } from './support/decoder-feeds.ts';
 
 const run = promisify(execFile);
 const EP = (process.env.TROVE_EP ?? 'cpu') as ExecutionProviderName;
@@ -92,31 +93,7 @@ interface Measured {
 
 /** Right-padded text-only decoder feeds for rows of the given lengths (seeded token ids). */
 function feeds(lengths: readonly number[]): Record<string, ort.Tensor> {
-  const batch = lengths.length;
-  const seq = Math.max(...lengths);
-  const count = batch * seq;
-  const ids = new BigInt64Array(count);
-  const mask = new BigInt64Array(count);
-  const positions = new BigInt64Array(3 * count);
-  let state = 99;
-  lengths.forEach((length, b) => {
-    for (let s = 0; s < seq; s++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      const real = s < length;
-      ids[b * seq + s] = BigInt(real ? state % VOCAB_ROWS : 0); // the cut vocabulary has no 151643 (pad)
-      mask[b * seq + s] = real ? 1n : 0n;
-      for (let axis = 0; axis < 3; axis++) positions[axis * count + b * seq + s] = BigInt(s);
-    }
-  });
-  return {
-    input_ids: new ort.Tensor('int64', ids, [batch, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [batch, seq]),
-    position_ids: new ort.Tensor('int64', positions, [3, batch, seq]),
-    visual_embeds: new ort.Tensor('float32', new Float32Array(0), [0, HIDDEN]),
-    deepstack_embeds: new ort.Tensor('float32', new Float32Array(0), [3, 0, HIDDEN]),
-    visual_index: new ort.Tensor('int64', new BigInt64Array(count).fill(-1n), [batch, seq]),
-    last_index: new ort.Tensor('int64', BigInt64Array.from(lengths, (l) => BigInt(l - 1)), [batch]),
-  };
+  return textDecoderFeeds(lengths, { hidden: HIDDEN, vocabRows: VOCAB_ROWS });
 }
 
 /** Child mode: load one graph, warm up on 16 tokens, run the input `reps` times; memory, the fastest run, the pooled rows. */
