@@ -8,19 +8,9 @@ import type { ModelsState } from '../../electron/contract/common/model-setup.ts'
 import type { ApiEventSource } from '../../electron/contract/common/in-process-api.ts';
 import { ApiError, type ApiHandlers } from '../../electron/contract/common/trove-api.ts';
 import type { MediaSource } from '../../electron/server/node/api-server.ts';
+import { NO_MODEL } from './fake-engine.ts';
 
 const counts = { total: 3, indexed: 2, failed: 1, pending: 0 };
-const NO_MODEL: Status['model'] = {
-  embedding: null,
-  reranker: null,
-  executionProvider: null,
-  search: 'keyword',
-  semanticIndex: null,
-  providerDetails: null,
-  unusedVectors: [],
-  notes: [],
-  statement: 'keyword search only: no model package',
-};
 const zero = { total: 0, indexed: 0, failed: 0, pending: 0 };
 
 export function statusFixture(): Status {
