@@ -5,36 +5,23 @@
 // unreadable folders again); a failed file touched on disk is tried again by the next scan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { unprivilegedCommand, unprivilegedUnavailable } from '../../support/unprivileged.ts';
 import type { FileFailures, Status } from '../../../electron/contract/common/entities.ts';
 import { LibrarySync } from '../../../electron/engine/app/node/library-sync.ts';
 import { fingerprintFile } from '../../../electron/engine/library/node/fingerprint.ts';
 import { Store } from '../../../electron/engine/store/node/store.ts';
 
-/** Root reads any folder: as root, the engine runs in a child process as `nobody` (setpriv). */
-const NOBODY = 65534;
-const asRoot = process.getuid?.() === 0;
-const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-const dropPrivileges = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
-function unprivilegedUnavailable(): string | null {
-  if (!asRoot) return null;
-  if (!setpriv) return 'running as root without setpriv to drop privileges (root reads any folder)';
-  const probe = spawnSync(setpriv, [...dropPrivileges, process.execPath, '--import', 'tsx', '-e', '0'], { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
-  return probe.status === 0 ? null : `running as root, and user nobody cannot run node from this checkout (${probe.stderr.toString().split('\n')[0]})`;
-}
-
 const child = fileURLToPath(new URL('./failures-child.ts', import.meta.url));
 
 /** One engine start in the child (as nobody when root); the answers of its steps, by step. */
 async function engineRun(dataDir: string, library: string, steps: string[]): Promise<Array<{ step: string; answer: unknown }>> {
-  const args = [process.execPath, '--import', 'tsx', child, dataDir, library, ...steps];
-  const [command, ...rest] = asRoot ? [setpriv!, ...dropPrivileges, ...args] : args;
+  const [command, ...rest] = unprivilegedCommand([process.execPath, '--import', 'tsx', child, dataDir, library, ...steps]);
   const { stdout } = await promisify(execFile)(command!, rest, { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() }, maxBuffer: 16 * 1024 * 1024 });
   return stdout
     .trim()

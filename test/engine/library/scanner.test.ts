@@ -1,12 +1,12 @@
 import { test } from 'node:test';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runningAsRoot, unprivilegedCommand, unprivilegedUnavailable } from '../../support/unprivileged.ts';
 import { compilePathRules } from '../../../electron/engine/library/common/path-rules.ts';
 import { scanRoot, scanRootToList, ScanRootError } from '../../../electron/engine/library/node/scanner.ts';
 
@@ -69,28 +69,14 @@ test('symlink loops and links out of the root are not followed; files appear onc
   }
 });
 
-/** Root reads any folder: as root, the scan runs in a child process as `nobody` (setpriv). */
-const NOBODY = 65534;
-const asRoot = process.getuid?.() === 0;
-const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-const dropPrivileges = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
-/** Why the unprivileged scan cannot run here, or null (it can; always null when not root). */
-function unprivilegedUnavailable(): string | null {
-  if (!asRoot) return null;
-  if (!setpriv) return 'running as root without setpriv to drop privileges (root reads any folder)';
-  // `nobody` must be able to read this checkout and its node_modules (a checkout under a private folder cannot).
-  const probe = spawnSync(setpriv, [...dropPrivileges, process.execPath, '--import', 'tsx', '-e', '0'], { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
-  return probe.status === 0 ? null : `running as root, and user nobody cannot run node from this checkout (${probe.stderr.toString().split('\n')[0]})`;
-}
-
 async function scanUnprivileged(root: string): Promise<{ files: string[]; problems: { code: string; message: string }[] }> {
-  if (!asRoot) {
+  if (!runningAsRoot) {
     const { files, problems } = await scanRootToList(root);
     return { files: files.map((f) => f.relativePath), problems };
   }
   const child = fileURLToPath(new URL('./scan-root-child.ts', import.meta.url));
-  const args = [...dropPrivileges, process.execPath, '--import', 'tsx', child, root];
-  const { stdout } = await promisify(execFile)(setpriv!, args, { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
+  const [command, ...args] = unprivilegedCommand([process.execPath, '--import', 'tsx', child, root]);
+  const { stdout } = await promisify(execFile)(command!, args, { cwd: process.cwd(), env: { ...process.env, HOME: tmpdir() } });
   return JSON.parse(stdout);
 }
 
