@@ -43,7 +43,7 @@ const SETTLE_DEADLINE_MS = 110_000;
 const MAX_RSS_GROWTH_BYTES = 1200 * 1024 * 1024;
 const RSS_SAMPLE_MS = 10;
 
-const repoRoot = new URL('../../', import.meta.url).pathname;
+const repoRoot = new URL('../../../', import.meta.url).pathname;
 let dir = '';
 let embeddingPackage = '';
 let manifest: HostileManifest;
