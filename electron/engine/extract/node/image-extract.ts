@@ -49,8 +49,9 @@ export class ImageExtractError extends Error {
 
 function cleanReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  // libvips ends some messages with a colon and no detail ("Input file has corrupt header:").
-  return message.split('\n')[0].replace(/[\s.:]+$/, '');
+  // libvips ends some messages with a colon and no detail ("Input file has corrupt header:"), and
+  // says "Input buffer" of bytes read into memory: the user has a file either way.
+  return message.split('\n')[0].replace(/[\s.:]+$/, '').replace(/^Input (?:file|buffer) /, 'the file ');
 }
 
 /** The error for an image file that cannot be read at all (missing, no permission, a folder). */
