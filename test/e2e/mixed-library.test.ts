@@ -231,6 +231,8 @@ test('a first-time user with a mixed folder: every view agrees with itself, read
     await openFirstResult(page);
     const pageImage = page.getByTestId('preview-page');
     assert.match((await pageImage.getAttribute('src')) ?? '', /\/media\/preview\/\d+\?token=/, 'the preview shows the preview-size rendering, not the thumbnail');
+    // Its size is known once it has loaded (naturalWidth is 0 before).
+    await waitUntil(() => imagesLoaded(page, '[data-testid="preview-page"]'), () => 'the page rendering has loaded in the preview');
     assert.ok((await pageImage.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 320, 'the preview rendering is larger than a tile');
     assert.match(await previewFacts(page), new RegExp(`Page\\s+\\d of ${FILES.pdfPages}`));
     await assertPlainFacts(page, 'a PDF page');
