@@ -4,34 +4,18 @@
 // a list that pages with its total and follows new failures by itself. Screenshots: light and
 // dark, 1280 and 800 px wide (artifacts/screenshots/failures-*.png).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type { FileFailure } from '../../electron/contract/common/entities.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine, fakeFailures } from '../support/fake-engine.ts';
-import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitUntil, type FakeEngine } from './ui-harness.ts';
+import { rendererSuite, pageErrors, shoot, skip, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';
 
-let work: string;
-let outDir: string;
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'trove-failures-ui-'));
-  outDir = join(work, 'dist');
-  await buildRenderer(outDir);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+const suite = rendererSuite('trove-failures-ui-');
 
 interface Session {
   engine: FakeEngine;
@@ -42,12 +26,12 @@ interface Session {
 
 /** A fresh fake engine with a folder already added, its server, and a page on the Indexing view. */
 async function open(viewport: { width: number; height: number }, colorScheme: 'light' | 'dark'): Promise<Session> {
-  const libraryDir = mkdtempSync(join(work, 'library-'));
+  const libraryDir = mkdtempSync(join(suite.work, 'library-'));
   mkdirSync(libraryDir, { recursive: true });
   const engine = createFakeEngine(libraryDir, SHOWN_ROOT);
   engine.seedRoot(SHOWN_ROOT);
-  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
-  const context: BrowserContext = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: suite.outDir });
+  const context: BrowserContext = await suite.browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors = pageErrors(page);

@@ -5,33 +5,17 @@
 // focus and the scroll position stay where the person left them. Away from the results nothing
 // runs; coming back catches up. Screenshots: artifacts/screenshots/live-results-*.png.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine } from '../support/fake-engine.ts';
-import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
+import { rendererSuite, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';
 
-let work: string;
-let outDir: string;
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'trove-live-results-'));
-  outDir = join(work, 'dist');
-  await buildRenderer(outDir);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+const suite = rendererSuite('trove-live-results-');
 
 const cards = (page: Page) => page.getByTestId('result-card');
 
@@ -59,13 +43,13 @@ async function watchForFlicker(page: Page): Promise<void> {
 
 test('new files indexed while results are on screen show up by themselves; selection, preview, focus and scroll stay', { skip, timeout: 90_000 }, async () => {
   const scores = [0.94, 0.88, 0.81, 0.77, 0.64, 0.52, 0.31, 0.12];
-  const libraryDir = mkdtempSync(join(work, 'library-'));
+  const libraryDir = mkdtempSync(join(suite.work, 'library-'));
   mkdirSync(libraryDir, { recursive: true });
   const engine = createFakeEngine(libraryDir, SHOWN_ROOT, { scores });
   engine.seedRoot(SHOWN_ROOT);
-  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: suite.outDir });
   // Short enough that the grid scrolls.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 600 }, colorScheme: 'light', deviceScaleFactor: 1 });
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 600 }, colorScheme: 'light', deviceScaleFactor: 1 });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   const errors = pageErrors(page);

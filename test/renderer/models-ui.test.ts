@@ -3,15 +3,14 @@
 // setup task each test moves on by hand (downloading → building → done, failed, cancelled). Each
 // test gets a fresh engine and server; the UI is built once.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { ApiMethod } from '../../electron/contract/common/api-methods.ts';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine, fakePackage, type FakeEngineOptions } from '../support/fake-engine.ts';
-import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
+import { rendererSuite, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';
 const GIB = 1024 ** 3;
@@ -26,22 +25,7 @@ const QUARTER_DONE = {
   etaSeconds: 170,
 };
 
-let work: string;
-let outDir: string;
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'trove-models-ui-'));
-  outDir = join(work, 'dist');
-  await buildRenderer(outDir);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+const suite = rendererSuite('trove-models-ui-');
 
 interface Session {
   engine: FakeEngine;
@@ -53,12 +37,12 @@ interface Session {
 
 /** A fresh engine and server and a page on it; `withRoot`: a folder was added before (step 1 done). */
 async function open(options: FakeEngineOptions & { withRoot?: boolean } = {}): Promise<Session> {
-  const libraryDir = mkdtempSync(join(work, 'library-'));
+  const libraryDir = mkdtempSync(join(suite.work, 'library-'));
   mkdirSync(libraryDir, { recursive: true });
   const engine = createFakeEngine(libraryDir, SHOWN_ROOT, options);
   if (options.withRoot) engine.seedRoot(SHOWN_ROOT);
-  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: suite.outDir });
+  const context: BrowserContext = await suite.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors = pageErrors(page);

@@ -5,14 +5,13 @@
 // anywhere on the page becomes the query while a slow search by image says what it waits for.
 // Screenshots: artifacts/screenshots/results-*.png (light and dark, 1280 and 800 px wide).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine, type FakeEngineOptions } from '../support/fake-engine.ts';
-import { buildRenderer, launchChromium, pageErrors, REPO, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
+import { rendererSuite, pageErrors, REPO, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';
 /** A 2×2 PNG, as a user would drop it. */
@@ -20,22 +19,7 @@ const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4
 /** Three equal matches (80 %), one that rounds up to 50 %, one that rounds down to 49 %. */
 const SCORES = [0.94, 0.8, 0.8, 0.8, 0.496, 0.494, 0.31, 0.12];
 
-let work: string;
-let outDir: string;
-let browser: Browser;
-
-before(async () => {
-  if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'trove-results-ui-'));
-  outDir = join(work, 'dist');
-  await buildRenderer(outDir);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+const suite = rendererSuite('trove-results-ui-');
 
 interface Session {
   engine: FakeEngine;
@@ -47,12 +31,12 @@ interface Session {
 
 /** A fresh fake engine with a folder added and models in use, its server, and a page on Search. */
 async function open(viewport: { width: number; height: number }, colorScheme: 'light' | 'dark', options: FakeEngineOptions = {}): Promise<Session> {
-  const libraryDir = mkdtempSync(join(work, 'library-'));
+  const libraryDir = mkdtempSync(join(suite.work, 'library-'));
   mkdirSync(libraryDir, { recursive: true });
   const engine = createFakeEngine(libraryDir, SHOWN_ROOT, { scores: SCORES, ...options });
   engine.seedRoot(SHOWN_ROOT);
-  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
-  const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: suite.outDir });
+  const context = await suite.browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors = pageErrors(page);

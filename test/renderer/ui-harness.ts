@@ -2,7 +2,9 @@
 // (and refresh docs/screenshots/ on request), collect page errors, and poll the fake engine's call
 // log instead of sleeping.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -32,6 +34,36 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-gpu'],
   });
+}
+
+/**
+ * For one test file: before its tests, a temporary folder, the renderer built into `outDir` and
+ * Chromium started; after them, both gone. Nothing is started when Chromium is missing (`skip`).
+ */
+export function rendererSuite(prefix: string): { readonly work: string; readonly outDir: string; readonly browser: Browser } {
+  let work = '';
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    work = mkdtempSync(join(tmpdir(), prefix));
+    await buildRenderer(join(work, 'dist'));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+  return {
+    get work() {
+      return work;
+    },
+    get outDir() {
+      return join(work, 'dist');
+    },
+    get browser() {
+      return browser!;
+    },
+  };
 }
 
 /** Uncaught errors and console errors/warnings of `page`, for a test to assert there were none. */

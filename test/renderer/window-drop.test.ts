@@ -6,40 +6,28 @@
 // folder gets a sentence, a link dragged in is refused, and before a folder is added an image is
 // refused with what to do first. Screenshots: artifacts/screenshots/drop-*.png.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { before, test } from 'node:test';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { startApiServer, type ApiServer } from '../../electron/server/node/api-server.ts';
 import { createFakeEngine, type FakeEngineOptions } from '../support/fake-engine.ts';
-import { buildRenderer, launchChromium, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
+import { rendererSuite, pageErrors, shoot, skip, waitForCall, waitUntil, type FakeEngine } from './ui-harness.ts';
 
 const SHOWN_ROOT = '/home/ada/Pictures';
 /** A 2×2 PNG, as a user would drop it from the file manager. */
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
 
-let work: string;
-let outDir: string;
-let browser: Browser;
+const suite = rendererSuite('trove-window-drop-');
 let image: string;
 let notes: string;
 
-before(async () => {
+before(() => {
   if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'trove-window-drop-'));
-  outDir = join(work, 'dist');
-  await buildRenderer(outDir);
-  browser = await launchChromium();
-  image = join(work, 'red-chair.png');
+  image = join(suite.work, 'red-chair.png');
   writeFileSync(image, Buffer.from(PNG_BASE64, 'base64'));
-  notes = join(work, 'notes.txt');
+  notes = join(suite.work, 'notes.txt');
   writeFileSync(notes, 'hello\n');
-});
-
-after(async () => {
-  await browser?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 interface Session {
@@ -59,12 +47,12 @@ const RECORD_DEFAULTS = `
 `;
 
 async function open(viewport: { width: number; height: number }, colorScheme: 'light' | 'dark', withFolder = true, options: FakeEngineOptions = {}): Promise<Session> {
-  const libraryDir = mkdtempSync(join(work, 'library-'));
+  const libraryDir = mkdtempSync(join(suite.work, 'library-'));
   mkdirSync(libraryDir, { recursive: true });
   const engine = createFakeEngine(libraryDir, SHOWN_ROOT, options);
   if (withFolder) engine.seedRoot(SHOWN_ROOT);
-  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: outDir });
-  const context: BrowserContext = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  const server: ApiServer = await startApiServer({ handlers: engine.handlers, events: engine.events, media: engine.media, staticDir: suite.outDir });
+  const context: BrowserContext = await suite.browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   await page.addInitScript(RECORD_DEFAULTS);
